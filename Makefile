@@ -1,0 +1,39 @@
+# Single entry point for people and CI. The virtual environment is made on first use.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint format real-data sample bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## serve the bundled dataset on 127.0.0.1:5000
+	$(PY) api_server.py
+
+test: lint  ## lint, then the whole test suite
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+real-data: $(STAMP)  ## replace the bundled sample with the real CDC extract
+	$(PY) scripts/fetch_real_data.py
+
+sample: $(STAMP)  ## regenerate the bundled synthetic sample
+	$(PY) scripts/generate_sample.py
+
+bench: $(STAMP)  ## throughput, latency and memory, side by side with a bare Flask floor
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache results/*.json

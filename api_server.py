@@ -1,0 +1,68 @@
+"""Start Le Stats Sportif: build the app and serve it with waitress until SIGTERM or SIGINT.
+
+On either signal the service stops accepting jobs, finishes every job already accepted (still
+answering reads meanwhile), then exits 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+import waitress
+
+from app import create_app
+from app.config import ConfigError
+from app.data_ingestor import DatasetError
+
+log = logging.getLogger("lss")
+
+
+def main() -> int:
+    """Serve until a signal has drained the job pool; return the process exit code."""
+    try:
+        app = create_app()
+    except (ConfigError, DatasetError) as error:
+        print(f"le-stats-sportif: cannot start: {error}", file=sys.stderr)
+        return 2
+    manager = app.extensions["lss.jobs"]
+    host, port = app.config["HOST"], app.config["PORT"]
+    server = waitress.create_server(
+        app,
+        host=host,
+        port=port,
+        threads=app.config["SERVER_THREADS"],
+        connection_limit=1000,
+        asyncore_use_poll=True,
+        ident="le-stats-sportif",
+    )
+    main_thread = threading.get_ident()
+    drained = threading.Event()
+    draining = threading.Lock()
+
+    def drain_then_wake_main() -> None:
+        manager.drain()
+        drained.set()
+        signal.pthread_kill(main_thread, signal.SIGTERM)  # wakes the server loop to exit
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if drained.is_set():
+            raise SystemExit(0)  # waitress closes its sockets on SystemExit
+        if draining.acquire(blocking=False):
+            log.info("%s received: draining accepted jobs", signal.Signals(signum).name)
+            threading.Thread(target=drain_then_wake_main, name="lss-drain").start()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log.info("serving on http://%s:%d", host, port)
+    print(f"Le Stats Sportif serving {manager.dataset.path} on http://{host}:{port}", flush=True)
+    server.run()
+    manager.drain()
+    log.info("stopped: every accepted job finished (%d issued)", manager.jobs_issued)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""The job lifecycle: ids, submission to the pool, statuses, results, graceful shutdown."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+
+import orjson
+
+from app.data_ingestor import Dataset
+from app.errors import JobNotFound, ShuttingDown
+from app.job import JobStatus, format_job_id, parse_job_id
+from app.store import ResultStore
+from app.task import Task
+from app.task_runner import ThreadPool
+
+log = logging.getLogger("lss")
+
+
+class JobManager:
+    """Issues job ids, runs tasks on the pool and answers for every job ever accepted.
+
+    Only jobs still queued or running, and failed ones, are kept in memory; a finished job's
+    answer lives in its result file, so memory does not grow with the number of jobs served.
+    With `pool=None` a job runs inline during submit (the synchronous mode tests use).
+    """
+
+    def __init__(self, dataset: Dataset, store: ResultStore, pool: ThreadPool | None) -> None:
+        self.dataset = dataset
+        self.store = store
+        self.pool = pool
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._closed = False
+        self._last, self._failed = store.scan()
+        self._first = self._last + 1  # ids below this one were issued by an earlier run
+        self._pending: set[int] = set()
+        self._failure_bodies: dict[int, bytes] = {}
+        #: Serialized answers by task key: bounded by the number of distinct questions.
+        self._answers: dict[tuple[str, str, str | None], bytes] = {}
+
+    # -- submission ---------------------------------------------------------------------------
+
+    def submit(self, task: Task) -> str:
+        """Accept `task` as a new job and return its id; raises ShuttingDown once closed."""
+        with self._lock:
+            if self._closed:
+                raise ShuttingDown()
+            self._last += 1
+            number = self._last
+            self._pending.add(number)
+            if self.pool is not None:
+                self.pool.submit(lambda: self._run(number, task))
+        if self.pool is None:
+            self._run(number, task)
+        return format_job_id(number)
+
+    def _run(self, number: int, task: Task) -> None:
+        """Compute (or reuse) the answer, write the result file, then mark the job finished."""
+        try:
+            body = self._answer(task)
+        except Exception as error:
+            log.error("%s (%s) failed", format_job_id(number), task.endpoint, exc_info=error)
+            body = orjson.dumps(
+                {"status": "error", "reason": f"job failed: {type(error).__name__}: {error}"}
+            )
+        try:
+            self.store.write(number, body)
+        except Exception as error:
+            log.error("cannot write the result of %s", format_job_id(number), exc_info=error)
+            body = orjson.dumps(
+                {"status": "error", "reason": f"result could not be stored: {error}"}
+            )
+            self._failure_bodies[number] = body
+        with self._lock:
+            if body.startswith(b'{"status":"error"'):
+                self._failed.add(number)
+            self._pending.discard(number)
+            if not self._pending:
+                self._idle.notify_all()
+
+    def _answer(self, task: Task) -> bytes:
+        """The serialized result body of `task`, computed once per distinct task."""
+        body = self._answers.get(task.key)
+        if body is None:
+            data = task.compute(self.dataset)
+            body = orjson.dumps({"status": JobStatus.DONE.value, "data": data})
+            self._answers[task.key] = body
+        return body
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def _number(self, job_id: str) -> int:
+        """The number of an issued job id; JobNotFound for anything else."""
+        number = parse_job_id(job_id)
+        if number is None or number > self._last:
+            raise JobNotFound()
+        return number
+
+    def status(self, number: int) -> JobStatus:
+        """Where job `number` (an issued one) stands."""
+        if number in self._pending:
+            return JobStatus.RUNNING
+        return JobStatus.ERROR if number in self._failed else JobStatus.DONE
+
+    def result(self, job_id: str) -> bytes:
+        """The JSON body get_results answers with for `job_id`."""
+        number = self._number(job_id)
+        if number in self._pending:
+            return b'{"status":"running"}'
+        body = self._failure_bodies.get(number) or self.store.read(number)
+        if body is None:
+            return orjson.dumps(
+                {"status": "error", "reason": f"the result of {job_id} is no longer stored"}
+            )
+        return body
+
+    def statuses(self) -> Iterator[tuple[str, JobStatus]]:
+        """(job id, status) of every job issued, in id order."""
+        for number in range(1, self._last + 1):
+            yield format_job_id(number), self.status(number)
+
+    @property
+    def num_pending(self) -> int:
+        """Jobs queued or executing right now."""
+        return len(self._pending)
+
+    @property
+    def jobs_issued(self) -> int:
+        """The highest id issued so far (by this run or an earlier one)."""
+        return self._last
+
+    @property
+    def closed(self) -> bool:
+        """True once a graceful shutdown began."""
+        return self._closed
+
+    # -- shutdown -----------------------------------------------------------------------------
+
+    def close(self) -> int:
+        """Refuse new jobs from now on and let the accepted ones finish; returns how many remain."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                log.info(
+                    "graceful shutdown: %d accepted job(s) still to finish", len(self._pending)
+                )
+                if self.pool is not None:
+                    self.pool.shutdown(wait=False)
+            return len(self._pending)
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Close, wait until every accepted job finished and the workers exited; True if so."""
+        self.close()
+        with self._idle:
+            self._idle.wait_for(lambda: not self._pending, timeout)
+        return self.pool is None or self.pool.shutdown(wait=True, timeout=timeout)
