@@ -1,0 +1,88 @@
+"""Shared fixtures: apps on the hand-checked fixture or the bundled data, clients, helpers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_CSV = ROOT / "nutrition_activity_obesity_usa_subset.csv"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SMALL_CSV = FIXTURES / "small.csv"
+
+OBESITY = "Percent of adults aged 18 years and older who have obesity"
+MUSCLE = "Percent of adults who engage in muscle-strengthening activities on 2 or more days a week"
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build apps (synchronous by default) with their results and log in `tmp_path`."""
+    apps: list[Flask] = []
+
+    def factory(**overrides: Any) -> Flask:
+        config = {
+            "DATA_FILE": str(SMALL_CSV),
+            "RESULTS_DIR": str(tmp_path / "results"),
+            "LOG_FILE": str(tmp_path / "webserver.log"),
+            "THREADS": 0,
+            "TESTING": True,
+        }
+        config.update(overrides)
+        app = create_app(config)
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        app.extensions["lss.jobs"].drain(timeout=10)
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    """A synchronous app on the small hand-checked fixture."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def bundled_client(make_app: Callable[..., Flask]) -> FlaskClient:
+    """A synchronous app's client on the bundled dataset."""
+    return make_app(DATA_FILE=str(BUNDLED_CSV)).test_client()
+
+
+def ask(client: FlaskClient, endpoint: str, question: str, state: str | None = None) -> Any:
+    """Submit one job, wait for it, and return its `data` (asserting it finished as done)."""
+    body = {"question": question} if state is None else {"question": question, "state": state}
+    response = client.post(f"/api/{endpoint}", json=body)
+    assert response.status_code == 200, response.get_json()
+    job_id = response.get_json()["job_id"]
+    deadline = time.monotonic() + 10
+    while True:
+        result = client.get(f"/api/get_results/{job_id}").get_json()
+        if result["status"] != "running" or time.monotonic() > deadline:
+            break
+        time.sleep(0.005)
+    assert result["status"] == "done", result
+    return result["data"]
+
+
+@pytest.fixture
+def lss_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """caplog, also fed by the service's own logger (which does not propagate to the root)."""
+    logger = logging.getLogger("lss")
+    logger.addHandler(caplog.handler)
+    yield caplog
+    logger.removeHandler(caplog.handler)
