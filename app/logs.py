@@ -26,10 +26,22 @@ class _UTCFormatter(logging.Formatter):
         )
 
 
+class _RotatingFile(RotatingFileHandler):
+    """Rotates once the file has grown past maxBytes, judged by the stream position alone.
+
+    The standard check stats the file and formats each record a second time to measure it.
+    """
+
+    def shouldRollover(self, record: logging.LogRecord) -> bool:
+        if self.stream is None:
+            self.stream = self._open()
+        return 0 < self.maxBytes <= self.stream.tell()
+
+
 def configure(path: str | Path, max_bytes: int, backups: int) -> logging.Handler:
     """Send the "lss" logger to a rotating file at `path`, replacing an earlier file handler."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+    handler = _RotatingFile(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
     handler.setFormatter(_UTCFormatter("%(asctime)s %(levelname)s [%(threadName)s] %(message)s"))
     for old in [h for h in log.handlers if isinstance(h, RotatingFileHandler)]:
         log.removeHandler(old)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from app.job import JOB_ID_PATTERN, format_job_id
@@ -11,6 +10,13 @@ from app.job import JOB_ID_PATTERN, format_job_id
 #: Prefix of a result body that records a failed job.
 ERROR_PREFIX = b'{"status":"error"'
 _TMP_SUFFIX = ".tmp"
+
+
+def _write_all(fd: int, body: bytes) -> None:
+    """Write every byte of `body`, looping over short writes."""
+    view = memoryview(body)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 class ResultStore:
@@ -28,15 +34,17 @@ class ResultStore:
 
     def write(self, number: int, body: bytes) -> None:
         """Write the body under a temporary name, then rename it into place."""
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{format_job_id(number)}.", suffix=_TMP_SUFFIX, dir=self.folder
-        )
+        # One writer per job id, so the temporary name needs no randomness.
+        tmp = self.folder / f".{format_job_id(number)}{_TMP_SUFFIX}"
         try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(body)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                _write_all(fd, body)
+            finally:
+                os.close(fd)
             os.replace(tmp, self.path(number))
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
 
     def read(self, number: int) -> bytes | None:
