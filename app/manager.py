@@ -17,6 +17,9 @@ from app.task_runner import ThreadPool
 
 log = logging.getLogger("lss")
 
+#: Job ids reserved on disk at a time: the id mark is written once per this many jobs.
+ID_BLOCK = 1024
+
 
 class JobManager:
     """Issues job ids, runs tasks on the pool and answers for every job ever accepted.
@@ -35,6 +38,7 @@ class JobManager:
         self._closed = False
         self._last, self._failed = store.scan()
         self._first = self._last + 1  # ids below this one were issued by an earlier run
+        self._reserved = self._last  # ids up to this one are recorded on disk as issued
         self._pending: set[int] = set()
         self._failure_bodies: dict[int, bytes] = {}
         #: Serialized answers by task key: bounded by the number of distinct questions.
@@ -47,8 +51,11 @@ class JobManager:
         with self._lock:
             if self._closed:
                 raise ShuttingDown()
-            self._last += 1
-            number = self._last
+            number = self._last + 1
+            if number > self._reserved:
+                self.store.write_mark(number + ID_BLOCK - 1)  # before the id can be handed out
+                self._reserved = number + ID_BLOCK - 1
+            self._last = number
             self._pending.add(number)
             if self.pool is not None:
                 self.pool.submit(lambda: self._run(number, task))
@@ -111,6 +118,8 @@ class JobManager:
             return b'{"status":"running"}'
         body = self._failure_bodies.get(number) or self.store.read(number)
         if body is None:
+            if number < self._first:  # an id an earlier run reserved but never issued
+                raise JobNotFound()
             return orjson.dumps(
                 {"status": "error", "reason": f"the result of {job_id} is no longer stored"}
             )
@@ -118,8 +127,10 @@ class JobManager:
 
     def statuses(self) -> Iterator[tuple[str, JobStatus]]:
         """(job id, status) of every job issued, in id order."""
+        earlier = self.store.numbers() if self._first > 1 else set()
         for number in range(1, self._last + 1):
-            yield format_job_id(number), self.status(number)
+            if number >= self._first or number in earlier:
+                yield format_job_id(number), self.status(number)
 
     @property
     def num_pending(self) -> int:
@@ -154,5 +165,9 @@ class JobManager:
         """Close, wait until every accepted job finished and the workers exited; True if so."""
         self.close()
         with self._idle:
-            self._idle.wait_for(lambda: not self._pending, timeout)
+            if not self._idle.wait_for(lambda: not self._pending, timeout):
+                return False
+            if self._reserved != self._last:
+                self.store.write_mark(self._last)  # a clean stop: the next run goes on from here
+                self._reserved = self._last
         return self.pool is None or self.pool.shutdown(wait=True, timeout=timeout)

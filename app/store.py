@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from app.job import JOB_ID_PATTERN, format_job_id
@@ -10,6 +12,8 @@ from app.job import JOB_ID_PATTERN, format_job_id
 #: Prefix of a result body that records a failed job.
 ERROR_PREFIX = b'{"status":"error"'
 _TMP_SUFFIX = ".tmp"
+_MARK_NAME = ".last_job_id"
+_RESULT_NAME = re.compile(JOB_ID_PATTERN.pattern + r"\.json")
 
 
 def _write_all(fd: int, body: bytes) -> None:
@@ -19,12 +23,33 @@ def _write_all(fd: int, body: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def _write_atomically(path: Path, body: bytes) -> None:
+    """Write `body` under a temporary name beside `path`, then rename it into place."""
+    # Each path has a single writer, so the temporary name needs no randomness.
+    tmp = path.with_name(f".{path.name}{_TMP_SUFFIX}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            _write_all(fd, body)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 class ResultStore:
-    """The results folder: atomic writes, reads, and what an earlier run left behind."""
+    """The results folder: atomic writes, reads, and what an earlier run left behind.
+
+    Beside the results it keeps a mark: the highest job id that may have been issued, so that
+    ids stay unique across restarts even when a run ended before writing its last results.
+    """
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._mark = self.folder / _MARK_NAME
         for leftover in self.folder.glob(f".*{_TMP_SUFFIX}"):
             leftover.unlink(missing_ok=True)  # a write cut short by a crash
 
@@ -33,19 +58,8 @@ class ResultStore:
         return self.folder / f"{format_job_id(number)}.json"
 
     def write(self, number: int, body: bytes) -> None:
-        """Write the body under a temporary name, then rename it into place."""
-        # One writer per job id, so the temporary name needs no randomness.
-        tmp = self.folder / f".{format_job_id(number)}{_TMP_SUFFIX}"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            try:
-                _write_all(fd, body)
-            finally:
-                os.close(fd)
-            os.replace(tmp, self.path(number))
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        """Store job `number`'s result body atomically."""
+        _write_atomically(self.path(number), body)
 
     def read(self, number: int) -> bytes | None:
         """The stored body of job `number`, or None when there is no such file."""
@@ -54,17 +68,36 @@ class ResultStore:
         except FileNotFoundError:
             return None
 
-    def scan(self) -> tuple[int, set[int]]:
-        """The highest job number on disk and the numbers whose result records an error."""
-        highest, failed = 0, set()
+    def _entries(self) -> Iterator[tuple[int, os.DirEntry[str]]]:
+        """(job number, directory entry) of every result file."""
         for entry in os.scandir(self.folder):
-            stem = entry.name.removesuffix(".json")
-            match = JOB_ID_PATTERN.fullmatch(stem)
-            if not match or stem == entry.name:
-                continue
-            number = int(match.group(1))
+            match = _RESULT_NAME.fullmatch(entry.name)
+            if match:
+                yield int(match.group(1)), entry
+
+    def numbers(self) -> set[int]:
+        """The job numbers that have a result file."""
+        return {number for number, _ in self._entries()}
+
+    def scan(self) -> tuple[int, set[int]]:
+        """The highest job id any earlier run may have issued, and the ids recorded as failed."""
+        highest, failed = self.read_mark(), set()
+        for number, entry in self._entries():
             highest = max(highest, number)
             with open(entry.path, "rb") as file:
                 if file.read(len(ERROR_PREFIX)) == ERROR_PREFIX:
                     failed.add(number)
         return highest, failed
+
+    def read_mark(self) -> int:
+        """The highest job number recorded as possibly issued (0 when none)."""
+        try:
+            return int(self._mark.read_text(encoding="ascii").strip() or 0)
+        except FileNotFoundError:
+            return 0
+        except ValueError as error:
+            raise OSError(f"{self._mark}: not a job number ({error})") from None
+
+    def write_mark(self, number: int) -> None:
+        """Record that job numbers up to `number` may have been issued."""
+        _write_atomically(self._mark, f"{number}\n".encode("ascii"))

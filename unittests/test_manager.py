@@ -81,7 +81,9 @@ def test_result_file_is_the_answer_body_and_no_temporary_is_left(make_manager, t
     body = (tmp_path / "results" / f"{job_id}.json").read_bytes()
     assert body == manager.result(job_id)
     assert json.loads(body)["status"] == "done"
-    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == [f"{job_id}.json"]
+    assert [p.name for p in (tmp_path / "results").iterdir() if p.suffix != ".json"] == [
+        ".last_job_id"
+    ]
 
 
 def test_a_failing_job_reports_error_and_its_worker_serves_the_next(make_manager, lss_log):
@@ -98,17 +100,32 @@ def test_a_failing_job_reports_error_and_its_worker_serves_the_next(make_manager
     assert "RuntimeError: boom" in lss_log.text  # with its traceback
 
 
-def test_an_unwritable_result_becomes_an_error_not_a_lost_job(make_manager, tmp_path):
+def test_an_unwritable_result_becomes_an_error_not_a_lost_job(make_manager, monkeypatch):
     manager = make_manager(threads=1)
-    results = tmp_path / "results"
-    results.rmdir()
-    results.write_text("a file where the results folder was")  # every write now fails
+
+    def disk_full(number: int, body: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(manager.store, "write", disk_full)
     job_id = manager.submit(states_mean())
     manager.drain(timeout=10)
     result = orjson.loads(manager.result(job_id))
-    assert result["status"] == "error"
-    assert "could not be stored" in result["reason"]
+    assert result == {
+        "status": "error",
+        "reason": "result could not be stored: [Errno 28] No space left on device",
+    }
     assert dict(manager.statuses())[job_id] == JobStatus.ERROR
+
+
+def test_no_job_is_accepted_when_its_id_cannot_be_recorded(make_manager, tmp_path):
+    manager = make_manager(threads=1)
+    results = tmp_path / "results"
+    results.rmdir()
+    results.write_text("a file where the results folder was")
+    with pytest.raises(OSError):
+        manager.submit(states_mean())
+    assert manager.num_pending == 0
+    assert list(manager.statuses()) == []
 
 
 def test_unknown_and_malformed_ids_are_not_found(make_manager):
@@ -132,6 +149,22 @@ def test_ids_continue_after_a_restart_and_old_results_stay_readable(make_manager
     assert new == "job_id_5"
     assert {job_id: second.result(job_id) for job_id in old} == old_bodies
     assert dict(second.statuses())[broken] == JobStatus.ERROR
+
+
+def test_ids_are_never_reused_after_a_crash(make_manager, dataset, tmp_path):
+    crashed = JobManager(dataset, ResultStore(tmp_path / "results"), pool=None)
+    issued = [crashed.submit(states_mean()) for _ in range(3)]
+    (tmp_path / "results" / f"{issued[-1]}.json").unlink()  # as if it died before this write
+
+    after = make_manager(threads=0)  # the crashed one never drained: no exact mark on disk
+    new = after.submit(states_mean())
+    assert new not in issued
+    assert int(new.rsplit("_", 1)[1]) > 3
+    with pytest.raises(JobNotFound):  # reserved by the crashed run, never issued
+        after.result("job_id_3")
+    with pytest.raises(JobNotFound):
+        after.result("job_id_40")
+    assert [job_id for job_id, _ in after.statuses()] == [*issued[:2], new]
 
 
 def test_close_refuses_new_jobs_but_finishes_accepted_ones(make_manager):
