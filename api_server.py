@@ -20,6 +20,16 @@ from app.data_ingestor import DatasetError
 log = logging.getLogger("lss")
 
 
+def _route_waitress_log() -> None:
+    """Send waitress's own warnings to the service log rather than stderr."""
+    server_log = logging.getLogger("waitress")
+    for handler in log.handlers:
+        server_log.addHandler(handler)
+    server_log.propagate = False
+    # Under load waitress warns of its request backlog on every burst; that is no error.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
 def main() -> int:
     """Serve until a signal has drained the job pool; return the process exit code."""
     try:
@@ -29,15 +39,21 @@ def main() -> int:
         return 2
     manager = app.extensions["lss.jobs"]
     host, port = app.config["HOST"], app.config["PORT"]
-    server = waitress.create_server(
-        app,
-        host=host,
-        port=port,
-        threads=app.config["SERVER_THREADS"],
-        connection_limit=1000,
-        asyncore_use_poll=True,
-        ident="le-stats-sportif",
-    )
+    try:
+        server = waitress.create_server(
+            app,
+            host=host,
+            port=port,
+            threads=app.config["SERVER_THREADS"],
+            connection_limit=1000,
+            asyncore_use_poll=True,
+            ident="le-stats-sportif",
+        )
+    except OSError as error:
+        print(f"le-stats-sportif: cannot listen on {host}:{port}: {error}", file=sys.stderr)
+        manager.drain()
+        return 2
+    _route_waitress_log()
     main_thread = threading.get_ident()
     drained = threading.Event()
     draining = threading.Lock()

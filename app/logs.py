@@ -48,6 +48,8 @@ def configure(path: str | Path, max_bytes: int, backups: int) -> logging.Handler
         old.close()
     log.addHandler(handler)
     log.setLevel(logging.INFO)
+    # The format shows no file or line, so skip the stack walk that finds them on every record.
+    logging._srcfile = None
     log.propagate = False
     return handler
 

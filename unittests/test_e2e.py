@@ -518,6 +518,22 @@ def test_bad_start_up_settings_exit_quickly_with_a_clear_message(
     assert "Traceback" not in stderr, stderr
 
 
+def test_a_port_in_use_stops_start_up_with_a_clear_message(tmp_path: Path) -> None:
+    """Another process on the port: a one-line reason and a non-zero exit, no traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = server_env(tmp_path, tmp_path / "results", port)
+        done = subprocess.run(
+            [sys.executable, "api_server.py"], cwd=ROOT, env=env, capture_output=True, timeout=15
+        )
+    stderr = done.stderr.decode(errors="replace")
+    assert done.returncode == 2, stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in stderr
+    assert "Traceback" not in stderr, stderr
+
+
 # -- f. the log ---------------------------------------------------------------------------------
 
 _TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)Z ")
