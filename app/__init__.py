@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -49,6 +50,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     pool = ThreadPool(threads) if threads > 0 else None
     manager = JobManager(dataset, ResultStore(app.config["RESULTS_DIR"]), pool)
     app.extensions["lss.jobs"] = manager
+    # However the process ends (`flask run` and Ctrl-C included), accepted jobs finish first.
+    atexit.register(manager.drain)
     logger.info(
         "ready: %d worker thread(s), results in %s, next job id job_id_%d",
         threads,
