@@ -13,7 +13,7 @@ import threading
 
 import waitress
 
-from app import create_app
+from app import create_app, shutdown
 from app.config import ConfigError
 from app.data_ingestor import DatasetError
 
@@ -51,7 +51,7 @@ def main() -> int:
         )
     except OSError as error:
         print(f"le-stats-sportif: cannot listen on {host}:{port}: {error}", file=sys.stderr)
-        manager.drain()
+        shutdown(app)
         return 2
     _route_waitress_log()
     main_thread = threading.get_ident()
@@ -77,6 +77,7 @@ def main() -> int:
     server.run()
     manager.drain()
     log.info("stopped: every accepted job finished (%d issued)", manager.jobs_issued)
+    shutdown(app)
     return 0
 
 

@@ -44,14 +44,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     logger = logging.getLogger("lss")
 
-    dataset = load_dataset(app.config["DATA_FILE"])
-    logger.info("loaded dataset %s", dataset.describe())
-    threads = int(app.config["THREADS"])
+    try:
+        dataset = load_dataset(app.config["DATA_FILE"])
+        logger.info("loaded dataset %s", dataset.describe())
+        threads = int(app.config["THREADS"])
+        store = ResultStore(app.config["RESULTS_DIR"])
+    except Exception as error:
+        logger.error("cannot start: %s", error)
+        app.extensions["lss.log"].stop()
+        raise
     pool = ThreadPool(threads) if threads > 0 else None
-    manager = JobManager(dataset, ResultStore(app.config["RESULTS_DIR"]), pool)
-    app.extensions["lss.jobs"] = manager
+    app.extensions["lss.jobs"] = manager = JobManager(dataset, store, pool)
     # However the process ends (`flask run` and Ctrl-C included), accepted jobs finish first.
-    atexit.register(manager.drain)
+    atexit.register(shutdown, app)
     logger.info(
         "ready: %d worker thread(s), results in %s, next job id job_id_%d",
         threads,
@@ -61,3 +66,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     routes.init_app(app)
     return app
+
+
+def shutdown(app: Flask, timeout: float | None = None) -> bool:
+    """Finish every accepted job, stop the workers, then write out and close the log.
+
+    Returns False if jobs were still running when `timeout` ran out. Calling it again is harmless.
+    """
+    drained = app.extensions["lss.jobs"].drain(timeout)
+    app.extensions["lss.log"].stop()
+    return drained

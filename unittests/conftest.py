@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
+from app import create_app, shutdown
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CSV = ROOT / "nutrition_activity_obesity_usa_subset.csv"
@@ -43,7 +43,7 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
 
     yield factory
     for app in apps:
-        app.extensions["lss.jobs"].drain(timeout=10)
+        shutdown(app, timeout=10)
 
 
 @pytest.fixture

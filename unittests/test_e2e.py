@@ -550,8 +550,10 @@ def test_log_records_route_entries_and_exits_with_utc_timestamps(
         job_id = response.json()["job_id"]
         wait_done(session, server, job_id)
         assert get_json(session, server, "/api/num_jobs")[0] == 200
+    assert server.stop() == 0  # the log is written out on the way down
     lines = server.log_file.read_text(encoding="utf-8").splitlines()
     assert lines, "the log is empty"
+    assert "stopped: every accepted job finished" in lines[-1]
 
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     for line in lines:

@@ -15,6 +15,7 @@ def test_route_entry_and_exit_are_logged_without_result_bodies(make_app, tmp_pat
     client.post("/api/state_mean", json={"question": OBESITY, "state": "Ohio"})
     client.get("/api/get_results/job_id_1")
     client.get("/api/get_results/job_id_9")
+    client.application.extensions["lss.log"].flush()
     lines = (tmp_path / "webserver.log").read_text().splitlines()
     assert all(LINE.match(line) for line in lines), lines
     text = "\n".join(lines)
@@ -34,6 +35,7 @@ def test_a_failing_job_is_logged_at_error_with_its_traceback(make_app, tmp_path,
     client = make_app().test_client()
     client.post("/api/states_mean", json={"question": OBESITY})
     assert client.get("/api/get_results/job_id_1").get_json()["status"] == "error"
+    client.application.extensions["lss.log"].flush()
     text = (tmp_path / "webserver.log").read_text()
     assert "ERROR [MainThread] job_id_1 (states_mean) failed" in text
     assert "Traceback (most recent call last)" in text
@@ -44,6 +46,7 @@ def test_the_log_rotates_and_keeps_a_bounded_number_of_backups(make_app, tmp_pat
     client = make_app(LOG_MAX_BYTES=2_000, LOG_BACKUPS=2).test_client()
     for _ in range(60):
         client.get("/api/num_jobs")
+    client.application.extensions["lss.log"].flush()
     logs = sorted(path.name for path in tmp_path.glob("webserver.log*"))
     assert logs == ["webserver.log", "webserver.log.1", "webserver.log.2"]
     for name in logs:

@@ -7,7 +7,9 @@ import time
 
 import pytest
 
+from app import shutdown
 from app.task_runner import PoolClosed, ThreadPool
+from unittests.conftest import OBESITY
 
 
 def test_jobs_run_in_parallel_on_distinct_named_threads():
@@ -109,6 +111,17 @@ def test_live_threads_return_to_baseline_after_shutdown():
     for _ in range(20):
         pool.submit(lambda: None)
     assert pool.shutdown(wait=True, timeout=5)
+    assert threading.active_count() == baseline
+
+
+def test_the_app_leaves_no_thread_behind(make_app):
+    baseline = threading.active_count()
+    app = make_app(THREADS=3)
+    assert threading.active_count() == baseline + 4  # three workers and the log writer
+    client = app.test_client()
+    for _ in range(20):
+        client.post("/api/global_mean", json={"question": OBESITY})
+    assert shutdown(app, timeout=10)
     assert threading.active_count() == baseline
 
 
