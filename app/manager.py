@@ -35,6 +35,7 @@ class JobManager:
         self.pool = pool
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
+        self._finished = threading.Condition(self._lock)  # a job finished; pollers may wait on it
         self._closed = False
         self._last, self._failed = store.scan()
         self._first = self._last + 1  # ids below this one were issued by an earlier run
@@ -84,6 +85,7 @@ class JobManager:
             if body.startswith(b'{"status":"error"'):
                 self._failed.add(number)
             self._pending.discard(number)
+            self._finished.notify_all()
             if not self._pending:
                 self._idle.notify_all()
 
@@ -111,11 +113,17 @@ class JobManager:
             return JobStatus.RUNNING
         return JobStatus.ERROR if number in self._failed else JobStatus.DONE
 
-    def result(self, job_id: str) -> bytes:
-        """The JSON body get_results answers with for `job_id`."""
+    def result(self, job_id: str, wait: float = 0.0) -> bytes:
+        """The JSON body get_results answers with for `job_id`.
+
+        A job still pending gets up to `wait` seconds to finish first: a poll that arrives a
+        moment early then gets the answer instead of "running" and a second round trip.
+        """
         number = self._number(job_id)
         if number in self._pending:
-            return b'{"status":"running"}'
+            with self._finished:
+                if not self._finished.wait_for(lambda: number not in self._pending, wait):
+                    return b'{"status":"running"}'
         body = self._failure_bodies.get(number) or self.store.read(number)
         if body is None:
             if number < self._first:  # an id an earlier run reserved but never issued

@@ -44,7 +44,8 @@ for _endpoint in TASKS:
 @bp.get("/get_results/<path:job_id>")
 def get_results(job_id: str):
     g.job_id = job_id
-    return Response(_manager().result(job_id), mimetype="application/json")
+    wait = current_app.config["RESULT_WAIT_MS"] / 1000
+    return Response(_manager().result(job_id, wait), mimetype="application/json")
 
 
 @bp.get("/jobs")

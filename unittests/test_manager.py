@@ -190,6 +190,24 @@ def test_close_refuses_new_jobs_but_finishes_accepted_ones(make_manager):
     assert manager.close() == 0  # closing again is harmless
 
 
+def test_a_poll_may_wait_briefly_for_a_pending_job(make_manager):
+    manager = make_manager(threads=1)
+    gate = threading.Event()
+
+    class Gated(Task):
+        endpoint = "gated"
+
+        def compute(self, dataset):
+            gate.wait(5)
+            return {"ok": 1}
+
+    job_id = manager.submit(Gated(OBESITY))
+    assert manager.result(job_id) == b'{"status":"running"}'  # no wait asked for
+    assert manager.result(job_id, wait=0.02) == b'{"status":"running"}'  # still gated
+    threading.Timer(0.05, gate.set).start()
+    assert orjson.loads(manager.result(job_id, wait=5)) == {"status": "done", "data": {"ok": 1}}
+
+
 def test_memory_does_not_grow_with_jobs_served(make_manager):
     manager = make_manager(threads=2)
     for _ in range(500):
