@@ -35,22 +35,32 @@ class _UTCFormatter(logging.Formatter):
 
 
 class _RotatingFile(RotatingFileHandler):
-    """A rotating file written by one thread: no flush per record, no stat per record.
+    """A rotating file written by one thread: no flush, stat or seek per record.
 
-    Rotation is judged by the stream position alone (the standard check also stats the file and
-    formats each record a second time to measure it); the writer flushes once per batch.
+    It counts what it writes to know when to rotate (the standard check stats the file, asks the
+    stream its position and formats each record a second time); the writer flushes per batch.
     """
 
+    _written = 0
+
+    def _open(self):
+        stream = super()._open()
+        stream.seek(0, 2)
+        self._written = stream.tell()
+        return stream
+
     def shouldRollover(self, record: logging.LogRecord) -> bool:
-        if self.stream is None:
-            self.stream = self._open()
-        return 0 < self.maxBytes <= self.stream.tell()
+        return 0 < self.maxBytes <= self._written
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            if self.shouldRollover(record):
+            if self.stream is None:
+                self.stream = self._open()
+            elif self.shouldRollover(record):
                 self.doRollover()
-            self.stream.write(self.format(record) + self.terminator)
+            line = self.format(record) + self.terminator
+            self.stream.write(line)
+            self._written += len(line)
         except Exception:
             self.handleError(record)
 
@@ -127,8 +137,9 @@ def configure(path: str | Path, max_bytes: int, backups: int) -> LogWriter:
         log.removeHandler(old)
     log.addHandler(writer.handler)
     log.setLevel(logging.INFO)
-    # The format shows no file or line, so skip the stack walk that finds them on every record.
+    # The format shows no file, line or process: skip the stack walk and the calls that find them.
     logging._srcfile = None
+    logging.logProcesses = logging.logMultiprocessing = False
     log.propagate = False
     return writer
 
