@@ -1,0 +1,1 @@
+"""Benchmarks of Le Stats Sportif: ``python -m bench`` (``make bench``); never part of the tests."""
