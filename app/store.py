@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
@@ -25,19 +26,21 @@ def _write_all(fd: int, body: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _write_atomically(path: Path, body: bytes) -> None:
-    """Write `body` under a temporary name beside `path`, then rename it into place."""
-    # Each path has a single writer, so the temporary name needs no randomness.
-    tmp = path.with_name(f".{path.name}{_TMP_SUFFIX}")
+def _write_atomically(folder: str, name: str, body: bytes) -> None:
+    """Write `body` under a temporary name in `folder`, then rename it to `name`."""
+    # Each name has a single writer, so the temporary name needs no randomness. Paths are plain
+    # strings here: this runs once per job, and pathlib would double its cost.
+    tmp = f"{folder}/.{name}{_TMP_SUFFIX}"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             _write_all(fd, body)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
+        os.replace(tmp, f"{folder}/{name}")
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
 
 
@@ -51,17 +54,18 @@ class ResultStore:
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._dir = str(self.folder)
         self._mark = self.folder / _MARK_NAME
         for leftover in self.folder.glob(f".*{_TMP_SUFFIX}"):
             leftover.unlink(missing_ok=True)  # a write cut short by a crash
 
-    def path(self, number: int) -> Path:
+    def path(self, number: int) -> str:
         """Where job `number`'s result lives."""
-        return self.folder / f"{format_job_id(number)}.json"
+        return f"{self._dir}/{format_job_id(number)}.json"
 
     def write(self, number: int, body: bytes) -> None:
         """Store job `number`'s result body atomically."""
-        _write_atomically(self.path(number), body)
+        _write_atomically(self._dir, f"{format_job_id(number)}.json", body)
 
     def read(self, number: int) -> bytes | None:
         """The stored body of job `number`, or None when there is no such file."""
@@ -109,4 +113,4 @@ class ResultStore:
 
     def write_mark(self, number: int) -> None:
         """Record that job numbers up to `number` may have been issued."""
-        _write_atomically(self._mark, f"{number}\n".encode("ascii"))
+        _write_atomically(self._dir, _MARK_NAME, f"{number}\n".encode("ascii"))
