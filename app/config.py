@@ -63,8 +63,8 @@ SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     "LOG_MAX_BYTES": ("LSS_LOG_MAX_BYTES", 10 * 1024 * 1024, _integer(1)),
     # Rotated log files kept.
     "LOG_BACKUPS": ("LSS_LOG_BACKUPS", 5, _integer(1)),
-    # Threads of the WSGI server that answer HTTP requests.
-    "SERVER_THREADS": ("LSS_SERVER_THREADS", 8, _integer(1)),
+    # Threads of the WSGI server that answer HTTP requests (measured best on 2 cores by make bench).
+    "SERVER_THREADS": ("LSS_SERVER_THREADS", 4, _integer(1)),
 }
 
 

@@ -35,7 +35,8 @@ class JobManager:
         self.pool = pool
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
-        self._finished = threading.Condition(self._lock)  # a job finished; pollers may wait on it
+        #: Pending job -> the event its waiting pollers sleep on (only while someone waits).
+        self._waiters: dict[int, threading.Event] = {}
         self._closed = False
         self._last, self._failed = store.scan()
         self._first = self._last + 1  # ids below this one were issued by an earlier run
@@ -85,7 +86,9 @@ class JobManager:
             if body.startswith(b'{"status":"error"'):
                 self._failed.add(number)
             self._pending.discard(number)
-            self._finished.notify_all()
+            waiters = self._waiters.pop(number, None)
+            if waiters is not None:
+                waiters.set()
             if not self._pending:
                 self._idle.notify_all()
 
@@ -113,6 +116,16 @@ class JobManager:
             return JobStatus.RUNNING
         return JobStatus.ERROR if number in self._failed else JobStatus.DONE
 
+    def _wait_for(self, number: int, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for job `number` to finish; True once it has."""
+        with self._lock:
+            if number not in self._pending:
+                return True
+            if timeout <= 0:
+                return False
+            finished = self._waiters.setdefault(number, threading.Event())
+        return finished.wait(timeout)
+
     def result(self, job_id: str, wait: float = 0.0) -> bytes:
         """The JSON body get_results answers with for `job_id`.
 
@@ -120,10 +133,8 @@ class JobManager:
         moment early then gets the answer instead of "running" and a second round trip.
         """
         number = self._number(job_id)
-        if number in self._pending:
-            with self._finished:
-                if not self._finished.wait_for(lambda: number not in self._pending, wait):
-                    return b'{"status":"running"}'
+        if number in self._pending and not self._wait_for(number, wait):
+            return b'{"status":"running"}'
         body = self._failure_bodies.get(number) or self.store.read(number)
         if body is None:
             if number < self._first:  # an id an earlier run reserved but never issued
