@@ -11,7 +11,7 @@ import orjson
 from app.data_ingestor import Dataset
 from app.errors import JobNotFound, ShuttingDown
 from app.job import JobStatus, format_job_id, parse_job_id
-from app.store import ResultStore
+from app.store import ERROR_PREFIX, ResultStore
 from app.task import Task
 from app.task_runner import ThreadPool
 
@@ -19,6 +19,11 @@ log = logging.getLogger("lss")
 
 #: Job ids reserved on disk at a time: the id mark is written once per this many jobs.
 ID_BLOCK = 1024
+
+
+def _error_body(reason: str) -> bytes:
+    """The body of a job that failed (it starts with store.ERROR_PREFIX)."""
+    return orjson.dumps({"status": JobStatus.ERROR.value, "reason": reason})
 
 
 class JobManager:
@@ -71,19 +76,15 @@ class JobManager:
             body = self._answer(task)
         except Exception as error:
             log.error("%s (%s) failed", format_job_id(number), task.endpoint, exc_info=error)
-            body = orjson.dumps(
-                {"status": "error", "reason": f"job failed: {type(error).__name__}: {error}"}
-            )
+            body = _error_body(f"job failed: {type(error).__name__}: {error}")
         try:
             self.store.write(number, body)
         except Exception as error:
             log.error("cannot write the result of %s", format_job_id(number), exc_info=error)
-            body = orjson.dumps(
-                {"status": "error", "reason": f"result could not be stored: {error}"}
-            )
+            body = _error_body(f"result could not be stored: {error}")
             self._failure_bodies[number] = body
         with self._lock:
-            if body.startswith(b'{"status":"error"'):
+            if body.startswith(ERROR_PREFIX):
                 self._failed.add(number)
             self._pending.discard(number)
             waiters = self._waiters.pop(number, None)
@@ -139,9 +140,7 @@ class JobManager:
         if body is None:
             if number < self._first:  # an id an earlier run reserved but never issued
                 raise JobNotFound()
-            return orjson.dumps(
-                {"status": "error", "reason": f"the result of {job_id} is no longer stored"}
-            )
+            return _error_body(f"the result of {job_id} is no longer stored")
         return body
 
     def statuses(self) -> Iterator[tuple[str, JobStatus]]:
@@ -158,7 +157,7 @@ class JobManager:
 
     @property
     def jobs_issued(self) -> int:
-        """The highest id issued so far (by this run or an earlier one)."""
+        """The highest id issued (or, after a crash, reserved) so far, by any run."""
         return self._last
 
     @property
