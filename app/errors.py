@@ -60,16 +60,15 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
+        allowed = ", ".join(sorted(getattr(error, "valid_methods", None) or []))
         reasons = {
             404: "no such endpoint; see the README for the API",
-            405: f"method not allowed; allowed: {', '.join(sorted(error.valid_methods or []))}"
-            if getattr(error, "valid_methods", None)
-            else "method not allowed",
+            405: f"method not allowed; allowed: {allowed}",
             413: f"request body too large (limit {app.config['MAX_CONTENT_LENGTH']} bytes)",
         }
         response = error_response(error.code or 500, reasons.get(error.code, error.description))
-        if error.code == 405 and getattr(error, "valid_methods", None):
-            response.headers["Allow"] = ", ".join(error.valid_methods)
+        if allowed:
+            response.headers["Allow"] = allowed
         return response
 
     @app.errorhandler(Exception)

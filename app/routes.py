@@ -24,20 +24,21 @@ def _json_body() -> object:
     return payload
 
 
-def _submit(endpoint: str):
-    """Validate the body for `endpoint`, accept it as a job and answer with the job id."""
+def _submit(task_name: str):
+    """Validate the body for the task, accept it as a job and answer with the job id."""
     manager = _manager()
-    task = TASKS[endpoint].from_payload(_json_body(), manager.dataset)
+    task = TASKS[task_name].from_payload(_json_body(), manager.dataset)
     g.job_id = manager.submit(task)
     return {"job_id": g.job_id}
 
 
-for _endpoint in TASKS:
+for _name in TASKS:
     bp.add_url_rule(
-        f"/{_endpoint}",
-        endpoint=_endpoint,
-        view_func=lambda _endpoint=_endpoint: _submit(_endpoint),
+        f"/{_name}",
+        endpoint=_name,
+        view_func=_submit,
         methods=["POST"],
+        defaults={"task_name": _name},
     )
 
 
