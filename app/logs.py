@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import sys
 import threading
 import time
+import traceback
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
@@ -86,6 +88,9 @@ class _Enqueue(logging.Handler):
 class LogWriter:
     """The one thread that formats and writes log records, so request threads never wait on I/O.
 
+    Records are formatted here, after the fact: the service logs only strings and numbers, which
+    cannot change in between.
+
     It lets records gather for a few milliseconds, writes them all, then flushes once: a busy
     server wakes it and makes one write call per batch instead of one per record.
     """
@@ -93,9 +98,7 @@ class LogWriter:
     def __init__(self, path: str | Path, max_bytes: int, backups: int) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.file = _RotatingFile(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
-        self.file.setFormatter(
-            _UTCFormatter("%(asctime)s %(levelname)s [%(threadName)s] %(message)s")
-        )
+        self.file.setFormatter(_UTCFormatter(_FORMAT))
         self._records: queue.SimpleQueue[object] = queue.SimpleQueue()
         self.handler = _Enqueue(self._records)
         self._thread = threading.Thread(target=self._run, name="lss-log-writer", daemon=True)
@@ -110,8 +113,11 @@ class LogWriter:
                     batch.append(self._records.get_nowait())
             for item in batch:
                 if isinstance(item, logging.LogRecord):
-                    self.file.handle(item)
-            self.file.flush()
+                    self.file.handle(item)  # a failing record is reported by handleError
+            try:
+                self.file.flush()
+            except OSError:  # a full disk must not end the writer: later batches may fit
+                traceback.print_exc(file=sys.stderr)
             for item in batch:
                 if isinstance(item, threading.Event):
                     item.set()
