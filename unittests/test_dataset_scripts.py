@@ -18,12 +18,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from scripts import dataset_schema as schema  # noqa: E402
-from scripts import generate_sample  # noqa: E402
+from scripts import dataset_schema as schema
+from scripts import generate_sample
+from unittests.conftest import ROOT
 
 BUNDLED = ROOT / schema.DATA_FILE_NAME
 FETCH_SCRIPT = ROOT / "scripts" / "fetch_real_data.py"
