@@ -3,14 +3,19 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: run test lint format real-data sample bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
 
 run: $(STAMP)  ## serve the bundled dataset on 127.0.0.1:5000
 	$(PY) api_server.py
@@ -32,7 +37,7 @@ real-data: $(STAMP)  ## replace the bundled sample with the real CDC extract
 sample: $(STAMP)  ## regenerate the bundled synthetic sample
 	$(PY) scripts/generate_sample.py
 
-bench: $(STAMP)  ## throughput, latency and memory, side by side with a bare Flask floor
+bench: $(BENCH_STAMP)  ## throughput, latency and memory, side by side with a bare Flask floor
 	$(PY) -m bench
 
 clean:

@@ -22,6 +22,7 @@ from bench.proc import (
     MemorySampler,
     Server,
     floor_argv,
+    granian_argv,
     gunicorn_argv,
     running,
     service_argv,
@@ -251,31 +252,38 @@ class Bench:
             )
 
     def server_comparison(self, plan: Plan, rows: int) -> None:
-        """The floor app under waitress, cheroot and gunicorn at 16 clients."""
+        """The floor app under waitress, cheroot, gunicorn and granian, and the service under
+        waitress and granian, at 16 clients."""
         threads = server_threads()
+        one = f"1 process, {threads} threads"
+        granian_model = f"main + 1 worker process, {threads} threads"
         candidates = [
-            ("waitress", f"1 process, {threads} threads", floor_argv("waitress")),
-            ("cheroot", f"1 process, {threads} threads", floor_argv("cheroot")),
+            ("floor", "waitress", one, floor_argv("waitress")),
+            ("floor", "cheroot", one, floor_argv("cheroot")),
             (
+                "floor",
                 "gunicorn",
                 f"master + 1 forked gthread worker, {threads} threads",
                 gunicorn_argv(threads),
             ),
+            ("floor", "granian", granian_model, granian_argv("bench.floor:app_from_env", threads)),
+            ("service", "waitress", one, service_argv()),
+            ("service", "granian", granian_model, granian_argv("app:create_app", threads)),
         ]
         contenders = []
-        for server, model, argv in candidates:
+        for app, server, model, argv in candidates:
             if importlib.util.find_spec(server) is None:
                 note = f"not installed (pip install {server})"
-                self.run.servers.append(ServerPoint(server, model, None, note))
+                self.run.servers.append(ServerPoint(server, model, None, note, app))
                 _log(f"{server}: {note}")
             else:
-                contenders.append(Contender(f"floor/{server}", argv, BUNDLED, rows, plan))
-                self.run.servers.append(ServerPoint(server, model, None))
+                contenders.append(Contender(f"{app}/{server}", argv, BUNDLED, rows, plan))
+                self.run.servers.append(ServerPoint(server, model, None, app=app))
         if not contenders:
             return
         points = self.compare(contenders, HEADLINE_CLIENTS)
         for entry in self.run.servers:
-            entry.point = points.get(f"floor/{entry.server}")
+            entry.point = points.get(f"{entry.app}/{entry.server}")
 
     def profile(self, plan: Plan, rows: int) -> None:
         """Service and floor at 16 clients once more, both recorded by py-spy, summarised."""

@@ -203,6 +203,27 @@ def gunicorn_argv(threads: int) -> list[str]:
     ]
 
 
+def granian_argv(target: str, threads: int) -> list[str]:
+    """`target` (a factory, "module:function") under granian: one worker process, Rust I/O."""
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        "{host}",
+        "--port",
+        "{port}",
+        "--workers",
+        "1",
+        "--blocking-threads",
+        str(threads),
+        "--factory",
+        target,
+    ]
+
+
 class MemorySampler:
     """Samples a server's resident memory on a background thread and keeps the peak."""
 

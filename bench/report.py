@@ -61,12 +61,13 @@ class DataPoint:
 
 @dataclass
 class ServerPoint:
-    """The floor app under one WSGI server."""
+    """The floor app (or the service) under one WSGI server."""
 
     server: str
     model: str
     point: Point | None
     note: str = ""
+    app: str = "floor"
 
 
 @dataclass
@@ -477,31 +478,34 @@ def render(run: Run, output: Path) -> str:
     if run.servers:
         lines += [
             "",
-            "## WSGI servers (floor app, 16 clients)",
+            "## WSGI servers (16 clients)",
             "",
-            "The same floor app under each server, same thread count; all three run at once and "
-            "are measured in interleaved slices. The service must stay one process (job ids, "
-            "pending jobs and the pool live in it), so a server that forks a worker can only "
-            "ever run it with one worker, and the SIGTERM drain in `api_server.py` would not "
-            "apply under gunicorn's master.",
+            "The floor app under each server, and the service under waitress and granian, same "
+            "thread count; all run at once and are measured in interleaved slices ('vs waitress' "
+            "compares the same app). The service must stay one process (job ids, pending jobs "
+            "and the pool live in it), so a server that forks workers can only ever run it with "
+            "one worker, and the SIGTERM drain in `api_server.py` does not apply under another "
+            "server's master process.",
             "",
         ]
-        base = next(
-            (p.point.result.jobs_per_s for p in run.servers if p.server == "waitress" and p.point),
-            math.nan,
-        )
+        base = {
+            p.app: p.point.result.jobs_per_s
+            for p in run.servers
+            if p.server == "waitress" and p.point
+        }
         rows = []
         for sp in run.servers:
             if sp.point is None:
-                rows.append([sp.server, sp.model, "-", "-", "-", "-", sp.note])
+                rows.append([sp.app, sp.server, sp.model, "-", "-", "-", "-", sp.note])
                 continue
             r = sp.point.result
             rows.append(
                 [
+                    sp.app,
                     sp.server,
                     sp.model,
                     _f(r.jobs_per_s, 0),
-                    f"{_f(_ratio(r.jobs_per_s, base), 2)}x",
+                    f"{_f(_ratio(r.jobs_per_s, base.get(sp.app, math.nan)), 2)}x",
                     f"{_f(r.p50, 2)} / {_f(r.p99, 1)}",
                     f"{r.server_peak_rss / MB:.0f}",
                     sp.note or _errors(r),
@@ -509,6 +513,7 @@ def render(run: Run, output: Path) -> str:
             )
         lines += _table(
             [
+                "app",
                 "server",
                 "process model",
                 "jobs/s",
