@@ -82,8 +82,6 @@ def main() -> int:
     log.info("serving on http://%s:%d", host, port)
     print(f"Le Stats Sportif serving {manager.dataset.path} on http://{host}:{port}", flush=True)
     server.run()
-    manager.drain()
-    log.info("stopped: every accepted job finished (%d issued)", manager.jobs_issued)
     shutdown(app)
     return 0
 

@@ -73,6 +73,13 @@ def shutdown(app: Flask, timeout: float | None = None) -> bool:
 
     Returns False if jobs were still running when `timeout` ran out. Calling it again is harmless.
     """
-    drained = app.extensions["lss.jobs"].drain(timeout)
+    manager = app.extensions["lss.jobs"]
+    drained = manager.drain(timeout)
+    if drained:
+        logging.getLogger("lss").info(
+            "stopped: every accepted job finished (%d issued)", manager.jobs_issued
+        )
+    else:
+        logging.getLogger("lss").error("stopped with %d job(s) unfinished", manager.num_pending)
     app.extensions["lss.log"].stop()
     return drained
