@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+import orjson
+from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("lss")
@@ -44,11 +45,28 @@ class ShuttingDown(ApiError):
         super().__init__(reason)
 
 
-def error_response(status_code: int, reason: str):
+#: The reason of a 500: the details go to the log, not to the client.
+INTERNAL_ERROR = "internal error; see the server log"
+
+
+def error_body(reason: str) -> bytes:
     """The JSON error envelope every failing request answers with."""
-    response = jsonify({"status": "error", "reason": reason})
-    response.status_code = status_code
-    return response
+    return orjson.dumps({"status": "error", "reason": reason})
+
+
+def method_not_allowed(allowed: str) -> str:
+    """The reason of a 405, naming the methods the path takes."""
+    return f"method not allowed; allowed: {allowed}"
+
+
+def too_large(limit: int) -> str:
+    """The reason of a 413."""
+    return f"request body too large (limit {limit} bytes)"
+
+
+def error_response(status_code: int, reason: str) -> Response:
+    """`error_body` as a Flask response."""
+    return Response(error_body(reason), status_code, mimetype="application/json")
 
 
 def init_app(app: Flask) -> None:
@@ -63,8 +81,8 @@ def init_app(app: Flask) -> None:
         allowed = ", ".join(sorted(getattr(error, "valid_methods", None) or []))
         reasons = {
             404: "no such endpoint; see the README for the API",
-            405: f"method not allowed; allowed: {allowed}",
-            413: f"request body too large (limit {app.config['MAX_CONTENT_LENGTH']} bytes)",
+            405: method_not_allowed(allowed),
+            413: too_large(app.config["MAX_CONTENT_LENGTH"]),
         }
         response = error_response(error.code or 500, reasons.get(error.code, error.description))
         if allowed:
@@ -74,4 +92,4 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.error("unhandled error", exc_info=error)
-        return error_response(500, "internal error; see the server log")
+        return error_response(500, INTERNAL_ERROR)

@@ -1,52 +1,18 @@
-"""The HTTP API: job submission, results, and the read-only service endpoints."""
+"""The HTTP API: the read-only service endpoints here, the job routes in app.gateway."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, current_app
 
-from app.errors import InvalidInput
+from app.gateway import JobGateway
 from app.manager import JobManager
 from app.questions import QUESTIONS
-from app.task import TASKS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def _manager() -> JobManager:
     return current_app.extensions["lss.jobs"]
-
-
-def _json_body() -> object:
-    """The request body parsed as JSON (whatever its content type); InvalidInput if it is not."""
-    payload = request.get_json(force=True, silent=True)
-    if payload is None:
-        raise InvalidInput("request body must be a JSON object")
-    return payload
-
-
-def _submit(task_name: str):
-    """Validate the body for the task, accept it as a job and answer with the job id."""
-    manager = _manager()
-    task = TASKS[task_name].from_payload(_json_body(), manager.dataset)
-    g.job_id = manager.submit(task)
-    return {"job_id": g.job_id}
-
-
-for _name in TASKS:
-    bp.add_url_rule(
-        f"/{_name}",
-        endpoint=_name,
-        view_func=_submit,
-        methods=["POST"],
-        defaults={"task_name": _name},
-    )
-
-
-@bp.get("/get_results/<path:job_id>")
-def get_results(job_id: str):
-    g.job_id = job_id
-    wait = current_app.config["RESULT_WAIT_MS"] / 1000
-    return Response(_manager().result(job_id, wait), mimetype="application/json")
 
 
 @bp.get("/jobs")
@@ -91,5 +57,12 @@ def health():
 
 
 def init_app(app: Flask) -> None:
-    """Mount the API."""
+    """Mount the API: the job routes in front of Flask, the others as a blueprint."""
     app.register_blueprint(bp)
+    app.wsgi_app = JobGateway(  # type: ignore[method-assign]
+        app.wsgi_app,
+        app.extensions["lss.jobs"],
+        app.extensions["lss.log"],
+        max_body=app.config["MAX_CONTENT_LENGTH"],
+        result_wait=app.config["RESULT_WAIT_MS"] / 1000,
+    )

@@ -1,0 +1,168 @@
+"""The two job routes, served straight from WSGI: submit a question, fetch a job's result.
+
+They carry nearly all of the traffic (every job is one POST and at least one get_results), so
+they skip Flask's per-request machinery: no request or app context, no URL map, no hooks, no
+Response object. A route is a dictionary lookup, the answer a ready-made body. Every other path
+goes on to the Flask app, which serves the read-only endpoints and the JSON 404.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import orjson
+from werkzeug.http import HTTP_STATUS_CODES
+
+from app.errors import (
+    INTERNAL_ERROR,
+    ApiError,
+    InvalidInput,
+    error_body,
+    method_not_allowed,
+    too_large,
+)
+from app.logs import LogWriter, body_for_log, entry_line, exit_line
+from app.manager import JobManager
+from app.task import TASKS, Task
+
+log = logging.getLogger("lss")
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+RESULTS_PREFIX = "/api/get_results/"
+_SUBMIT_METHODS = "OPTIONS, POST"
+_RESULT_METHODS = "GET, HEAD, OPTIONS"
+_JSON = "application/json"
+#: "200 OK", "404 NOT FOUND"...: the status lines Flask sends, made once.
+_STATUS = {code: f"{code} {phrase.upper()}" for code, phrase in HTTP_STATUS_CODES.items()}
+
+
+class _TooLarge(ApiError):
+    status_code = 413
+
+
+class JobGateway:
+    """WSGI middleware answering POST /api/<endpoint> and GET /api/get_results/<id> itself.
+
+    It answers with the same bodies, status codes and log lines as the rest of the API: errors
+    are `ApiError`s turned into the JSON envelope, anything unexpected a logged 500.
+    """
+
+    def __init__(
+        self,
+        flask_app: WSGIApp,
+        manager: JobManager,
+        writer: LogWriter,
+        max_body: int,
+        result_wait: float,
+    ) -> None:
+        self._next = flask_app
+        self._manager = manager
+        self._writer = writer
+        self._max_body = max_body
+        self._wait = result_wait
+        self._tasks: dict[str, type[Task]] = {f"/api/{name}": task for name, task in TASKS.items()}
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        task = self._tasks.get(path)
+        if task is not None:
+            return self._serve(environ, start_response, path, "POST", _SUBMIT_METHODS, task)
+        if path.startswith(RESULTS_PREFIX):
+            return self._serve(environ, start_response, path, "GET", _RESULT_METHODS, None)
+        return self._next(environ, start_response)
+
+    def _serve(
+        self,
+        environ: dict[str, Any],
+        start_response: StartResponse,
+        path: str,
+        method: str,
+        allowed: str,
+        task: type[Task] | None,
+    ) -> Iterable[bytes]:
+        """Answer one request to a job route, logging its entry and exit."""
+        requested = environ.get("REQUEST_METHOD", "GET")
+        if not path.isascii():  # WSGI paths arrive as latin-1; log what the client sent
+            path = path.encode("latin-1").decode("utf-8", "replace")
+        headers = [("Content-Type", _JSON)]
+        job_id = None
+        if task is not None and requested == method:
+            status, body, job_id = self._submit(environ, path, task)
+        else:
+            self._writer.info(entry_line(requested, path))
+            if task is None and requested in (method, "HEAD"):
+                job_id = path[len(RESULTS_PREFIX) :]
+                status, body = self._result(job_id)
+            elif requested == "OPTIONS":
+                status, body, headers = 200, b"", [("Allow", allowed)]
+            else:
+                status, body = 405, error_body(method_not_allowed(allowed))
+                headers.append(("Allow", allowed))
+        headers.append(("Content-Length", str(len(body))))
+        start_response(_STATUS[status], headers)
+        self._writer.info(exit_line(requested, path, status, job_id))
+        return () if requested == "HEAD" else (body,)
+
+    def _submit(
+        self, environ: dict[str, Any], path: str, task: type[Task]
+    ) -> tuple[int, bytes, str | None]:
+        """Validate the body, accept it as a job and answer with the job id."""
+        try:
+            raw = self._read_body(environ, path)
+            try:
+                payload = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                raise InvalidInput("request body must be a JSON object") from None
+            job_id = self._manager.submit(task.from_payload(payload, self._manager.dataset))
+        except ApiError as error:
+            return error.status_code, error_body(error.reason), None
+        except Exception as error:
+            log.error("unhandled error in POST %s", path, exc_info=error)
+            return 500, error_body(INTERNAL_ERROR), None
+        return 200, b'{"job_id":"%s"}' % job_id.encode(), job_id
+
+    def _read_body(self, environ: dict[str, Any], path: str) -> bytes:
+        """The request body, after logging the request's entry with it.
+
+        A body sent without a length (chunked) is read as far as the server decoded it. Either
+        way a body over the limit is not read and gets a 413.
+        """
+        length = _content_length(environ)
+        stream = environ["wsgi.input"]
+        if length > self._max_body:
+            raw, shown = None, f"<{length} bytes>"
+        elif length or not environ.get("wsgi.input_terminated"):
+            raw = stream.read(length) if length else b""
+            shown = body_for_log(raw, length)
+        else:
+            raw = stream.read(self._max_body + 1)
+            if len(raw) > self._max_body:
+                raw, shown = None, f"<over {self._max_body} bytes>"
+            else:
+                shown = body_for_log(raw, len(raw))
+        self._writer.info(entry_line("POST", path, shown))
+        if raw is None:
+            raise _TooLarge(too_large(self._max_body))
+        return raw
+
+    def _result(self, job_id: str) -> tuple[int, bytes]:
+        """The job's status or result body."""
+        try:
+            return 200, self._manager.result(job_id, self._wait)
+        except ApiError as error:
+            return error.status_code, error_body(error.reason)
+        except Exception as error:
+            log.error("unhandled error in get_results %s", job_id, exc_info=error)
+            return 500, error_body(INTERNAL_ERROR)
+
+
+def _content_length(environ: dict[str, Any]) -> int:
+    """The declared body length; 0 when absent or not a number (as werkzeug reads it)."""
+    try:
+        return max(0, int(environ.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0
