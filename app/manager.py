@@ -19,6 +19,9 @@ log = logging.getLogger("lss")
 
 #: Job ids reserved on disk at a time: the id mark is written once per this many jobs.
 ID_BLOCK = 1024
+#: Finished jobs whose body get_results can answer without reading the file back. Bodies are
+#: shared with the answer cache, so each costs one dictionary entry; older jobs are read from disk.
+RECENT = 8192
 
 
 def _error_body(reason: str) -> bytes:
@@ -31,6 +34,8 @@ class JobManager:
 
     Only jobs still queued or running, and failed ones, are kept in memory; a finished job's
     answer lives in its result file, so memory does not grow with the number of jobs served.
+    The last RECENT finished jobs also keep a reference to their body (most polls come right
+    after the job finished); the bodies themselves are the shared, serialized answers.
     With `pool=None` a job runs inline during submit (the synchronous mode tests use).
     """
 
@@ -48,6 +53,8 @@ class JobManager:
         self._reserved = self._last  # ids up to this one are recorded on disk as issued
         self._pending: set[int] = set()
         self._failure_bodies: dict[int, bytes] = {}
+        #: Finished job -> its body, for the last RECENT jobs (oldest first).
+        self._recent: dict[int, bytes] = {}
         #: Serialized answers by task key: bounded by the number of distinct questions.
         self._answers: dict[tuple[str, str, str | None], bytes] = {}
 
@@ -86,6 +93,9 @@ class JobManager:
         with self._lock:
             if body.startswith(ERROR_PREFIX):
                 self._failed.add(number)
+            self._recent[number] = body  # only now: the file is complete (or known lost)
+            if len(self._recent) > RECENT:
+                del self._recent[next(iter(self._recent))]
             self._pending.discard(number)
             waiters = self._waiters.pop(number, None)
             if waiters is not None:
@@ -136,7 +146,9 @@ class JobManager:
         number = self._number(job_id)
         if number in self._pending and not self._wait_for(number, wait):
             return b'{"status":"running"}'
-        body = self._failure_bodies.get(number) or self.store.read(number)
+        body = (
+            self._recent.get(number) or self._failure_bodies.get(number) or self.store.read(number)
+        )
         if body is None:
             if number < self._first:  # an id an earlier run reserved but never issued
                 raise JobNotFound()

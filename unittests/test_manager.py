@@ -216,3 +216,19 @@ def test_memory_does_not_grow_with_jobs_served(make_manager):
     assert manager.num_pending == 0
     assert len(manager._answers) == 1  # one serialized answer per distinct question
     assert manager._failure_bodies == {}
+
+
+def test_recent_results_are_bounded_and_older_ones_are_read_from_their_files(
+    make_manager, tmp_path, monkeypatch
+):
+    monkeypatch.setattr("app.manager.RECENT", 3)
+    manager = make_manager(threads=0)
+    ids = [manager.submit(TASKS["global_mean"](OBESITY)) for _ in range(5)]
+    assert list(manager._recent) == [3, 4, 5]  # the newest three only
+    done = {"status": "done", "data": {"global_mean": 369 / 13}}
+    for job_id in ids:
+        assert orjson.loads(manager.result(job_id)) == done
+    (tmp_path / "results" / "job_id_1.json").unlink()  # older: answered from the file
+    assert "no longer stored" in orjson.loads(manager.result("job_id_1"))["reason"]
+    (tmp_path / "results" / "job_id_5.json").unlink()  # recent: answered from memory
+    assert orjson.loads(manager.result("job_id_5")) == done
