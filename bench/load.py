@@ -2,9 +2,10 @@
 
 The clients run as threads of one separate process (multiprocessing, spawn; started once per
 session and reused), so that the harness, which samples the server's memory and CPU meanwhile,
-never competes with them for a GIL. Each client holds one keep-alive
-``http.client.HTTPConnection`` (the lightest HTTP client in the standard library) and parses
-with orjson. This module imports nothing from the project, so the load process stays small.
+never competes with them for a GIL. Each client holds one keep-alive HTTP/1.1 connection of its
+own (`Connection`, a few lines over a socket: `http.client` spent more CPU per request than the
+servers it measured, on a machine they share) and parses with orjson. This module imports
+nothing from the project, so the load process stays small.
 
 Timeline of one run: a warm-up (jobs not counted, but errors are), then the measured window;
 after the window clients start no new job, finish the one in flight, and stop. Throughput counts
@@ -15,10 +16,10 @@ sent to the moment the done body has been read.
 from __future__ import annotations
 
 import contextlib
-import http.client
 import math
 import multiprocessing
 import random
+import socket
 import threading
 import time
 from collections import Counter
@@ -32,7 +33,61 @@ import orjson
 FIRST_BACKOFF = 0.0005
 MAX_BACKOFF = 0.008
 _RUNNING = b'{"status":"running"}'
-_POST_HEADERS = {"Content-Type": "application/json"}
+_HEAD_END = b"\r\n\r\n"
+_LENGTH = b"\r\ncontent-length:"
+_CLOSE = b"\r\nconnection: close"
+
+
+class Connection:
+    """A keep-alive HTTP/1.1 client connection: a request out, a Content-Length framed answer in.
+
+    Only what the job API needs: no chunked answers, no redirects, no TLS. Anything else is a
+    ConnectionError, which the client counts as an error and answers by reconnecting.
+    """
+
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        self._sock = socket.create_connection((host, port), timeout=timeout)
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._host = f"Host: {host}:{port}\r\n".encode()
+        self._buffer = b""
+        #: True once the server asked to close (or close() was called): open a new one.
+        self.closed = False
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        """Send one request and read its answer; (status, body)."""
+        line = f"{method} {path} HTTP/1.1\r\n".encode() + self._host
+        if body is None:
+            self._sock.sendall(line + b"\r\n")
+        else:
+            length = f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            self._sock.sendall(line + length.encode() + body)
+        buffer = self._buffer
+        while (end := buffer.find(_HEAD_END)) < 0:
+            buffer += self._receive()
+        head = buffer[:end].lower()
+        at = head.find(_LENGTH)
+        if not head.startswith(b"http/1.1 ") or at < 0:
+            raise ConnectionError(f"unexpected answer head: {buffer[:end][:200]!r}")
+        stop = head.find(b"\r\n", at + 2)
+        size = int(head[at + len(_LENGTH) : stop if stop >= 0 else len(head)])
+        start = end + len(_HEAD_END)
+        while len(buffer) < start + size:
+            buffer += self._receive()
+        self._buffer = buffer[start + size :]
+        if _CLOSE in head:
+            self.close()
+        return int(head[9:12]), buffer[start : start + size]
+
+    def _receive(self) -> bytes:
+        chunk = self._sock.recv(1 << 16)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        return chunk
+
+    def close(self) -> None:
+        """Close the socket; a later request on this connection fails."""
+        self.closed = True
+        self._sock.close()
 
 
 class Key(NamedTuple):
@@ -172,7 +227,7 @@ class _Client:
         self.config = config
         self.rng = random.Random(config.seed * 7919 + index)
         self.position = index * len(plan.combos) // max(1, config.clients)
-        self.conn: http.client.HTTPConnection | None = None
+        self.conn: Connection | None = None
         #: Key -> a body already parsed and found right: identical bytes need no second parse.
         self.verified: dict[Key, bytes] = {}
         #: (start, end, polls, outcome) per job, perf_counter seconds.
@@ -191,14 +246,9 @@ class _Client:
 
     def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
         """Send one request on the keep-alive connection; (status, body)."""
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection(
-                self.config.host, self.config.port, timeout=self.config.job_timeout
-            )
-        headers = _POST_HEADERS if body is not None else {}
-        self.conn.request(method, path, body=body, headers=headers)
-        response = self.conn.getresponse()
-        return response.status, response.read()
+        if self.conn is None or self.conn.closed:
+            self.conn = Connection(self.config.host, self.config.port, self.config.job_timeout)
+        return self.conn.request(method, path, body)
 
     def job(self, key: Key, body: bytes) -> tuple[int, str]:
         """Run one job to the end; (polls, outcome) with outcome "ok", "wrong" or an error."""
@@ -224,7 +274,7 @@ class _Client:
                 time.sleep(delay)
                 delay = min(2 * delay, MAX_BACKOFF)
             return polls, self.check(key, data)
-        except (OSError, http.client.HTTPException, ValueError, KeyError) as error:
+        except (OSError, ValueError, KeyError) as error:
             if self.conn is not None:
                 self.conn.close()
                 self.conn = None

@@ -580,12 +580,12 @@ def render(run: Run, output: Path) -> str:
         "The mix cycles round-robin over the 81 endpoint x question pairs (each client starting "
         "at its own offset; `--mix random` draws them with a seed); the three state endpoints "
         "draw a state from the dataset's locations for that question.",
-        "- **Client**: one keep-alive `http.client.HTTPConnection` per client thread, orjson to "
-        "parse; all clients live in one separate process (multiprocessing, spawn) so the harness "
-        "that samples the server (RSS every 20 ms, CPU at the window edges) does not share their "
-        "GIL. The client needs 0.2-0.7 of a core while the server is pinned near one core (its "
-        "GIL): on this 2-core machine the client takes part of the second core, but it is not "
-        "what limits the server.",
+        "- **Client**: one keep-alive HTTP/1.1 connection per client thread "
+        "(`bench.load.Connection`, a minimal client over a socket: `http.client` cost more CPU per "
+        "request than the servers it measured, on the cores they share), orjson to parse; all "
+        "clients live in one separate process (multiprocessing, spawn) so the harness that "
+        "samples the server (RSS every 20 ms, CPU at the window edges) does not share their "
+        "GIL. The client's own CPU is in the table.",
         "- **Checks**: every answer is compared with the one computed in-process by the project's "
         "own `load_dataset` + `TASKS[endpoint](question, state).compute`: parsed JSON, key order "
         "and exact float equality. A body byte-identical to one already verified for the same "

@@ -1,0 +1,80 @@
+"""The benchmark's HTTP client: keep-alive framing by Content-Length, and what it refuses."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from bench.load import Connection
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self._answer(201, b"got " + body)
+
+    def do_GET(self) -> None:
+        if self.path == "/close":
+            self._answer(200, b"bye", close=True)
+        elif self.path == "/unframed":
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"no length")
+            self.close_connection = True
+        else:
+            self._answer(200, self.path.encode())
+
+    def _answer(self, status: int, body: bytes, close: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[ThreadingHTTPServer]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _connect(server: ThreadingHTTPServer) -> Connection:
+    host, port = server.server_address[:2]
+    return Connection(str(host), int(port), timeout=5)
+
+
+def test_requests_share_one_connection(server):
+    conn = _connect(server)
+    assert conn.request("GET", "/api/a") == (200, b"/api/a")
+    assert conn.request("POST", "/api/b", b'{"x": 1}') == (201, b'got {"x": 1}')
+    assert conn.request("GET", "/api/c") == (200, b"/api/c")
+    assert not conn.closed
+    conn.close()
+
+
+def test_a_server_that_closes_marks_the_connection_closed(server):
+    conn = _connect(server)
+    assert conn.request("GET", "/close") == (200, b"bye")
+    assert conn.closed
+
+
+def test_an_answer_without_a_length_is_refused(server):
+    conn = _connect(server)
+    with pytest.raises(ConnectionError, match="unexpected answer head"):
+        conn.request("GET", "/unframed")
+    conn.close()
