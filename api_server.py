@@ -1,88 +1,106 @@
-"""Start Le Stats Sportif: build the app and serve it with waitress until SIGTERM or SIGINT.
+"""Start Le Stats Sportif: serve the app with granian until SIGTERM or SIGINT.
 
-On either signal the service stops accepting jobs, finishes every job already accepted (still
-answering reads meanwhile), then exits 0.
+granian does the HTTP work in Rust and runs the app in exactly one worker process, which its main
+process starts and supervises: the app, its job pool and every job live in that one worker. On
+SIGTERM or SIGINT granian stops taking requests and ends the worker, which first finishes every
+job already accepted; then both exit 0.
 """
 
 from __future__ import annotations
 
-import logging
+import ctypes
+import os
 import signal
+import socket
 import sys
-import threading
-from collections.abc import Callable
-from typing import Any
+from multiprocessing import util
+from typing import TYPE_CHECKING
 
-import waitress
+from granian import Granian
+from granian.constants import Interfaces
 
-from app import create_app, shutdown
+from app import config
 from app.config import ConfigError
-from app.data_ingestor import DatasetError
 
-log = logging.getLogger("lss")
+if TYPE_CHECKING:
+    from flask import Flask
 
-
-def _route_waitress_log() -> None:
-    """Send waitress's own warnings to the service log rather than stderr."""
-    server_log = logging.getLogger("waitress")
-    for handler in log.handlers:
-        server_log.addHandler(handler)
-    server_log.propagate = False
-    # Under load waitress warns of its request backlog on every burst; that is no error.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+#: The factory granian's worker calls to build the service (this module's `worker_app`).
+SERVICE = "api_server:worker_app"
+#: Linux prctl option: the signal a process gets when its parent dies.
+_PR_SET_PDEATHSIG = 1
 
 
-def make_server(app: Callable[..., Any], host: str, port: int, threads: int) -> Any:
-    """The waitress server `make run` uses (the benchmark serves its floor with it too)."""
-    return waitress.create_server(
-        app,
-        host=host,
+def _end_with_supervisor() -> None:
+    """On Linux, have the kernel kill this worker if granian's main process dies first, so that
+    a crashed server leaves no orphan holding the port."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def worker_app() -> Flask:
+    """Build the service inside granian's worker; exit 2 with a one-line reason if it cannot."""
+    _end_with_supervisor()
+    from app import create_app, shutdown  # here only: the main process never loads Flask or pandas
+    from app.data_ingestor import DatasetError
+
+    try:
+        app = create_app()
+    except (ConfigError, DatasetError) as error:
+        print(f"le-stats-sportif: cannot start: {error}", file=sys.stderr, flush=True)
+        os._exit(2)
+    # The worker leaves through os._exit, which skips atexit; multiprocessing runs its own exit
+    # finalizers just before. This one drains the accepted jobs and writes out the log.
+    util.Finalize(None, shutdown, args=(app,), exitpriority=100)
+    host, port = app.config["HOST"], app.config["PORT"]
+    path = app.extensions["lss.jobs"].dataset.path
+    print(f"Le Stats Sportif serving {path} on http://{host}:{port}", flush=True)
+    return app
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise OSError if something already listens on host:port.
+
+    granian binds with SO_REUSEPORT, so a second server would silently share the port with the
+    first (each with its own jobs) instead of failing; a plain bind finds out first.
+    """
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no listener
+        probe.bind(address)
+
+
+def make_server(target: str, host: str, port: int, threads: int) -> Granian:
+    """The server `make run` uses for `target`, a "module:factory" (the benchmark's floor too)."""
+    return Granian(
+        target,
+        factory=True,
+        interface=Interfaces.WSGI,
+        address=host,
         port=port,
-        threads=threads,
-        connection_limit=1000,
-        asyncore_use_poll=True,
-        ident="le-stats-sportif",
+        workers=1,
+        blocking_threads=threads,
+        websockets=False,
+        log_level="warning",
     )
 
 
 def main() -> int:
     """Serve until a signal has drained the job pool; return the process exit code."""
     try:
-        app = create_app()
-    except (ConfigError, DatasetError) as error:
+        settings = config.load()
+    except ConfigError as error:
         print(f"le-stats-sportif: cannot start: {error}", file=sys.stderr)
         return 2
-    manager = app.extensions["lss.jobs"]
-    host, port = app.config["HOST"], app.config["PORT"]
+    host, port = settings["HOST"], settings["PORT"]
     try:
-        server = make_server(app, host, port, app.config["SERVER_THREADS"])
+        check_port(host, port)
+        make_server(SERVICE, host, port, settings["SERVER_THREADS"]).serve()
     except OSError as error:
         print(f"le-stats-sportif: cannot listen on {host}:{port}: {error}", file=sys.stderr)
-        shutdown(app)
         return 2
-    _route_waitress_log()
-    main_thread = threading.get_ident()
-    drained = threading.Event()
-    draining = threading.Lock()
-
-    def drain_then_wake_main() -> None:
-        manager.drain()
-        drained.set()
-        signal.pthread_kill(main_thread, signal.SIGTERM)  # wakes the server loop to exit
-
-    def on_signal(signum: int, _frame: object) -> None:
-        if drained.is_set():
-            raise SystemExit(0)  # waitress closes its sockets on SystemExit
-        if draining.acquire(blocking=False):
-            log.info("%s received: draining accepted jobs", signal.Signals(signum).name)
-            threading.Thread(target=drain_then_wake_main, name="lss-drain").start()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    log.info("serving on http://%s:%d", host, port)
-    print(f"Le Stats Sportif serving {manager.dataset.path} on http://{host}:{port}", flush=True)
-    server.run()
-    shutdown(app)
+    except SystemExit as exit_:  # granian's way to report a worker that failed
+        return exit_.code if isinstance(exit_.code, int) else 1
     return 0
 
 

@@ -22,10 +22,10 @@ from bench.proc import (
     MemorySampler,
     Server,
     floor_argv,
-    granian_argv,
     gunicorn_argv,
     running,
     service_argv,
+    waitress_argv,
 )
 from bench.profile import py_spy, start_recording, stop_recording, summarise
 from bench.report import (
@@ -252,12 +252,13 @@ class Bench:
             )
 
     def server_comparison(self, plan: Plan, rows: int) -> None:
-        """The floor app under waitress, cheroot, gunicorn and granian, and the service under
-        waitress and granian, at 16 clients."""
+        """The floor app under granian, waitress, cheroot and gunicorn, and the service under
+        granian (as `make run` serves it) and waitress, at 16 clients."""
         threads = server_threads()
         one = f"1 process, {threads} threads"
         granian_model = f"main + 1 worker process, {threads} threads"
         candidates = [
+            ("floor", "granian", granian_model, floor_argv("granian")),
             ("floor", "waitress", one, floor_argv("waitress")),
             ("floor", "cheroot", one, floor_argv("cheroot")),
             (
@@ -266,9 +267,8 @@ class Bench:
                 f"master + 1 forked gthread worker, {threads} threads",
                 gunicorn_argv(threads),
             ),
-            ("floor", "granian", granian_model, granian_argv("bench.floor:app_from_env", threads)),
-            ("service", "waitress", one, service_argv()),
-            ("service", "granian", granian_model, granian_argv("app:create_app", threads)),
+            ("service", "granian", granian_model, service_argv()),
+            ("service", "waitress", one, waitress_argv("app:create_app", threads)),
         ]
         contenders = []
         for app, server, model, argv in candidates:
@@ -361,7 +361,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.rounds} interleaved slices ({SLICE_WARMUP:g} s uncounted each)"
         ),
         "Request mix": f"{args.mix} over 9 endpoints x 9 questions (seed {args.seed})",
-        "WSGI": f"waitress, {server_threads()} threads (service and floor alike)",
+        "WSGI": (
+            f"granian, 1 worker process, {server_threads()} blocking threads "
+            "(service and floor alike, built by `api_server.make_server`)"
+        ),
         "Job pool": "TP_NUM_OF_THREADS, else the CPU count (service default)",
     }
     code_hash = code_fingerprint()

@@ -1,8 +1,8 @@
-"""Serve the floor app: ``python -m bench.floor_server --port P [--server waitress|cheroot]``.
+"""Serve the floor app: ``python -m bench.floor_server --port P [--server granian|waitress|...]``.
 
-Waitress is built by api_server.make_server, the function that serves the service, so the two
-differ only in the application. The data file comes from
-LSS_DATA_FILE, as for the service. SIGTERM ends the process.
+granian (the default) is built by api_server.make_server, the function that serves the service,
+so the two differ only in the application. waitress and cheroot are there for the server
+comparison. The data file comes from LSS_DATA_FILE, as for the service. SIGTERM ends the process.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import os
 import sys
 
 from app import config
-from app.data_ingestor import DatasetError
-from bench.floor import app_from_env
 
-SERVERS = ("waitress", "cheroot")
+SERVERS = ("granian", "waitress", "cheroot")
+#: The floor's factory, as granian imports it in its worker.
+FLOOR = "bench.floor:app_from_env"
 
 
 def server_threads() -> int:
@@ -23,11 +23,21 @@ def server_threads() -> int:
     return int(config.load()["SERVER_THREADS"])
 
 
-def serve_waitress(app: object, host: str, port: int, threads: int) -> None:
-    """Serve `app` with the very server api_server.py builds for the service."""
-    from api_server import make_server
+def serve_granian(host: str, port: int, threads: int) -> None:
+    """Serve the floor with the very server api_server.py builds for the service."""
+    from api_server import check_port, make_server
 
-    make_server(app, host, port, threads).run()
+    check_port(host, port)
+    make_server(FLOOR, host, port, threads).serve()
+
+
+def serve_waitress(app: object, host: str, port: int, threads: int) -> None:
+    """Serve `app` with waitress, as the service was served before granian."""
+    import waitress
+
+    waitress.serve(
+        app, host=host, port=port, threads=threads, connection_limit=1000, asyncore_use_poll=True
+    )
 
 
 def serve_cheroot(app: object, host: str, port: int, threads: int) -> None:
@@ -44,7 +54,7 @@ def serve_cheroot(app: object, host: str, port: int, threads: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, build the floor app and serve it until the process is ended."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--server", choices=SERVERS, default="waitress")
+    parser.add_argument("--server", choices=SERVERS, default="granian")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--threads", type=int, default=None, help="default: as the service")
@@ -52,12 +62,18 @@ def main(argv: list[str] | None = None) -> int:
     threads = args.threads or server_threads()
     if "LSS_DATA_FILE" not in os.environ:
         os.environ["LSS_DATA_FILE"] = str(config.load()["DATA_FILE"])
+    print(f"floor ({args.server}, {threads} threads) on http://{args.host}:{args.port}", flush=True)
+    if args.server == "granian":  # the worker builds the app
+        serve_granian(args.host, args.port, threads)
+        return 0
+    from app.data_ingestor import DatasetError  # here only: granian's main process stays light
+    from bench.floor import app_from_env
+
     try:
         app = app_from_env()
     except DatasetError as error:
         print(f"floor: cannot start: {error}", file=sys.stderr)
         return 2
-    print(f"floor ({args.server}, {threads} threads) on http://{args.host}:{args.port}", flush=True)
     serve = serve_waitress if args.server == "waitress" else serve_cheroot
     serve(app, args.host, args.port, threads)
     return 0

@@ -175,8 +175,8 @@ def service_argv() -> list[str]:
     return [sys.executable, str(ROOT / "api_server.py")]
 
 
-def floor_argv(server: str = "waitress", threads: int | None = None) -> list[str]:
-    """The floor app under `server` (waitress or cheroot), on the placeholder port."""
+def floor_argv(server: str = "granian", threads: int | None = None) -> list[str]:
+    """The floor app under `server` (granian, waitress or cheroot), on the placeholder port."""
     argv = [sys.executable, "-m", "bench.floor_server", "--server", server, "--port", "{port}"]
     return [*argv, "--threads", str(threads)] if threads else argv
 
@@ -203,23 +203,22 @@ def gunicorn_argv(threads: int) -> list[str]:
     ]
 
 
-def granian_argv(target: str, threads: int) -> list[str]:
-    """`target` (a factory, "module:function") under granian: one worker process, Rust I/O."""
+def waitress_argv(target: str, threads: int) -> list[str]:
+    """`target` (a factory, "module:function") under waitress, in one process."""
     return [
         sys.executable,
         "-m",
-        "granian",
-        "--interface",
-        "wsgi",
+        "waitress",
         "--host",
         "{host}",
         "--port",
         "{port}",
-        "--workers",
-        "1",
-        "--blocking-threads",
+        "--threads",
         str(threads),
-        "--factory",
+        "--connection-limit",
+        "1000",
+        "--asyncore-use-poll",
+        "--call",
         target,
     ]
 

@@ -480,12 +480,10 @@ def render(run: Run, output: Path) -> str:
             "",
             "## WSGI servers (16 clients)",
             "",
-            "The floor app under each server, and the service under waitress and granian, same "
-            "thread count; all run at once and are measured in interleaved slices ('vs waitress' "
-            "compares the same app). The service must stay one process (job ids, pending jobs "
-            "and the pool live in it), so a server that forks workers can only ever run it with "
-            "one worker, and the SIGTERM drain in `api_server.py` does not apply under another "
-            "server's master process.",
+            "The floor app under each server, and the service under granian (as `make run` serves "
+            "it) and waitress, same thread count; all run at once and are measured in interleaved "
+            "slices ('vs waitress' compares the same app). The service's job ids, pending jobs "
+            "and pool live in one process, so a server that forks workers may only run one.",
             "",
         ]
         base = {
@@ -593,8 +591,9 @@ def render(run: Run, output: Path) -> str:
         '`"status": "error"`.',
         "- **Floor** (`bench/floor.py`): a bare Flask app answering from precomputed bodies "
         "(the same bytes the service serves), storing only a job id -> request key map; no "
-        "validation, pool, files or logging. Served by `bench/floor_server.py` with waitress and "
-        "the settings `api_server.py` uses (same thread count, connection limit, poll loop).",
+        "validation, pool, files or logging. Served by `bench/floor_server.py` through "
+        "`api_server.make_server`, the server the service runs on (granian, one worker process, "
+        "same thread count).",
         "- **Points**: each point starts fresh servers (free port, fresh results dir and log "
         "each), warms each up (not counted, except for errors), measures them in interleaved "
         "slices, then stops them (SIGTERM, kill after 15 s). Throughput counts jobs finished "

@@ -534,6 +534,44 @@ def test_a_port_in_use_stops_start_up_with_a_clear_message(tmp_path: Path) -> No
     assert "Traceback" not in stderr, stderr
 
 
+def test_a_second_server_on_a_busy_port_refuses_to_share_it(
+    start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """The HTTP server binds with SO_REUSEPORT; a second service must still fail, not share."""
+    first = start_server()
+    env = server_env(tmp_path, tmp_path / "other-results", first.port)
+    done = subprocess.run(
+        [sys.executable, "api_server.py"], cwd=ROOT, env=env, capture_output=True, timeout=15
+    )
+    stderr = done.stderr.decode(errors="replace")
+    assert done.returncode == 2, stderr
+    assert f"cannot listen on 127.0.0.1:{first.port}" in stderr
+    assert requests.get(f"{first.url}/api/health", timeout=HTTP_TIMEOUT).status_code == 200
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel ends the worker")
+def test_killing_the_server_leaves_no_worker_behind(start_server: Callable[..., Server]) -> None:
+    """A crash of the main process takes the worker (which holds the app and port) with it."""
+    server = start_server()
+    children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children")
+    workers = [int(pid) for pid in children.read_text().split()]
+    assert len(workers) == 1, f"expected one worker process, found {workers}"
+    server.proc.kill()
+    server.proc.wait(timeout=EXIT_TIMEOUT)
+    wait_for(lambda: not _alive(workers[0]), 10, "the worker to end with its server")
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{server.url}/api/health", timeout=HTTP_TIMEOUT)
+
+
+def _alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie waiting for its parent's reaper counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
 # -- f. the log ---------------------------------------------------------------------------------
 
 _TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)Z ")
