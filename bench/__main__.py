@@ -7,6 +7,7 @@ import contextlib
 import importlib.util
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,10 +126,13 @@ class Contender:
 class Bench:
     """Runs the measurements of one session and collects them into a Run."""
 
-    def __init__(self, args: argparse.Namespace, run: Run, runner: LoadRunner) -> None:
+    def __init__(
+        self, args: argparse.Namespace, run: Run, runner: LoadRunner, workdir: Path
+    ) -> None:
         self.args = args
         self.run = run
         self.runner = runner
+        self.workdir = workdir
 
     def _load(self, server: Server, plan: Plan, config: LoadConfig) -> LoadResult:
         """One load run against `server`, with its CPU time over the measured window."""
@@ -170,7 +174,9 @@ class Bench:
         warm: dict[str, LoadResult] = {}
         with contextlib.ExitStack() as stack:
             servers = {
-                c.name: stack.enter_context(running(c.name.split("/")[0], c.argv, c.data_file))
+                c.name: stack.enter_context(
+                    running(c.name.split("/")[0], c.argv, c.data_file, parent=self.workdir)
+                )
                 for c in contenders
             }
             samplers = {
@@ -373,8 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     _log("cold tasks (in-process)")
     run.cold = measure_cold(BUNDLED)
-    with LoadRunner() as runner:
-        _measure(Bench(args, run, runner))
+    # Servers' folders are removed only at the end: see bench.proc.running.
+    with LoadRunner() as runner, tempfile.TemporaryDirectory(prefix="lss-bench-") as workdir:
+        _measure(Bench(args, run, runner, Path(workdir)))
     draw(run, args.charts)
     run.finished = time.time()
     if code_fingerprint() != code_hash:

@@ -134,12 +134,21 @@ def _stop(server: Server) -> None:
 
 @contextmanager
 def running(
-    name: str, argv: list[str], data_file: Path, env: dict[str, str] | None = None
+    name: str,
+    argv: list[str],
+    data_file: Path,
+    env: dict[str, str] | None = None,
+    parent: Path | None = None,
 ) -> Iterator[Server]:
-    """Start `argv` on a free port with a fresh results dir and log, yield it once healthy."""
+    """Start `argv` on a free port with a fresh results dir and log, yield it once healthy.
+
+    The folder is made in `parent` and left there for the caller to remove once nothing is being
+    measured (deleting tens of thousands of result files keeps the file system busy for a while
+    after); without a parent it is removed when the server stops.
+    """
     host = "127.0.0.1"
     port = free_port(host)
-    workdir = Path(tempfile.mkdtemp(prefix=f"lss-bench-{name}-"))
+    workdir = Path(tempfile.mkdtemp(prefix=f"lss-bench-{name}-", dir=parent))
     environ = {
         **os.environ,
         **(env or {}),
@@ -167,7 +176,8 @@ def running(
         yield server
     finally:
         _stop(server)
-        shutil.rmtree(workdir, ignore_errors=True)
+        if parent is None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def service_argv() -> list[str]:
