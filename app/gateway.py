@@ -134,7 +134,7 @@ class JobGateway:
         length = _content_length(environ)
         stream = environ["wsgi.input"]
         if length > self._max_body:
-            raw, shown = None, f"<{length} bytes>"
+            raw, shown = None, body_for_log(b"", length)
         elif length or not environ.get("wsgi.input_terminated"):
             raw = stream.read(length) if length else b""
             shown = body_for_log(raw, length)

@@ -69,9 +69,6 @@ class _RotatingFile(RotatingFileHandler):
         self._written = stream.tell()
         return stream
 
-    def shouldRollover(self, record: logging.LogRecord) -> bool:
-        return 0 < self.maxBytes <= self._written
-
     def write_line(self, line: str) -> None:
         """Append one formatted line (with its terminator), rotating first if the file is full."""
         if self.stream is None:
