@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app, shutdown
+from app.task import StatesMean
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CSV = ROOT / "nutrition_activity_obesity_usa_subset.csv"
@@ -86,3 +88,18 @@ def lss_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixtu
     logger.addHandler(caplog.handler)
     yield caplog
     logger.removeHandler(caplog.handler)
+
+
+@pytest.fixture
+def gated(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Make states_mean jobs wait until the returned event is set (at the latest, 10 s)."""
+    gate = threading.Event()
+    answer = StatesMean.answer
+
+    def slow(self: StatesMean, index: Any) -> Any:
+        gate.wait(10)
+        return answer(self, index)
+
+    monkeypatch.setattr(StatesMean, "answer", slow)
+    yield gate
+    gate.set()

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
-from app.task import TASKS, StatesMean
+from app.task import TASKS
 from unittests.conftest import MUSCLE, OBESITY
 
 ERROR = "error"
@@ -271,21 +269,6 @@ def test_response_keys_keep_the_answer_order(client):
     client.post("/api/states_mean", json={"question": OBESITY})
     raw = client.get("/api/get_results/job_id_1").get_data(as_text=True)
     assert raw.index('"Ohio"') < raw.index('"Texas"') < raw.index('"Guam"')
-
-
-@pytest.fixture
-def gated(monkeypatch):
-    """Make states_mean jobs wait until the returned event is set."""
-    gate = threading.Event()
-    answer = StatesMean.answer
-
-    def slow(self, index):
-        gate.wait(10)
-        return answer(self, index)
-
-    monkeypatch.setattr(StatesMean, "answer", slow)
-    yield gate
-    gate.set()
 
 
 def test_running_job_envelopes_and_drain(make_app, gated):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 
 from app import shutdown
 from app.task import StatesMean
@@ -55,19 +54,11 @@ def test_the_log_rotates_and_keeps_a_bounded_number_of_backups(make_app, tmp_pat
         assert (tmp_path / name).stat().st_size < 2_000 + 200  # at most one record over
 
 
-def test_shutdown_logs_whether_every_job_finished(make_app, tmp_path, monkeypatch):
-    gate = threading.Event()
-    answer = StatesMean.answer
-
-    def gated(self, index):
-        gate.wait(5)
-        return answer(self, index)
-
-    monkeypatch.setattr(StatesMean, "answer", gated)
+def test_shutdown_logs_whether_every_job_finished(make_app, tmp_path, gated):
     app = make_app(THREADS=1)
     app.test_client().post("/api/states_mean", json={"question": OBESITY})
     assert shutdown(app, timeout=0.1) is False
-    gate.set()
+    gated.set()
     text = (tmp_path / "webserver.log").read_text()
     assert "ERROR [MainThread] stopped with 1 job(s) unfinished" in text
     assert "every accepted job finished" not in text
