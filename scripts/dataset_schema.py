@@ -13,6 +13,16 @@ DATA_FILE_NAME = "nutrition_activity_obesity_usa_subset.csv"
 FIRST_YEAR = 2011
 LAST_YEAR = 2022
 
+# The per-stratum columns, in export order.
+STRATUM_COLUMNS: tuple[str, ...] = (
+    "Total",
+    "Age(years)",
+    "Education",
+    "Gender",
+    "Income",
+    "Race/Ethnicity",
+)
+
 # The CDC export's own columns, in export order (note the trailing space of one of them).
 CDC_COLUMNS: tuple[str, ...] = (
     "YearStart",
@@ -32,12 +42,7 @@ CDC_COLUMNS: tuple[str, ...] = (
     "Low_Confidence_Limit",
     "High_Confidence_Limit ",
     "Sample_Size",
-    "Total",
-    "Age(years)",
-    "Education",
-    "Gender",
-    "Income",
-    "Race/Ethnicity",
+    *STRATUM_COLUMNS,
     "GeoLocation",
     "ClassID",
     "TopicID",
@@ -303,13 +308,3 @@ STRATA: tuple[Stratum, ...] = tuple(
 CATEGORIES: dict[str, tuple[str, ...]] = {
     category: tuple(name for name, _ in members) for category, _, _, members in _CATEGORY_TABLE
 }
-
-# The per-stratum columns, in export order.
-STRATUM_COLUMNS: tuple[str, ...] = (
-    "Total",
-    "Age(years)",
-    "Education",
-    "Gender",
-    "Income",
-    "Race/Ethnicity",
-)
