@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from app import create_app, shutdown
 from app.task import StatesMean
+from unittests.servers import Server, server_starter
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CSV = ROOT / "nutrition_activity_obesity_usa_subset.csv"
@@ -103,3 +104,9 @@ def gated(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     monkeypatch.setattr(StatesMean, "answer", slow)
     yield gate
     gate.set()
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """Start real server processes (see unittests.servers); every one is stopped at the end."""
+    yield from server_starter(tmp_path)

@@ -7,7 +7,6 @@ log in the test's temporary directory, and stops it afterwards whatever happened
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import signal
@@ -16,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -26,16 +25,13 @@ import requests
 
 from unittests.conftest import BUNDLED_CSV, MUSCLE, OBESITY
 from unittests.reference import ENDPOINTS, QUESTIONS, STATE_ENDPOINTS, Reference, compare
+from unittests.servers import EXIT_TIMEOUT, ROOT, Server, free_port, server_env
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parent.parent
-#: Seconds any single HTTP request may take.
+#: Seconds any single HTTP request may take, and a job may take to finish.
 HTTP_TIMEOUT = 5.0
-#: Seconds a server may take to answer its first health check, a job to finish, a drain to end.
-READY_TIMEOUT = 20.0
 JOB_TIMEOUT = 20.0
-EXIT_TIMEOUT = 20.0
 SHUTTING_DOWN = {"status": "error", "reason": "shutting down"}
 JOB_ID = re.compile(r"job_id_([1-9][0-9]*)")
 
@@ -43,114 +39,11 @@ JOB_ID = re.compile(r"job_id_([1-9][0-9]*)")
 Job = tuple[str, str, str | None]
 
 
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def job_number(job_id: str) -> int:
     """The number of a well-formed job id (asserting it is one)."""
     match = JOB_ID.fullmatch(job_id)
     assert match, f"malformed job id {job_id!r}"
     return int(match.group(1))
-
-
-class Server:
-    """One `api_server.py` process and the files it writes."""
-
-    def __init__(self, proc: subprocess.Popen[bytes], port: int, home: Path, results: Path) -> None:
-        self.proc = proc
-        self.port = port
-        self.home = home
-        self.results = results
-        self.url = f"http://127.0.0.1:{port}"
-        self.log_file = home / "webserver.log"
-
-    @property
-    def stderr(self) -> str:
-        """What the process wrote on stderr so far."""
-        return (self.home / "stderr.txt").read_text(errors="replace")
-
-    def wait_ready(self) -> bool:
-        """Wait for /api/health; False if the port was taken meanwhile, fail if the process died."""
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                if "Address already in use" in self.stderr:
-                    return False
-                pytest.fail(f"server exited with {self.proc.returncode}:\n{self.stderr}")
-            try:
-                if requests.get(f"{self.url}/api/health", timeout=1).status_code == 200:
-                    return True
-            except requests.RequestException:
-                pass
-            time.sleep(0.05)
-        self.close()
-        pytest.fail(f"server not ready within {READY_TIMEOUT} s:\n{self.stderr}")
-
-    def stop(self, signum: int = signal.SIGTERM) -> int:
-        """Send `signum` and return the exit code, failing if it takes longer than EXIT_TIMEOUT."""
-        self.proc.send_signal(signum)
-        try:
-            return self.proc.wait(timeout=EXIT_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.close()
-            pytest.fail(f"server still running {EXIT_TIMEOUT} s after {signum!r}:\n{self.stderr}")
-
-    def close(self) -> None:
-        """Make sure the process is gone: SIGTERM, then SIGKILL."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-
-
-def server_env(home: Path, results: Path, port: int, **overrides: str) -> dict[str, str]:
-    """The environment `make run` would give the server, pointed at the test's folders."""
-    env = dict(os.environ)
-    env.update(
-        LSS_PORT=str(port),
-        LSS_RESULTS_DIR=str(results),
-        LSS_LOG_FILE=str(home / "webserver.log"),
-        TP_NUM_OF_THREADS="2",
-    )
-    env.update(overrides)
-    return env
-
-
-@pytest.fixture
-def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    """Start servers (each in its own folder, results shared if asked); all stopped at the end."""
-    servers: list[Server] = []
-
-    def start(results: Path | None = None, **overrides: str) -> Server:
-        home = tmp_path / f"server{len(servers) + 1}"
-        home.mkdir()
-        results = results or home / "results"
-        for _attempt in range(3):
-            port = free_port()
-            with (home / "stdout.txt").open("wb") as out, (home / "stderr.txt").open("wb") as err:
-                proc = subprocess.Popen(
-                    [sys.executable, "api_server.py"],
-                    cwd=ROOT,
-                    env=server_env(home, results, port, **overrides),
-                    stdout=out,
-                    stderr=err,
-                )
-            server = Server(proc, port, home, results)
-            servers.append(server)
-            if server.wait_ready():
-                return server
-        pytest.fail(f"no free port found for the server:\n{server.stderr}")
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 @pytest.fixture(scope="module")
