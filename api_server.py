@@ -17,17 +17,11 @@ import socket
 import sys
 from collections.abc import Callable
 from functools import partial
-from multiprocessing import util
 from typing import TYPE_CHECKING, Any
-
-from granian import Granian
-from granian.constants import Interfaces
-
-from app import config
-from app.config import StartupError
 
 if TYPE_CHECKING:
     from flask import Flask
+    from granian import Granian
 
     from app.startup import Prepared
 
@@ -45,6 +39,11 @@ def _stop_start_up(signum: int, frame: Any) -> None:
     raise _Stopped()
 
 
+if __name__ == "__main__":  # as early as possible: granian installs its own once it serves
+    for _signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(_signum, _stop_start_up)
+
+
 def _end_with_supervisor() -> None:
     """On Linux, have the kernel kill this worker if granian's main process dies first, so that
     a crashed server leaves no orphan holding the port."""
@@ -59,7 +58,10 @@ def _load_service(prepared: Prepared, _target: str) -> Flask:
     # accepted nothing yet, and the jobs it adopted are still unfinished in the journal.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: os._exit(0))
+    from multiprocessing import util
+
     from app import create_app, shutdown  # Flask is needed here only
+    from app.config import StartupError
 
     try:
         app = create_app(prepared=prepared)
@@ -86,6 +88,9 @@ def check_port(host: str, port: int) -> None:
 
 def make_server(target: str, host: str, port: int, threads: int, workers: int = 1) -> Granian:
     """The server `make run` uses for `target`, a "module:factory" (the benchmark's floor too)."""
+    from granian import Granian  # here: importing it takes long enough to race a signal
+    from granian.constants import Interfaces
+
     return Granian(
         target,
         factory=True,
@@ -110,8 +115,9 @@ def serve(settings: dict[str, Any], loader: Callable[[str], Any]) -> None:
 
 def main() -> int:
     """Check, prepare, then serve until a signal has drained every worker; the exit code."""
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _stop_start_up)
+    from app import config  # here: the stop signals are caught from the first line of the module
+    from app.config import StartupError
+
     try:
         settings = config.load()
         host, port = settings["HOST"], settings["PORT"]

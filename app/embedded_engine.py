@@ -101,9 +101,7 @@ class EmbeddedEngine(Engine):
         self._recent: dict[int, tuple[bytes, float]] = {}
         #: Serialized answers by task key: bounded by the number of distinct questions.
         self._answers: dict[tuple[str, str, str | None], bytes] = {}
-        self.maintenance = (
-            Maintenance(self, maintenance_interval) if maintenance_interval > 0 else None
-        )
+        self.maintenance = Maintenance(self, maintenance_interval) if pool is not None else None
 
     def start(self) -> None:
         """Queue the jobs that processes which died left unfinished, then start maintenance."""

@@ -89,7 +89,7 @@ def prepare(path: str, legacy: Iterable[tuple[int, JobStatus, float]], highest: 
     """
     try:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        db = _connect(path)
+        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     except (OSError, sqlite3.Error) as error:
         raise JournalError(f"job journal {path}: cannot create it ({error})") from None
     try:

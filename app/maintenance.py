@@ -1,10 +1,10 @@
 """The maintenance thread of the embedded engine: expiry, adoption, and the shared shutdown flag.
 
-Every LSS_MAINTENANCE_INTERVAL_S seconds it purges jobs that finished more than their time to live
-ago (LSS_RESULT_TTL_S for answers, LSS_ERROR_TTL_S for failures; 0 keeps them): result file first,
-then journal row, so a row never points at nothing for long. It also adopts the unfinished jobs of
-server processes that died, picks up a graceful shutdown begun by another process, and checks the
-pool's threads. Any process may run it; several at once only race to delete the same rows.
+Every LSS_MAINTENANCE_INTERVAL_S seconds (0: never) it purges jobs that finished more than their
+time to live ago (LSS_RESULT_TTL_S for answers, LSS_ERROR_TTL_S for failures; 0 keeps them):
+result file first, then journal row. Every few seconds it adopts the unfinished jobs of server
+processes that died, picks up a graceful shutdown begun by another process, and checks the pool's
+threads. Every process runs one; several at once only race to delete the same rows.
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ log = logging.getLogger("lss")
 
 #: Jobs purged per journal transaction: short transactions keep new jobs from waiting.
 PURGE_BATCH = 500
+#: Seconds between two looks for jobs left unfinished by processes that died.
+ADOPT_EVERY_S = 2.0
 
 
-def purge(engine: EmbeddedEngine, now: float) -> int:
+def purge_expired(engine: EmbeddedEngine, now: float) -> int:
     """Delete every job whose time to live ran out before `now`; how many were deleted."""
     purged = 0
     for status in (JobStatus.DONE, JobStatus.ERROR):
@@ -45,7 +47,11 @@ def purge(engine: EmbeddedEngine, now: float) -> int:
 
 
 class Maintenance:
-    """A thread that runs `tick()` every `interval` seconds until stopped."""
+    """A thread that adopts orphaned jobs every few seconds and purges every `interval` seconds.
+
+    Adoption runs often because a restart can come while the killed processes are still exiting
+    (their jobs are then not yet orphans); purging runs at the operator's interval (0: never).
+    """
 
     def __init__(self, engine: EmbeddedEngine, interval: float) -> None:
         self.engine = engine
@@ -57,25 +63,31 @@ class Maintenance:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop after the tick under way, if any."""
+        """Stop after the round under way, if any."""
         self._stop.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join()
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        step = min(self.interval, ADOPT_EVERY_S) if self.interval else ADOPT_EVERY_S
+        next_purge = time.monotonic() + self.interval
+        while not self._stop.wait(step):
+            purging = bool(self.interval) and time.monotonic() >= next_purge
+            if purging:
+                next_purge = time.monotonic() + self.interval
             try:
-                self.tick()
+                self.tick(purge=purging)
             except Unavailable as error:
                 log.error("maintenance skipped: %s", error.reason)
             except Exception:
                 log.exception("maintenance failed")
 
-    def tick(self, now: float | None = None) -> None:
-        """One round: purge, adopt orphaned jobs, notice a shutdown, check the pool."""
-        purged = purge(self.engine, time.time() if now is None else now)
-        if purged:
-            log.info("purged %d expired job(s)", purged)
+    def tick(self, now: float | None = None, purge: bool = True) -> None:
+        """One round: purge (if asked), adopt orphaned jobs, notice a shutdown, check the pool."""
+        if purge:
+            purged = purge_expired(self.engine, time.time() if now is None else now)
+            if purged:
+                log.info("purged %d expired job(s)", purged)
         if not self.engine.closed:
             self.engine.recover()
         if self.engine.pool is not None:

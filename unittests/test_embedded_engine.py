@@ -17,6 +17,7 @@ from app.embedded_engine import EmbeddedEngine
 from app.errors import JobExpired, JobNotFound, ShuttingDown, Unavailable
 from app.job import JobStatus
 from app.journal import Journal
+from app.maintenance import Maintenance, purge_expired
 from app.startup import prepare_results
 from app.store import ResultStore
 from app.task import TASKS, Task
@@ -283,7 +284,7 @@ def test_expired_jobs_are_purged_and_answer_410(make_engine, tmp_path):
     failed = engine.submit(Exploding(OBESITY))
     later = engine.submit(global_mean())
     finished = {n: engine.journal.record(n).finished for n in (1, 2, 3)}
-    tick = __import__("app.maintenance", fromlist=["Maintenance"]).Maintenance(engine, 60).tick
+    tick = Maintenance(engine, 60).tick
 
     tick(now=finished[2] + 4)  # nothing old enough yet
     assert len(list(engine.statuses())) == 3
@@ -308,7 +309,7 @@ def test_expired_jobs_are_purged_and_answer_410(make_engine, tmp_path):
 def test_a_time_to_live_of_zero_keeps_jobs_forever(make_engine):
     engine = make_engine(threads=0, result_ttl=0, error_ttl=0)
     job_id = engine.submit(global_mean())
-    __import__("app.maintenance", fromlist=["purge"]).purge(engine, time.time() + 10**9)
+    purge_expired(engine, time.time() + 10**9)
     assert orjson.loads(engine.result(job_id)) == GLOBAL_MEAN
 
 
