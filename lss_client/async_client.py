@@ -15,6 +15,8 @@ from lss_client.protocol import Policy, Running
 
 #: Jobs a bulk call keeps in flight unless told otherwise.
 DEFAULT_CONCURRENCY = 16
+#: How the reason of a question a bulk call did not send begins.
+NOT_SENT = "not sent: "
 
 
 class AsyncClient:
@@ -101,7 +103,7 @@ class AsyncClient:
             nonlocal stopped
             for index, question in queue:  # shared: each item goes to exactly one worker
                 if stopped is not None:
-                    error = type(stopped)(f"not sent: {stopped.reason}")
+                    error = type(stopped)(NOT_SENT + stopped.reason)
                     answer = Answer(question, None, error=error)
                 else:
                     answer = await self._answer(question)

@@ -7,14 +7,14 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lss_client import protocol
-from lss_client.async_client import DEFAULT_CONCURRENCY, AsyncClient
+from lss_client.async_client import DEFAULT_CONCURRENCY, NOT_SENT, AsyncClient
 from lss_client.bulkfile import BadLine, OrderedWriter, read_lines
 from lss_client.client import Client
 from lss_client.errors import FATAL, LssError
@@ -74,7 +74,7 @@ def cli() -> None:
 
     Exit codes: 0 done; 1 failed (one line on stderr: no server, the server shutting down, a
     refused request, a bad file); 2 a usage error; 3 `lss bulk` wrote every line but the
-    server refused some of them.
+    server refused some of them; 130 interrupted.
     """
 
 
@@ -121,7 +121,7 @@ def ask(endpoint: str, question: str, state: str | None, url: str) -> None:
 )
 @url_option
 @click.pass_context
-def bulk(ctx: click.Context, file: Any, concurrency: int, output: str, url: str) -> None:
+def bulk(ctx: click.Context, file: TextIO, concurrency: int, output: str, url: str) -> None:
     """Ask every question in FILE (JSON lines); write the answers in order.
 
     FILE may be - for stdin. Each line is {"endpoint": ..., "question": ..., "state": ...}
@@ -154,7 +154,8 @@ def bulk(ctx: click.Context, file: Any, concurrency: int, output: str, url: str)
 
             asyncio.run(run())
     if stopped:
-        reason = min(stopped, key=lambda error: error.reason.startswith("not sent")).reason
+        first = next((e for e in stopped if not e.reason.startswith(NOT_SENT)), stopped[0])
+        reason = first.reason
         click.echo(f"lss bulk: {writer.failed} of {len(lines)} lines failed: {reason}", err=True)
         ctx.exit(FAILED)
     if writer.failed:

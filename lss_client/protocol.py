@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from lss_client._httpx import httpx
 from lss_client.errors import (
@@ -84,7 +85,7 @@ def submit_path(endpoint: str) -> str:
 
 def result_path(job_id: str) -> str:
     """The path that polls `job_id`."""
-    return f"/api/get_results/{job_id}"
+    return f"/api/get_results/{quote(job_id, safe='')}"
 
 
 def _body(response: httpx.Response) -> Any:

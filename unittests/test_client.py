@@ -196,7 +196,7 @@ def test_a_refused_request_raises_bad_request_with_the_servers_reason(
         assert "no endpoint 'best6'" in raised.value.reason
 
 
-@pytest.mark.parametrize("job_id", ["job_id_999999", "job_id_0", "nonsense"])
+@pytest.mark.parametrize("job_id", ["job_id_999999", "job_id_0", "nonsense", "../jobs"])
 def test_an_unknown_job_raises_job_not_found(server: Server, job_id: str) -> None:
     with Client(server.url) as client, pytest.raises(JobNotFound, match="Invalid job_id"):
         client.wait(job_id)
