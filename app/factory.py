@@ -11,7 +11,7 @@ import orjson
 from flask import Flask
 from flask.json.provider import JSONProvider
 
-from app import config, errors, logs, routes
+from app import config, errors, logs, openapi, pages, routes
 from app.data_ingestor import load_dataset
 from app.manager import JobManager
 from app.store import ResultStore
@@ -34,7 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     Settings come from the defaults, then the environment, then `test_config`. A `THREADS` of 0
     (test_config only) runs every job inline, synchronously, during its POST.
     """
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # the pages serve their own static files
     app.json = _OrjsonProvider(app)
     app.config.update(config.load())
     if test_config:
@@ -65,6 +65,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
 
     routes.init_app(app)
+    openapi.init_app(app)
+    pages.init_app(app)
     return app
 
 

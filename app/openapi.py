@@ -1,0 +1,384 @@
+"""The OpenAPI 3.1 document of every route, served at /api/openapi.json.
+
+It is built from the same tables the service runs on (the nine tasks, the questions, the loaded
+locations), so the enums it lists are the values the running server accepts. A test compares its
+paths with the real routes (Flask's URL map and the gateway's) both ways, and schemathesis checks
+the answers against it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, current_app
+
+from app.job import JOB_ID_PATTERN
+from app.questions import QUESTIONS
+from app.task import TASKS
+
+bp = Blueprint("openapi", __name__, url_prefix="/api")
+
+_JSON = "application/json"
+_HTML = "text/html"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {_JSON: {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(_ref("Error"), description)
+
+
+def _html(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {_HTML: {"schema": {"type": "string"}}}}
+
+
+_NUMBERS = {"type": "object", "additionalProperties": {"type": "number"}}
+
+#: What `data` holds for each endpoint (SPEC section 3).
+_DATA = {
+    "states_mean": ("LocationMeans", "every location's mean, ascending"),
+    "state_mean": ("LocationMeans", "the state's mean"),
+    "best5": ("LocationMeans", "the five best locations, best first"),
+    "worst5": ("LocationMeans", "the five worst locations, worst first"),
+    "global_mean": ("GlobalMean", "the mean over every row of the question"),
+    "diff_from_mean": ("LocationMeans", "global mean minus each location's mean"),
+    "state_diff_from_mean": ("LocationMeans", "global mean minus the state's mean"),
+    "mean_by_category": ("CategoryMeans", "every (location, category, stratum) mean"),
+    "state_mean_by_category": ("StateCategoryMeans", "the state's (category, stratum) means"),
+}
+
+
+def _schemas(locations: list[str]) -> dict[str, Any]:
+    """The components every operation refers to."""
+    return {
+        "Error": {
+            "type": "object",
+            "required": ["status", "reason"],
+            "properties": {"status": {"const": "error"}, "reason": {"type": "string"}},
+            "description": "Every error body; /api/health adds its reasons and counters.",
+        },
+        "Question": {"type": "string", "enum": list(QUESTIONS)},
+        "Location": {"type": "string", "enum": locations},
+        "QuestionBody": {
+            "type": "object",
+            "required": ["question"],
+            "properties": {"question": _ref("Question")},
+        },
+        "StateQuestionBody": {
+            "type": "object",
+            "required": ["question", "state"],
+            "properties": {"question": _ref("Question"), "state": _ref("Location")},
+        },
+        "JobAccepted": {
+            "type": "object",
+            "required": ["job_id"],
+            "properties": {"job_id": {"type": "string", "pattern": f"^{JOB_ID_PATTERN.pattern}$"}},
+            "additionalProperties": False,
+        },
+        "LocationMeans": {**_NUMBERS, "description": "location -> number, in the answer's order"},
+        "GlobalMean": {
+            "type": "object",
+            "required": ["global_mean"],
+            "properties": {"global_mean": {"type": "number"}},
+            "additionalProperties": False,
+        },
+        "CategoryMeans": {
+            **_NUMBERS,
+            "description": "Python's str() of ('Location', 'Category', 'Stratum') -> mean",
+        },
+        "StateCategoryMeans": {
+            "type": "object",
+            "additionalProperties": {
+                **_NUMBERS,
+                "description": "Python's str() of ('Category', 'Stratum') -> mean",
+            },
+        },
+        "JobResult": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["status"],
+                    "properties": {"status": {"const": "running"}},
+                    "additionalProperties": False,
+                },
+                {
+                    "type": "object",
+                    "required": ["status", "data"],
+                    "properties": {
+                        "status": {"const": "done"},
+                        "data": {"anyOf": [_ref(name) for name in sorted(set(_DATA_SCHEMAS))]},
+                    },
+                },
+                {
+                    "type": "object",
+                    "required": ["status", "reason"],
+                    "properties": {"status": {"const": "error"}, "reason": {"type": "string"}},
+                },
+            ]
+        },
+    }
+
+
+_DATA_SCHEMAS = {name for name, _ in _DATA.values()}
+
+
+def _submit(endpoint: str) -> dict[str, Any]:
+    """POST /api/<endpoint>: one of the nine questions, answered with a job id."""
+    needs_state = TASKS[endpoint].needs_state
+    schema, answer = _DATA[endpoint]
+    return {
+        "post": {
+            "operationId": f"submit_{endpoint}",
+            "tags": ["jobs"],
+            "summary": f"Submit a {endpoint} job",
+            "description": f"Starts a job; its finished answer's `data` is {answer} "
+            f"(schema `{schema}`). Poll GET /api/get_results/{{job_id}}.",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    _JSON: {"schema": _ref("StateQuestionBody" if needs_state else "QuestionBody")}
+                },
+            },
+            "responses": {
+                "200": {
+                    **_json(_ref("JobAccepted"), "Accepted: the job's id"),
+                    "links": {
+                        "GetResult": {
+                            "operationId": "get_results",
+                            "parameters": {"job_id": "$response.body#/job_id"},
+                        }
+                    },
+                },
+                "400": _error("The body is not a JSON object, or a field is missing or unknown"),
+                "413": _error("The body is over the size limit"),
+                "503": _error("Shutting down, or the job store is unavailable"),
+            },
+        }
+    }
+
+
+def _get(operation_id: str, summary: str, responses: dict[str, Any], **extra: Any) -> dict:
+    return {
+        "get": {"operationId": operation_id, "summary": summary, "responses": responses, **extra}
+    }
+
+
+def _results() -> dict[str, Any]:
+    """GET /api/get_results/{job_id}."""
+    return _get(
+        "get_results",
+        "A job's status, or its answer once done",
+        {
+            "200": {
+                "description": "running, done (with data) or error (the job failed); with "
+                "format=csv a done job's data comes as CSV with a header row",
+                "content": {
+                    _JSON: {"schema": _ref("JobResult")},
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            },
+            "400": _error("Unknown value of format"),
+            "404": _error("Never issued, or not a job id: reason `Invalid job_id`"),
+            "410": _error("Expired and purged: reason `job <id> expired`"),
+            "503": _error("The job store is unavailable"),
+        },
+        tags=["jobs"],
+        parameters=[
+            {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}},
+            {
+                "name": "format",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"},
+                "description": "csv: a done job's data as CSV; other answers stay JSON",
+            },
+        ],
+    )
+
+
+def build_document(locations: list[str]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document for a server that loaded data for `locations`."""
+    ok = {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}
+    paths: dict[str, Any] = {f"/api/{endpoint}": _submit(endpoint) for endpoint in TASKS}
+    paths["/api/get_results/{job_id}"] = _results()
+    service = {"tags": ["service"]}
+    paths |= {
+        "/api/jobs": _get(
+            "jobs",
+            "Every live job and its status, in id order",
+            {
+                "200": _json(
+                    {
+                        **ok,
+                        "properties": {
+                            "status": {"const": "done"},
+                            "data": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "additionalProperties": {"enum": ["running", "done", "error"]},
+                                },
+                            },
+                        },
+                    },
+                    "[{job_id: status}, ...]",
+                )
+            },
+            **service,
+        ),
+        "/api/num_jobs": _get(
+            "num_jobs",
+            "Jobs queued or executing right now",
+            {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["num_jobs"],
+                        "properties": {"num_jobs": {"type": "integer", "minimum": 0}},
+                    },
+                    "The count",
+                )
+            },
+            **service,
+        ),
+        "/api/graceful_shutdown": _get(
+            "graceful_shutdown",
+            "Stop accepting jobs; finish the accepted ones",
+            {
+                "200": _json(
+                    {**ok, "properties": {"status": {"enum": ["running", "done"]}}},
+                    "running while accepted jobs remain, then done",
+                )
+            },
+            **service,
+        ),
+        "/api/questions": _get(
+            "questions",
+            "The nine questions and which end of each is better",
+            {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["questions"],
+                        "properties": {
+                            "questions": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["question", "best_is"],
+                                    "properties": {
+                                        "question": _ref("Question"),
+                                        "best_is": {"enum": ["lowest", "highest"]},
+                                    },
+                                },
+                            }
+                        },
+                    },
+                    "The questions",
+                )
+            },
+            **service,
+        ),
+        "/api/states": _get(
+            "states",
+            "Every location in the loaded data, by name",
+            {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["states"],
+                        "properties": {"states": {"type": "array", "items": _ref("Location")}},
+                    },
+                    "The locations",
+                )
+            },
+            **service,
+        ),
+        "/api/health": _get(
+            "health",
+            "Whether the service can take and run jobs, with its counters",
+            {
+                "200": _json(ok, "Healthy (or, before the job journal, shutting down)"),
+                "503": _error("Unhealthy (with reasons and counters) or shutting down"),
+            },
+            **service,
+        ),
+        "/api/openapi.json": _get(
+            "openapi", "This document", {"200": _json({"type": "object"}, "OpenAPI 3.1")}, **service
+        ),
+    }
+    pages = {"tags": ["pages"]}
+    paths |= {
+        "/": _get(
+            "page_dashboard",
+            "Dashboard: map, ranking, national mean",
+            {"200": _html("HTML page")},
+            **pages,
+        ),
+        "/states/{name}": _get(
+            "page_state",
+            "A location against the national mean, and its breakdown by category",
+            {"200": _html("HTML page"), "404": _html("No such location")},
+            parameters=[
+                {"name": "name", "in": "path", "required": True, "schema": _ref("Location")}
+            ],
+            **pages,
+        ),
+        "/jobs": _get("page_jobs", "Live job monitor", {"200": _html("HTML page")}, **pages),
+        "/api/docs": _get(
+            "page_docs",
+            "Interactive documentation of this document",
+            {"200": _html("HTML page")},
+            **pages,
+        ),
+        "/pages/static/{filename}": _get(
+            "page_static",
+            "The pages' scripts, styles, map shapes and their vendored libraries",
+            {
+                "200": {"description": "The file", "content": {"*/*": {"schema": {}}}},
+                "404": _error("No such file"),
+            },
+            parameters=[
+                {"name": "filename", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            **pages,
+        ),
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Le Stats Sportif",
+            "version": "1.0.0",
+            "description": "Statistics on US adult health per state (CDC BRFSS). POST a question, "
+            "get a job id at once, poll GET /api/get_results/{job_id}. Every error body is "
+            '{"status": "error", "reason": "..."}.',
+        },
+        "tags": [
+            {"name": "jobs", "description": "Submit questions and fetch their answers"},
+            {"name": "service", "description": "The service's state and its vocabularies"},
+            {"name": "pages", "description": "HTML pages and their static files"},
+        ],
+        "paths": paths,
+        "components": {"schemas": _schemas(locations)},
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> dict[str, Any]:
+    """This server's OpenAPI document."""
+    document = current_app.extensions.get("lss.openapi")
+    if document is None:
+        locations = current_app.extensions["lss.jobs"].dataset.locations
+        document = current_app.extensions["lss.openapi"] = build_document(locations)
+    return document
+
+
+def init_app(app: Flask) -> None:
+    """Serve /api/openapi.json."""
+    app.register_blueprint(bp)
