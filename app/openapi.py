@@ -190,7 +190,13 @@ def _results() -> dict[str, Any]:
         },
         tags=["jobs"],
         parameters=[
-            {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}},
+            {
+                "name": "job_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string"},
+                "example": "job_id_1",
+            },
             {
                 "name": "format",
                 "in": "query",
@@ -345,7 +351,13 @@ def build_document(locations: list[str]) -> dict[str, Any]:
                 "404": _error("No such file"),
             },
             parameters=[
-                {"name": "filename", "in": "path", "required": True, "schema": {"type": "string"}}
+                {
+                    "name": "filename",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "example": "js/lss.js",
+                }
             ],
             **pages,
         ),
