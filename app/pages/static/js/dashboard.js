@@ -57,7 +57,7 @@
   function mapSpec(rows, bestIs) {
     return {
       width: "container",
-      height: 380,
+      height: Math.max(200, Math.round(document.getElementById("map").clientWidth * 0.6)),
       autosize: { type: "fit", contains: "padding" },
       projection: { type: "albersUsa" },
       data: { url: atlas, format: { type: "topojson", feature: "states" } },
@@ -74,6 +74,7 @@
           type: "quantitative",
           title: "Mean (%)",
           scale: { scheme: "blueorange", reverse: bestIs === "highest" },
+          legend: { orient: "bottom", direction: "horizontal", gradientLength: 200 },
         },
         tooltip: [
           { field: "location", type: "nominal", title: "State" },
