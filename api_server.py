@@ -1,9 +1,11 @@
 """Start Le Stats Sportif: serve the app with granian until SIGTERM or SIGINT.
 
-granian does the HTTP work in Rust and runs the app in exactly one worker process, which its main
-process starts and supervises: the app, its job pool and every job live in that one worker. On
-SIGTERM or SIGINT granian stops taking requests and ends the worker, which first finishes every
-job already accepted; then both exit 0.
+The main process checks everything a run needs (settings, log file, results folder, journal,
+dataset) once, then granian forks LSS_WORKERS worker processes from it, each with the app, its own
+job pool, and the dataset inherited from the main process. A start-up problem is one line on
+stderr and exit code 2. On SIGTERM or SIGINT granian stops taking requests and ends the workers,
+each of which first finishes every job it accepted; then all exit 0. A worker that dies is
+started again, and the jobs it left unfinished are run again.
 """
 
 from __future__ import annotations
@@ -13,22 +15,34 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
+from functools import partial
 from multiprocessing import util
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from granian import Granian
 from granian.constants import Interfaces
 
 from app import config
-from app.config import ConfigError
+from app.config import StartupError
 
 if TYPE_CHECKING:
     from flask import Flask
 
-#: The factory granian's worker calls to build the service (this module's `worker_app`).
-SERVICE = "api_server:worker_app"
+    from app.startup import Prepared
+
+#: What granian is told to serve; the workers build it with `_load_service` instead.
+SERVICE = "app:create_app"
 #: Linux prctl option: the signal a process gets when its parent dies.
 _PR_SET_PDEATHSIG = 1
+
+
+class _Stopped(BaseException):
+    """SIGTERM or SIGINT came before the server was up: nothing was accepted, nothing to drain."""
+
+
+def _stop_start_up(signum: int, frame: Any) -> None:
+    raise _Stopped()
 
 
 def _end_with_supervisor() -> None:
@@ -38,23 +52,23 @@ def _end_with_supervisor() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def worker_app() -> Flask:
-    """Build the service inside granian's worker; exit 2 with a one-line reason if it cannot."""
+def _load_service(prepared: Prepared, _target: str) -> Flask:
+    """Build the service inside a granian worker, from the main process's checked start."""
     _end_with_supervisor()
-    from app import create_app, shutdown  # here only: the main process never loads Flask or pandas
-    from app.data_ingestor import DatasetError
+    # Until granian's own handlers are in place, a stop signal ends the worker at once: it has
+    # accepted nothing yet, and the jobs it adopted are still unfinished in the journal.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: os._exit(0))
+    from app import create_app, shutdown  # Flask is needed here only
 
     try:
-        app = create_app()
-    except (ConfigError, DatasetError) as error:
-        print(f"le-stats-sportif: cannot start: {error}", file=sys.stderr, flush=True)
+        app = create_app(prepared=prepared)
+    except StartupError as error:  # the main process checked it all; only a race gets here
+        print(f"le-stats-sportif: cannot start: {error.message}", file=sys.stderr, flush=True)
         os._exit(2)
     # The worker leaves through os._exit, which skips atexit; multiprocessing runs its own exit
     # finalizers just before. This one drains the accepted jobs and writes out the log.
     util.Finalize(None, shutdown, args=(app,), exitpriority=100)
-    host, port = app.config["HOST"], app.config["PORT"]
-    path = app.extensions["lss.jobs"].dataset.path
-    print(f"Le Stats Sportif serving {path} on http://{host}:{port}", flush=True)
     return app
 
 
@@ -70,7 +84,7 @@ def check_port(host: str, port: int) -> None:
         probe.bind(address)
 
 
-def make_server(target: str, host: str, port: int, threads: int) -> Granian:
+def make_server(target: str, host: str, port: int, threads: int, workers: int = 1) -> Granian:
     """The server `make run` uses for `target`, a "module:factory" (the benchmark's floor too)."""
     return Granian(
         target,
@@ -78,24 +92,49 @@ def make_server(target: str, host: str, port: int, threads: int) -> Granian:
         interface=Interfaces.WSGI,
         address=host,
         port=port,
-        workers=1,
+        workers=workers,
         blocking_threads=threads,
         websockets=False,
+        respawn_failed_workers=True,
         log_level="warning",
     )
 
 
+def serve(settings: dict[str, Any], loader: Callable[[str], Any]) -> None:
+    """Serve `loader`'s app with the settings' address, threads and workers until stopped."""
+    server = make_server(
+        SERVICE, settings["HOST"], settings["PORT"], settings["SERVER_THREADS"], settings["WORKERS"]
+    )
+    server.serve(target_loader=loader)
+
+
 def main() -> int:
-    """Serve until a signal has drained the job pool; return the process exit code."""
+    """Check, prepare, then serve until a signal has drained every worker; the exit code."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stop_start_up)
     try:
         settings = config.load()
-    except ConfigError as error:
-        print(f"le-stats-sportif: cannot start: {error}", file=sys.stderr)
+        host, port = settings["HOST"], settings["PORT"]
+        try:
+            check_port(host, port)
+        except OSError as error:
+            print(f"le-stats-sportif: cannot listen on {host}:{port}: {error}", file=sys.stderr)
+            return 2
+        from app.startup import prepare  # loads pandas: after the cheap checks
+
+        prepared = prepare(settings)
+        workers = settings["WORKERS"]
+        print(
+            f"Le Stats Sportif serving {prepared.dataset.path} on http://{host}:{port} "
+            f"({workers} worker process{'es' if workers > 1 else ''})",
+            flush=True,
+        )
+        serve(settings, partial(_load_service, prepared))
+    except StartupError as error:
+        print(f"le-stats-sportif: cannot start: {error.message}", file=sys.stderr)
         return 2
-    host, port = settings["HOST"], settings["PORT"]
-    try:
-        check_port(host, port)
-        make_server(SERVICE, host, port, settings["SERVER_THREADS"]).serve()
+    except _Stopped:
+        return 0
     except OSError as error:
         print(f"le-stats-sportif: cannot listen on {host}:{port}: {error}", file=sys.stderr)
         return 2

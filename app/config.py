@@ -7,10 +7,27 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import click
+
 ROOT = Path(__file__).resolve().parent.parent
+#: Name of the job journal inside the results folder, unless LSS_JOURNAL says otherwise.
+JOURNAL_NAME = "jobs.sqlite3"
 
 
-class ConfigError(ValueError):
+class StartupError(click.ClickException):
+    """The service cannot start; the message is one line naming the setting or file at fault.
+
+    A click exception, so that `flask --app app run` shows it as one line and exits 2 like
+    `api_server.py` does, instead of printing a traceback.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class ConfigError(StartupError):
     """A setting has a value the service cannot start with."""
 
 
@@ -37,6 +54,11 @@ def _text(name: str, raw: str) -> str:
     return raw
 
 
+def _optional_text(name: str, raw: str) -> str | None:
+    """Text, or None (the setting's derived default) when set but empty."""
+    return raw if raw.strip() else None
+
+
 #: config key -> (environment variable, default, parser). One line each in the README.
 SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     # Interface the HTTP server binds to.
@@ -51,6 +73,8 @@ SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     ),
     # Folder holding one <job_id>.json file per finished job.
     "RESULTS_DIR": ("LSS_RESULTS_DIR", str(ROOT / "results"), _text),
+    # The SQLite job journal; None: JOURNAL_NAME inside the results folder.
+    "JOURNAL": ("LSS_JOURNAL", None, _optional_text),
     # Rotating log file.
     "LOG_FILE": ("LSS_LOG_FILE", str(ROOT / "webserver.log"), _text),
     # Worker threads of the job pool; the CPU count when unset.
@@ -65,6 +89,14 @@ SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     "LOG_BACKUPS": ("LSS_LOG_BACKUPS", 5, _integer(1)),
     # Threads of the WSGI server that answer HTTP requests (measured best on 2 cores by make bench).
     "SERVER_THREADS": ("LSS_SERVER_THREADS", 4, _integer(1)),
+    # Server worker processes, each with its own pool, over one journal and results folder.
+    "WORKERS": ("LSS_WORKERS", 1, _integer(1, 64)),
+    # Seconds a finished job's answer is kept (0: forever).
+    "RESULT_TTL_S": ("LSS_RESULT_TTL_S", 3 * 3600, _integer(0)),
+    # Seconds a failed job's answer is kept (0: forever).
+    "ERROR_TTL_S": ("LSS_ERROR_TTL_S", 3600, _integer(0)),
+    # Seconds between two purges of expired jobs (0: never purge).
+    "MAINTENANCE_INTERVAL_S": ("LSS_MAINTENANCE_INTERVAL_S", 60, _integer(0)),
 }
 
 
@@ -76,3 +108,8 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         raw = environ.get(variable)
         config[key] = default if raw is None else parse(variable, raw)
     return config
+
+
+def journal_path(settings: Mapping[str, Any]) -> str:
+    """Where the job journal lives: LSS_JOURNAL, else inside the results folder."""
+    return settings.get("JOURNAL") or os.path.join(settings["RESULTS_DIR"], JOURNAL_NAME)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from app.config import StartupError
 from app.questions import QUESTIONS
 
 LOCATION = "LocationDesc"
@@ -23,7 +24,7 @@ REQUIRED_COLUMNS = (LOCATION, QUESTION, VALUE, CATEGORY, STRATUM)
 _TEXT_COLUMNS = (LOCATION, QUESTION, CATEGORY, STRATUM)
 
 
-class DatasetError(Exception):
+class DatasetError(StartupError):
     """The data file cannot be used; the message names the file and the problem."""
 
 
@@ -138,6 +139,11 @@ def load_dataset(path: str | Path) -> Dataset:
     finite = np.isfinite(frame[VALUE].to_numpy(dtype=float, na_value=math.nan))
     rows_skipped = int((known & ~finite).sum())
     used = frame[known & finite]
+    if used.empty:
+        raise DatasetError(
+            f"{path}: no usable rows ({rows_read} read; none has one of the nine questions, "
+            "a location and a numeric Data_Value)"
+        )
 
     questions = {
         str(question): _index_question(rows)

@@ -36,6 +36,21 @@ class JobNotFound(ApiError):
         super().__init__(reason)
 
 
+class JobExpired(ApiError):
+    """The job finished long enough ago that its answer was purged (SPEC §8)."""
+
+    status_code = 410
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"job {job_id} expired")
+
+
+class Unavailable(ApiError):
+    """The service cannot answer right now (its job store is unreachable); try again later."""
+
+    status_code = 503
+
+
 class ShuttingDown(ApiError):
     """A graceful shutdown began: no new job is accepted."""
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
+import signal
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,9 +14,12 @@ import orjson
 from flask import Flask
 from flask.json.provider import JSONProvider
 
-from app import config, errors, logs, openapi, pages, routes
-from app.data_ingestor import load_dataset
-from app.manager import JobManager
+from app import config, errors, logs, openapi, pages, routes, startup
+from app.data_ingestor import Dataset
+from app.embedded_engine import EmbeddedEngine
+from app.engine import Engine
+from app.journal import Journal
+from app.startup import Prepared
 from app.store import ResultStore
 from app.task_runner import ThreadPool
 
@@ -28,60 +34,79 @@ class _OrjsonProvider(JSONProvider):
         return orjson.loads(s)
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the service: settings, logging, the dataset, the job pool and the routes.
+def create_app(
+    test_config: Mapping[str, Any] | None = None, *, prepared: Prepared | None = None
+) -> Flask:
+    """Build the service: settings, logging, the dataset, the job engine and the routes.
 
     Settings come from the defaults, then the environment, then `test_config`. A `THREADS` of 0
-    (test_config only) runs every job inline, synchronously, during its POST.
+    (test_config only) runs every job inline, synchronously, during its POST. `prepared` is the
+    checked start that api_server made once for all of its worker processes; without it, the app
+    makes its own (a new run). A start-up problem raises StartupError, one line naming the culprit.
     """
     app = Flask(__name__, static_folder=None)  # the pages serve their own static files
     app.json = _OrjsonProvider(app)
     app.config.update(config.load())
     if test_config:
         app.config.update(test_config)
+    if prepared is None:
+        prepared = startup.prepare(app.config)
 
     logs.init_app(app)
     errors.init_app(app)
     logger = logging.getLogger("lss")
-
-    try:
-        dataset = load_dataset(app.config["DATA_FILE"])
-        logger.info("loaded dataset %s", dataset.describe())
-        threads = int(app.config["THREADS"])
-        store = ResultStore(app.config["RESULTS_DIR"])
-    except Exception as error:
-        logger.error("cannot start: %s", error)
-        app.extensions["lss.log"].stop()
-        raise
-    pool = ThreadPool(threads) if threads > 0 else None
-    app.extensions["lss.jobs"] = manager = JobManager(dataset, store, pool)
+    logger.info("loaded dataset %s", prepared.dataset.describe())
+    engine = app.extensions["lss.engine"] = _build_engine(app.config, prepared.dataset)
+    engine.start()
     # However the process ends (`flask run` and Ctrl-C included), accepted jobs finish first.
     atexit.register(shutdown, app)
+    _drain_on_sigterm_under_flask_run()
     logger.info(
-        "ready: %d worker thread(s), results in %s, next job id job_id_%d",
-        threads,
+        "ready: %s engine, %d worker thread(s), results in %s",
+        engine.name,
+        app.config["THREADS"],
         app.config["RESULTS_DIR"],
-        manager.jobs_issued + 1,
     )
-
     routes.init_app(app)
     openapi.init_app(app)
     pages.init_app(app)
     return app
 
 
+def _build_engine(settings: Mapping[str, Any], dataset: Dataset) -> Engine:
+    """The embedded engine: this process's pool over the shared journal and results folder."""
+    threads = int(settings["THREADS"])
+    return EmbeddedEngine(
+        dataset,
+        ResultStore(settings["RESULTS_DIR"]),
+        Journal(config.journal_path(settings)),
+        ThreadPool(threads) if threads > 0 else None,
+        result_ttl=settings["RESULT_TTL_S"],
+        error_ttl=settings["ERROR_TTL_S"],
+        maintenance_interval=settings["MAINTENANCE_INTERVAL_S"],
+        workers=settings["WORKERS"],
+    )
+
+
+def _drain_on_sigterm_under_flask_run() -> None:
+    """Under `flask run`, have SIGTERM stop the server as Ctrl-C does, so the drain at exit runs
+    (Python's default for SIGTERM ends the process at once)."""
+    if os.environ.get("FLASK_RUN_FROM_CLI") == "true" and (
+        threading.current_thread() is threading.main_thread()
+    ):
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
 def shutdown(app: Flask, timeout: float | None = None) -> bool:
-    """Finish every accepted job, stop the workers, then write out and close the log.
+    """Finish every job this process accepted, stop its workers, then write out and close the log.
 
     Returns False if jobs were still running when `timeout` ran out. Calling it again is harmless.
     """
-    manager = app.extensions["lss.jobs"]
-    drained = manager.drain(timeout)
+    drained = app.extensions["lss.engine"].drain(timeout)
+    logger = logging.getLogger("lss")
     if drained:
-        logging.getLogger("lss").info(
-            "stopped: every accepted job finished (%d issued)", manager.jobs_issued
-        )
+        logger.info("stopped: every accepted job finished")
     else:
-        logging.getLogger("lss").error("stopped with %d job(s) unfinished", manager.num_pending)
+        logger.error("stopped with job(s) unfinished after %s s", timeout)
     app.extensions["lss.log"].stop()
     return drained

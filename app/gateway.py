@@ -16,16 +16,17 @@ import orjson
 from werkzeug.http import HTTP_STATUS_CODES
 
 from app import export
+from app.engine import Engine
 from app.errors import (
     INTERNAL_ERROR,
     ApiError,
     InvalidInput,
+    ShuttingDown,
     error_body,
     method_not_allowed,
     too_large,
 )
 from app.logs import LogWriter, body_for_log, entry_line, exit_line
-from app.manager import JobManager
 from app.task import TASKS, Task
 
 log = logging.getLogger("lss")
@@ -55,13 +56,13 @@ class JobGateway:
     def __init__(
         self,
         flask_app: WSGIApp,
-        manager: JobManager,
+        engine: Engine,
         writer: LogWriter,
         max_body: int,
         result_wait: float,
     ) -> None:
         self._next = flask_app
-        self._manager = manager
+        self._engine = engine
         self._writer = writer
         self._max_body = max_body
         self._wait = result_wait
@@ -114,22 +115,38 @@ class JobGateway:
         return () if requested == "HEAD" else (body,)
 
     def _submit(
-        self, environ: dict[str, Any], path: str, task: type[Task]
+        self, environ: dict[str, Any], path: str, task_type: type[Task]
     ) -> tuple[int, bytes, str | None]:
         """Validate the body, accept it as a job and answer with the job id."""
         try:
-            raw = self._read_body(environ, path)
-            try:
-                payload = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                raise InvalidInput("request body must be a JSON object") from None
-            job_id = self._manager.submit(task.from_payload(payload, self._manager.dataset))
+            job_id = self._engine.submit(self._task(environ, path, task_type))
         except ApiError as error:
             return error.status_code, error_body(error.reason), None
         except Exception as error:
             log.error("unhandled error in POST %s", path, exc_info=error)
             return 500, error_body(INTERNAL_ERROR), None
         return 200, b'{"job_id":"%s"}' % job_id.encode(), job_id
+
+    def _task(self, environ: dict[str, Any], path: str, task_type: type[Task]) -> Task:
+        """The task a POST asks for, from its body.
+
+        Once a graceful shutdown began every POST gets 503, malformed or not: this process's
+        flag is checked before the body is parsed, and the shared one (another process may have
+        begun the shutdown) before a refusal of the body is sent.
+        """
+        try:
+            raw = self._read_body(environ, path)
+            if self._engine.closed_here:
+                raise ShuttingDown()
+            try:
+                payload = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                raise InvalidInput("request body must be a JSON object") from None
+            return task_type.from_payload(payload, self._engine.dataset)
+        except ApiError as error:
+            if error.status_code < 500 and self._engine.closed:
+                raise ShuttingDown() from None
+            raise
 
     def _read_body(self, environ: dict[str, Any], path: str) -> bytes:
         """The request body, after logging the request's entry with it.
@@ -159,7 +176,7 @@ class JobGateway:
         """The job's status or result body, and its content type (CSV if asked and done)."""
         try:
             as_csv = export.wants_csv(query) if query else False
-            body = self._manager.result(job_id, self._wait)
+            body = self._engine.result(job_id, self._wait)
             table = export.csv_body(body) if as_csv else None
             return (200, body, _JSON) if table is None else (200, table, export.CSV_TYPE)
         except ApiError as error:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
+import os
 import queue
 import sys
 import threading
 import time
 import traceback
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from flask import Flask, request
@@ -18,7 +19,8 @@ log = logging.getLogger("lss")
 
 #: Longest request body echoed into the log, in characters.
 _BODY_LOG_LIMIT = 300
-_FORMAT = "%(asctime)s %(levelname)s [%(threadName)s] %(message)s"
+#: A line: UTC time, level, [process id and thread], message. Several processes share the file.
+_FORMAT = "%(asctime)s %(levelname)s [{pid} %(threadName)s] %(message)s"
 #: Most records the writer takes off the queue before it writes and flushes.
 _BATCH = 1024
 #: How long the writer lets records gather after the first of a batch, in seconds. Waking the
@@ -54,35 +56,74 @@ class _UTCFormatter(logging.Formatter):
         return self._clock.stamp(record.created)
 
 
-class _RotatingFile(RotatingFileHandler):
-    """A rotating file written by one thread: no flush, stat or seek per record.
+class _SharedFile:
+    """A rotating log file that several processes append to.
 
-    It counts what it writes to know when to rotate (the standard check stats the file, asks the
-    stream its position and formats each record a second time); the writer flushes per batch.
+    Each batch of lines goes out in one write to a file opened for appending, so the lines of
+    different processes never mix. A process that finds the file full locks it, checks that no
+    other process rotated it first, and rotates it; one that finds the file rotated under it opens
+    the new one. A file exceeds `max_bytes` only if a single line does.
     """
 
-    _written = 0
+    def __init__(self, path: str | Path, max_bytes: int, backups: int) -> None:
+        self.path = str(path)
+        self.max_bytes = max_bytes
+        self.backups = backups
+        self._fd = -1
+        self._inode = -1
+        self._open()
 
-    def _open(self):
-        stream = super()._open()
-        stream.seek(0, 2)
-        self._written = stream.tell()
-        return stream
+    def _open(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._inode = os.fstat(self._fd).st_ino
 
-    def write_line(self, line: str) -> None:
-        """Append one formatted line (with its terminator), rotating first if the file is full."""
-        if self.stream is None:
-            self.stream = self._open()
-        elif 0 < self.maxBytes <= self._written:
-            self.doRollover()
-        self.stream.write(line)
-        self._written += len(line)
+    def write_lines(self, lines: list[str]) -> None:
+        """Append `lines` (each with its terminator), rotating first whenever the file is full."""
+        with contextlib.suppress(FileNotFoundError):
+            if os.stat(self.path).st_ino != self._inode:
+                self._open()  # another process rotated it
+        size = os.fstat(self._fd).st_size
+        chunk: list[bytes] = []
+        for line in lines:
+            data = line.encode("utf-8", "replace")
+            if size and size + len(data) > self.max_bytes:
+                self._write(chunk)
+                chunk = []
+                size = self._rotate()
+            chunk.append(data)
+            size += len(data)
+        self._write(chunk)
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def _write(self, chunk: list[bytes]) -> None:
+        view = memoryview(b"".join(chunk))
+        while view:
+            view = view[os.write(self._fd, view) :]
+
+    def _rotate(self) -> int:
+        """Rotate the file unless another process just did; the size of the file to write now.
+
+        The lock is taken on the open file itself: a process that waited for it while another
+        rotated finds that the path names a new file, and only opens that one.
+        """
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
         try:
-            self.write_line(self.format(record) + self.terminator)
-        except Exception:
-            self.handleError(record)
+            with contextlib.suppress(FileNotFoundError):
+                if os.stat(self.path).st_ino == self._inode:
+                    for number in range(self.backups - 1, 0, -1):
+                        with contextlib.suppress(FileNotFoundError):
+                            os.replace(f"{self.path}.{number}", f"{self.path}.{number + 1}")
+                    os.replace(self.path, f"{self.path}.1")
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._open()
+        return os.fstat(self._fd).st_size
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
 
 class _Enqueue(logging.Handler):
@@ -107,15 +148,16 @@ class LogWriter:
     cannot change in between. Besides standard records it takes request lines from `info()`: the
     entry and exit of every request, queued without building a LogRecord, in the same format.
 
-    It lets records gather for a few milliseconds, writes them all, then flushes once: a busy
-    server wakes it and makes one write call per batch instead of one per record.
+    It lets records gather for a few milliseconds, then writes them all at once: a busy server
+    wakes it and makes one write call per batch instead of one per record.
     """
 
     def __init__(self, path: str | Path, max_bytes: int, backups: int) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.file = _RotatingFile(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+        self.file = _SharedFile(path, max_bytes, backups)
         self._clock = _Clock()
-        self.file.setFormatter(_UTCFormatter(_FORMAT, self._clock))
+        self._pid = os.getpid()
+        self._formatter = _UTCFormatter(_FORMAT.format(pid=self._pid), self._clock)
         self._records: queue.SimpleQueue[object] = queue.SimpleQueue()
         self.handler = _Enqueue(self._records)
         self._thread = threading.Thread(target=self._run, name="lss-log-writer", daemon=True)
@@ -128,13 +170,9 @@ class LogWriter:
             with contextlib.suppress(queue.Empty):
                 while len(batch) < _BATCH:
                     batch.append(self._records.get_nowait())
-            for item in batch:
-                if isinstance(item, tuple):
-                    self._write_line(*item)
-                elif isinstance(item, logging.LogRecord):
-                    self.file.handle(item)  # a failing record is reported by handleError
+            lines = [line for item in batch if (line := self._line(item)) is not None]
             try:
-                self.file.flush()
+                self.file.write_lines(lines)
             except OSError:  # a full disk must not end the writer: later batches may fit
                 traceback.print_exc(file=sys.stderr)
             for item in batch:
@@ -144,17 +182,22 @@ class LogWriter:
                     self.file.close()
                     return
 
+    def _line(self, item: object) -> str | None:
+        """The log line of a queued item (None for the writer's own markers)."""
+        if isinstance(item, tuple):
+            created, thread, message = item
+            return f"{self._clock.stamp(created)} INFO [{self._pid} {thread}] {message}\n"
+        if isinstance(item, logging.LogRecord):
+            try:
+                return self._formatter.format(item) + "\n"
+            except Exception:
+                traceback.print_exc(file=sys.stderr)
+        return None
+
     def info(self, message: str) -> None:
         """Log `message` at INFO, as `log.info` would, at a fraction of its cost."""
         if log.isEnabledFor(logging.INFO):
             self._records.put((time.time(), threading.current_thread().name, message))
-
-    def _write_line(self, created: float, thread: str, message: str) -> None:
-        """Write one `info()` line in the format of every other record."""
-        try:
-            self.file.write_line(f"{self._clock.stamp(created)} INFO [{thread}] {message}\n")
-        except Exception:
-            traceback.print_exc(file=sys.stderr)
 
     def flush(self, timeout: float | None = 5) -> bool:
         """Wait until every record logged so far is in the file."""

@@ -99,6 +99,33 @@ def _schemas(locations: list[str]) -> dict[str, Any]:
                 "description": "Python's str() of ('Category', 'Stratum') -> mean",
             },
         },
+        "RecentJobs": {
+            "type": "object",
+            "required": ["counts", "jobs"],
+            "properties": {
+                "counts": {
+                    "type": "object",
+                    "required": ["running", "done", "error"],
+                    "additionalProperties": {"type": "integer", "minimum": 0},
+                },
+                "jobs": {"type": "array", "items": _ref("JobView")},
+            },
+        },
+        "JobView": {
+            "type": "object",
+            "required": ["job_id", "endpoint", "status", "accepted"],
+            "properties": {
+                "job_id": {"type": "string"},
+                "endpoint": {"enum": list(TASKS)},
+                "question": {"type": ["string", "null"]},
+                "state": {"type": ["string", "null"]},
+                "status": {"enum": ["running", "done", "error"]},
+                "accepted": {"type": "string"},
+                "started": {"type": ["string", "null"]},
+                "finished": {"type": ["string", "null"]},
+                "reason": {"type": ["string", "null"]},
+            },
+        },
         "JobResult": {
             "oneOf": [
                 {
@@ -238,6 +265,24 @@ def build_document(locations: list[str]) -> dict[str, Any]:
             },
             **service,
         ),
+        "/api/jobs/recent": _get(
+            "jobs_recent",
+            "Live jobs counted by status, and the latest ones with their times",
+            {
+                "200": _json(_ref("RecentJobs"), "Counts over every live job; latest job first"),
+                "400": _error("limit is not a whole number from 1 to 500"),
+                "503": _error("The job store is unavailable"),
+            },
+            parameters=[
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+                }
+            ],
+            **service,
+        ),
         "/api/num_jobs": _get(
             "num_jobs",
             "Jobs queued or executing right now",
@@ -310,7 +355,20 @@ def build_document(locations: list[str]) -> dict[str, Any]:
             "health",
             "Whether the service can take and run jobs, with its counters",
             {
-                "200": _json(ok, "Healthy (or, before the job journal, shutting down)"),
+                "200": _json(
+                    {
+                        **ok,
+                        "properties": {
+                            "status": {"const": "ok"},
+                            "engine": {"enum": ["embedded", "celery"]},
+                            "pid": {"type": "integer"},
+                            "workers": {"type": "integer"},
+                            "dataset": {"type": "object"},
+                        },
+                        "description": "More counters may follow; clients ignore unknown ones.",
+                    },
+                    "Healthy: the status, the engine, the answering process and its counters",
+                ),
                 "503": _error("Unhealthy (with reasons and counters) or shutting down"),
             },
             **service,
@@ -386,7 +444,7 @@ def openapi_json() -> dict[str, Any]:
     """This server's OpenAPI document."""
     document = current_app.extensions.get("lss.openapi")
     if document is None:
-        locations = current_app.extensions["lss.jobs"].dataset.locations
+        locations = current_app.extensions["lss.engine"].dataset.locations
         document = current_app.extensions["lss.openapi"] = build_document(locations)
     return document
 

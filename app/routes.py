@@ -1,34 +1,68 @@
-"""The HTTP API: the read-only service endpoints here, the job routes in app.gateway."""
+"""The HTTP API: the service endpoints here, the two job routes in app.gateway."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app
+from collections.abc import Iterator
+from itertools import chain, islice
 
+from flask import Blueprint, Flask, Response, current_app, request
+
+from app.engine import Engine
+from app.errors import InvalidInput, ShuttingDown
 from app.gateway import JobGateway
-from app.manager import JobManager
 from app.questions import QUESTIONS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
+#: Most jobs `GET /api/jobs/recent` lists, and how many it lists unless asked.
+RECENT_LIMIT = 500
+RECENT_DEFAULT = 50
+#: Jobs per chunk of the streamed `GET /api/jobs` body.
+_CHUNK = 1024
 
-def _manager() -> JobManager:
-    return current_app.extensions["lss.jobs"]
+
+def _engine() -> Engine:
+    return current_app.extensions["lss.engine"]
 
 
 @bp.get("/jobs")
 def jobs():
-    statuses = [{job_id: status.value} for job_id, status in _manager().statuses()]
-    return {"status": "done", "data": statuses}
+    """Every live job and its status, in id order: streamed, since there may be millions."""
+    rows = _engine().statuses()
+    first = list(islice(rows, 1))  # a journal that cannot be read fails here, as a 503
+
+    def body() -> Iterator[bytes]:
+        yield b'{"status":"done","data":['
+        items = (b'{"%s":"%s"}' % (i.encode(), s.value.encode()) for i, s in chain(first, rows))
+        separator = b""
+        while chunk := list(islice(items, _CHUNK)):
+            yield separator + b",".join(chunk)
+            separator = b","
+        yield b"]}"
+
+    return Response(body(), mimetype="application/json")
+
+
+@bp.get("/jobs/recent")
+def recent_jobs():
+    """Live jobs counted by status, and the latest ones with their times (the job monitor)."""
+    raw = request.args.get("limit", str(RECENT_DEFAULT))
+    limit = int(raw) if raw.isdigit() else 0
+    if not 1 <= limit <= RECENT_LIMIT:
+        raise InvalidInput(
+            f"parameter 'limit' must be a whole number from 1 to {RECENT_LIMIT}, got {raw!r}"
+        )
+    return _engine().recent(limit)
 
 
 @bp.get("/num_jobs")
 def num_jobs():
-    return {"num_jobs": _manager().num_pending}
+    return {"num_jobs": _engine().num_pending()}
 
 
 @bp.get("/graceful_shutdown")
 def graceful_shutdown():
-    remaining = _manager().close()
+    remaining = _engine().close()
     return {"status": "running" if remaining else "done"}
 
 
@@ -39,21 +73,19 @@ def questions():
 
 @bp.get("/states")
 def states():
-    return {"states": _manager().dataset.locations}
+    return {"states": _engine().dataset.locations}
 
 
 @bp.get("/health")
 def health():
-    manager = _manager()
-    pool = manager.pool
-    return {
-        "status": "shutting down" if manager.closed else "ok",
-        "dataset": manager.dataset.describe(),
-        "threads": pool.num_threads if pool else 0,
-        "threads_alive": pool.alive if pool else 0,
-        "jobs_issued": manager.jobs_issued,
-        "jobs_pending": manager.num_pending,
-    }
+    """200 when this process can serve; 503 with the reasons when not, or when shutting down."""
+    engine = _engine()
+    reasons, details = engine.health()
+    if engine.closed_here or (not reasons and engine.closed):
+        raise ShuttingDown()
+    if reasons:
+        return {"status": "error", "reason": "; ".join(reasons), "reasons": reasons, **details}, 503
+    return {"status": "ok", **details}
 
 
 def init_app(app: Flask) -> None:
@@ -61,7 +93,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.wsgi_app = JobGateway(  # type: ignore[method-assign]
         app.wsgi_app,
-        app.extensions["lss.jobs"],
+        app.extensions["lss.engine"],
         app.extensions["lss.log"],
         max_body=app.config["MAX_CONTENT_LENGTH"],
         result_wait=app.config["RESULT_WAIT_MS"] / 1000,

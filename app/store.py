@@ -8,12 +8,14 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from app.job import JOB_ID_PATTERN, format_job_id
+from app.job import JOB_ID_PATTERN, JobStatus, format_job_id
 
 #: Prefix of a result body that records a failed job.
 ERROR_PREFIX = b'{"status":"error"'
 _TMP_SUFFIX = ".tmp"
+#: The id mark of the layout before the journal (the highest id possibly issued).
 _MARK_NAME = ".last_job_id"
+_PROBE_NAME = ".write-probe"
 #: Read size for result files: most fit in one read.
 _READ_SIZE = 1 << 16
 _RESULT_NAME = re.compile(JOB_ID_PATTERN.pattern + r"\.json")
@@ -45,19 +47,25 @@ def _write_atomically(folder: str, name: str, body: bytes) -> None:
 
 
 class ResultStore:
-    """The results folder: atomic writes, reads, and what an earlier run left behind.
+    """The results folder: one file per finished job, written atomically, read back, deleted.
 
-    Beside the results it keeps a mark: the highest job id that may have been issued, so that
-    ids stay unique across restarts even when a run ended before writing its last results.
+    Which files belong to live jobs is the journal's business; the store never lists the folder,
+    except once, to hand a results folder of the earlier layout (no journal yet) to a new journal.
     """
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
         self._dir = str(self.folder)
-        self._mark = self.folder / _MARK_NAME
-        for leftover in self.folder.glob(f".*{_TMP_SUFFIX}"):
-            leftover.unlink(missing_ok=True)  # a write cut short by a crash
+
+    def prepare(self) -> None:
+        """Create the folder if needed and prove it writable; OSError naming the problem if not."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        _write_atomically(self._dir, _PROBE_NAME, b"")
+        os.unlink(f"{self._dir}/{_PROBE_NAME}")
+
+    def writable(self) -> bool:
+        """True if a result could be written now (cheap: no file is created)."""
+        return os.access(self._dir, os.W_OK | os.X_OK)
 
     def path(self, number: int) -> str:
         """Where job `number`'s result lives."""
@@ -81,36 +89,33 @@ class ResultStore:
         finally:
             os.close(fd)
 
-    def _entries(self) -> Iterator[tuple[int, os.DirEntry[str]]]:
-        """(job number, directory entry) of every result file."""
-        for entry in os.scandir(self.folder):
-            match = _RESULT_NAME.fullmatch(entry.name)
-            if match:
-                yield int(match.group(1)), entry
+    def delete(self, number: int) -> None:
+        """Remove job `number`'s result (and a write of it cut short), if there is one."""
+        for path in (self.path(number), f"{self._dir}/.{format_job_id(number)}.json{_TMP_SUFFIX}"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
 
-    def numbers(self) -> set[int]:
-        """The job numbers that have a result file."""
-        return {number for number, _ in self._entries()}
+    # -- the earlier layout: result files and an id mark, no journal ----------------------------
 
-    def scan(self) -> tuple[int, set[int]]:
-        """The highest job id any earlier run may have issued, and the ids recorded as failed."""
-        highest, failed = self.read_mark(), set()
-        for number, entry in self._entries():
-            highest = max(highest, number)
-            with open(entry.path, "rb") as file:
-                if file.read(len(ERROR_PREFIX)) == ERROR_PREFIX:
-                    failed.add(number)
-        return highest, failed
+    def legacy(self) -> Iterator[tuple[int, JobStatus, float]]:
+        """(number, status, time written) of every result file in the folder."""
+        with os.scandir(self.folder) as entries:
+            for entry in entries:
+                match = _RESULT_NAME.fullmatch(entry.name)
+                if match:
+                    with open(entry.path, "rb") as file:
+                        failed = file.read(len(ERROR_PREFIX)) == ERROR_PREFIX
+                    status = JobStatus.ERROR if failed else JobStatus.DONE
+                    yield int(match.group(1)), status, entry.stat().st_mtime
 
-    def read_mark(self) -> int:
-        """The highest job number recorded as possibly issued (0 when none)."""
+    def legacy_mark(self) -> int:
+        """The highest job number the earlier layout recorded as possibly issued (0 when none)."""
         try:
-            return int(self._mark.read_text(encoding="ascii").strip() or 0)
-        except FileNotFoundError:
+            return int((self.folder / _MARK_NAME).read_text(encoding="ascii").strip() or 0)
+        except (FileNotFoundError, ValueError):
             return 0
-        except ValueError as error:
-            raise OSError(f"{self._mark}: not a job number ({error})") from None
 
-    def write_mark(self, number: int) -> None:
-        """Record that job numbers up to `number` may have been issued."""
-        _write_atomically(self._dir, _MARK_NAME, f"{number}\n".encode("ascii"))
+    def forget_legacy_mark(self) -> None:
+        """The journal now keeps the ids: the earlier layout's mark is not needed any more."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.folder / _MARK_NAME)

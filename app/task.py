@@ -11,6 +11,9 @@ from app.questions import QUESTIONS, Best
 
 #: How much of a client's bad value is echoed back in an error reason.
 _ECHO_LIMIT = 80
+#: Where each reason about a field sends the client.
+_QUESTIONS_AT = "the valid ones are listed at GET /api/questions"
+_STATES_AT = "the locations are listed at GET /api/states"
 
 
 def _echo(value: object) -> str:
@@ -34,6 +37,12 @@ class Task:
         """Identifies the answer: equal keys always get equal answers from one dataset."""
         return (self.endpoint, self.question, self.state)
 
+    def payload(self) -> dict[str, str]:
+        """The request body this task answers: what the journal records, and a re-run reads."""
+        if self.state is None:
+            return {"question": self.question}
+        return {"question": self.question, "state": self.state}
+
     @classmethod
     def from_payload(cls, payload: Any, dataset: Dataset) -> Task:
         """Check a request body against the dataset, raising InvalidInput naming the bad field."""
@@ -41,26 +50,26 @@ class Task:
             raise InvalidInput("request body must be a JSON object")
         question = payload.get("question")
         if question is None:
-            raise InvalidInput("missing field 'question'")
+            raise InvalidInput(f"missing field 'question'; {_QUESTIONS_AT}")
         if not isinstance(question, str) or question not in QUESTIONS:
             raise InvalidInput(
-                f"unknown question {_echo(question)} in field 'question'; "
-                "the valid ones are listed at GET /api/questions"
+                f"unknown question {_echo(question)} in field 'question'; {_QUESTIONS_AT}"
             )
         index = dataset.questions.get(question)
         if index is None:
-            raise InvalidInput("field 'question': the loaded dataset has no data for it")
+            raise InvalidInput(
+                f"field 'question': the loaded dataset has no data for it; {_QUESTIONS_AT}"
+            )
         state = None
         if cls.needs_state:
             state = payload.get("state")
             if state is None:
-                raise InvalidInput("missing field 'state'")
+                raise InvalidInput(f"missing field 'state'; {_STATES_AT}")
             if not isinstance(state, str):
-                raise InvalidInput("field 'state' must be a string")
+                raise InvalidInput(f"field 'state' must be a string; {_STATES_AT}")
             if state not in index.state_means:
                 raise InvalidInput(
-                    f"field 'state': no data for {_echo(state)} on this question; "
-                    "the locations are listed at GET /api/states"
+                    f"field 'state': no data for {_echo(state)} on this question; {_STATES_AT}"
                 )
         return cls(question, state)
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
 
+from app.maintenance import Maintenance
 from app.task import TASKS
 from unittests.conftest import MUSCLE, OBESITY
 
@@ -17,6 +21,23 @@ def _submit_one(client) -> None:
 
 def _shut_down(client) -> None:
     assert client.get("/api/graceful_shutdown").status_code == 200
+
+
+def _expire_all(client) -> None:
+    """Submit one job, then run maintenance as if a year had passed: it is purged."""
+    _submit_one(client)
+    engine = client.application.extensions["lss.engine"]
+    Maintenance(engine, 60).tick(now=time.time() + 365 * 86400)
+
+
+def _break_journal(client) -> None:
+    """Replace the job journal with something that is not a database."""
+    engine = client.application.extensions["lss.engine"]
+    engine.journal.close()
+    path = Path(engine.journal.path)
+    for leftover in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
+    path.write_bytes(b"not a database" * 100)
 
 
 def _error(reason: str) -> dict[str, str]:
@@ -140,7 +161,7 @@ CASES = [
         "/api/best5",
         {"state": "Ohio"},
         400,
-        _error("missing field 'question'"),
+        _error("missing field 'question'; the valid ones are listed at GET /api/questions"),
     ),
     (
         "question-unknown",
@@ -161,7 +182,7 @@ CASES = [
         "/api/state_mean",
         {"question": OBESITY},
         400,
-        _error("missing field 'state'"),
+        _error("missing field 'state'; the locations are listed at GET /api/states"),
     ),
     (
         "state-not-text",
@@ -170,7 +191,7 @@ CASES = [
         "/api/state_mean",
         {"question": OBESITY, "state": 5},
         400,
-        _error("field 'state' must be a string"),
+        _error("field 'state' must be a string; the locations are listed at GET /api/states"),
     ),
     (
         "state-without-data",
@@ -183,6 +204,69 @@ CASES = [
             "field 'state': no data for 'Texas' on this question; "
             "the locations are listed at GET /api/states"
         ),
+    ),
+    (
+        "result-expired",
+        _expire_all,
+        "GET",
+        "/api/get_results/job_id_1",
+        None,
+        410,
+        _error("job job_id_1 expired"),
+    ),
+    (
+        "expired-not-listed",
+        _expire_all,
+        "GET",
+        "/api/jobs",
+        None,
+        200,
+        {"status": "done", "data": []},
+    ),
+    (
+        "malformed-submit-after-shutdown",
+        _shut_down,
+        "POST",
+        "/api/best5",
+        b"{not json",
+        503,
+        _error("shutting down"),
+    ),
+    (
+        "health-after-shutdown",
+        _shut_down,
+        "GET",
+        "/api/health",
+        None,
+        503,
+        _error("shutting down"),
+    ),
+    (
+        "submit-journal-unavailable",
+        _break_journal,
+        "POST",
+        "/api/best5",
+        {"question": OBESITY},
+        503,
+        _error("job journal unavailable: file is not a database"),
+    ),
+    (
+        "result-journal-unavailable",
+        _break_journal,
+        "GET",
+        "/api/get_results/job_id_1",
+        None,
+        503,
+        _error("job journal unavailable: file is not a database"),
+    ),
+    (
+        "recent-bad-limit",
+        None,
+        "GET",
+        "/api/jobs/recent?limit=0",
+        None,
+        400,
+        _error("parameter 'limit' must be a whole number from 1 to 500, got '0'"),
     ),
     (
         "body-too-large",
@@ -280,7 +364,7 @@ def test_running_job_envelopes_and_drain(make_app, gated):
     assert client.get("/api/graceful_shutdown").get_json() == {"status": "running"}
     assert client.post("/api/states_mean", json={"question": OBESITY}).status_code == 503
     gated.set()
-    assert client.application.extensions["lss.jobs"].drain(timeout=10)
+    assert client.application.extensions["lss.engine"].drain(timeout=10)
     assert client.get("/api/graceful_shutdown").get_json() == {"status": "done"}
     assert client.get(f"/api/get_results/{job_id}").get_json()["status"] == "done"
     assert client.get("/api/num_jobs").get_json() == {"num_jobs": 0}

@@ -82,8 +82,25 @@ def _write(path: Path, text: str) -> Path:
         (",LocationDesc,Question,StratificationCategory1,Stratification1\n", "Data_Value"),
         ("LocationDesc,Question\nOhio,x\n", "Data_Value, StratificationCategory1"),
         (b"\xff\xfe\x00bad\x00", "not a readable CSV"),
+        (
+            "LocationDesc,Question,Data_Value,StratificationCategory1,Stratification1\n",
+            "no usable rows",
+        ),
+        (
+            "LocationDesc,Question,Data_Value,StratificationCategory1,Stratification1\n"
+            f"Ohio,{OBESITY},n/a,Total,Total\nOhio,Some other question,12,Total,Total\n",
+            "no usable rows (2 read",
+        ),
     ],
-    ids=["missing-file", "empty-file", "no-value-column", "several-missing", "binary"],
+    ids=[
+        "missing-file",
+        "empty-file",
+        "no-value-column",
+        "several-missing",
+        "binary",
+        "header-only",
+        "no-numeric-value",
+    ],
 )
 def test_unusable_file_names_the_file_and_the_problem(tmp_path, content, problem):
     path = tmp_path / "data.csv"

@@ -234,7 +234,7 @@ def test_graceful_shutdown_finishes_accepted_jobs_and_refuses_new_ones(
         status, listing = get_json(session, server, "/api/jobs")
         assert status == 200
         assert listing["data"] == [{job_id: "done"} for job_id in sorted(accepted, key=job_number)]
-        assert session.get(f"{server.url}/api/health", timeout=HTTP_TIMEOUT).status_code == 200
+        assert get_json(session, server, "/api/health") == (503, SHUTTING_DOWN)
         assert get_json(session, server, "/api/graceful_shutdown") == (200, {"status": "done"})
         assert get_json(session, server, "/api/num_jobs") == (200, {"num_jobs": 0})
     assert server.proc.poll() is None, "graceful_shutdown must not stop the process"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from typing import Any
 
 import orjson
@@ -101,7 +102,7 @@ def test_an_unexpected_error_is_a_logged_500_and_the_next_request_is_served(app,
     monkeypatch.undo()
     assert _call(app, "POST", "/api/states_mean", BODY)[0] == "200 OK"
     text = _log_text(app)
-    assert "ERROR [MainThread] unhandled error in POST /api/states_mean" in text
+    assert f"ERROR [{os.getpid()} MainThread] unhandled error in POST /api/states_mean" in text
     assert "RuntimeError: validator bug" in text
     assert "<- POST /api/states_mean 500" in text
 

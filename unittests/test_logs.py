@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 from app import shutdown
 from app.task import StatesMean
 from unittests.conftest import OBESITY
 
-LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO|ERROR) \[[^\]]+\] ")
+LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO|ERROR) \[\d+ [^\]]+\] ")
 
 
 def test_route_entry_and_exit_are_logged_without_result_bodies(make_app, tmp_path):
@@ -38,7 +39,7 @@ def test_a_failing_job_is_logged_at_error_with_its_traceback(make_app, tmp_path,
     assert client.get("/api/get_results/job_id_1").get_json()["status"] == "error"
     client.application.extensions["lss.log"].flush()
     text = (tmp_path / "webserver.log").read_text()
-    assert "ERROR [MainThread] job_id_1 (states_mean) failed" in text
+    assert f"ERROR [{os.getpid()} MainThread] job_id_1 (states_mean) failed" in text
     assert "Traceback (most recent call last)" in text
     assert "KeyError: 'no such index'" in text
 
@@ -60,5 +61,5 @@ def test_shutdown_logs_whether_every_job_finished(make_app, tmp_path, gated):
     assert shutdown(app, timeout=0.1) is False
     gated.set()
     text = (tmp_path / "webserver.log").read_text()
-    assert "ERROR [MainThread] stopped with 1 job(s) unfinished" in text
+    assert f"ERROR [{os.getpid()} MainThread] stopped with job(s) unfinished after 0.1 s" in text
     assert "every accepted job finished" not in text

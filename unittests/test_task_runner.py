@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+import ctypes
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
 from app import shutdown
 from app.task_runner import PoolClosed, ThreadPool
 from unittests.conftest import OBESITY
+
+
+class Item:
+    """A work item running `work`, remembering whether (and why) it was abandoned."""
+
+    def __init__(self, work: Callable[[], object] = lambda: None) -> None:
+        self.work = work
+        self.abandoned: str | None = None
+        self.ended = threading.Event()
+
+    def run(self) -> None:
+        self.work()
+        self.ended.set()
+
+    def abandon(self, reason: str) -> None:
+        self.abandoned = reason
+        self.ended.set()
+
+    def __str__(self) -> str:
+        return "test item"
 
 
 def test_jobs_run_in_parallel_on_distinct_named_threads():
@@ -25,7 +47,7 @@ def test_jobs_run_in_parallel_on_distinct_named_threads():
             done.set()
 
     for _ in range(4):
-        pool.submit(job)
+        pool.submit(Item(job))
     assert done.wait(5)
     pool.shutdown()
     assert sorted(names) == [f"lss-worker-{n}" for n in range(1, 5)]
@@ -43,7 +65,7 @@ def test_concurrent_submitters_lose_no_job():
                 with lock:
                     ran.append(value)
 
-            pool.submit(job)
+            pool.submit(Item(job))
 
     submitters = [threading.Thread(target=submitter, args=(1000 * k,)) for k in range(8)]
     for thread in submitters:
@@ -58,39 +80,67 @@ def test_shutdown_drains_queued_jobs_then_refuses_new_ones():
     pool = ThreadPool(2)
     finished: list[int] = []
     for n in range(40):
-        pool.submit(lambda n=n: (time.sleep(0.002), finished.append(n)))
+        pool.submit(Item(lambda n=n: (time.sleep(0.002), finished.append(n))))
     assert pool.shutdown(wait=True, timeout=10)
     assert sorted(finished) == list(range(40))
     assert pool.alive == 0
     with pytest.raises(PoolClosed):
-        pool.submit(lambda: None)
+        pool.submit(Item())
     assert pool.shutdown() is True  # a second shutdown is harmless
 
 
-def test_a_raising_job_is_logged_and_its_worker_lives_on(lss_log):
+def test_a_raising_item_is_abandoned_logged_and_its_worker_lives_on(lss_log):
     pool = ThreadPool(1)
-    after = threading.Event()
-    pool.submit(lambda: 1 / 0)
-    pool.submit(after.set)
-    assert after.wait(5)
-    assert pool.alive == 1
+    failing, after = Item(lambda: 1 / 0), Item()
+    pool.submit(failing)
+    pool.submit(after)
+    assert after.ended.wait(5)
+    assert failing.abandoned == "ZeroDivisionError: division by zero"
+    assert pool.alive == 1 and pool.replaced == 0
     pool.shutdown()
-    assert "ZeroDivisionError" in lss_log.text
-    assert "job raised in lss-worker-1" in lss_log.text
+    assert "test item failed on lss-worker-1: ZeroDivisionError" in lss_log.text
+    assert "Traceback" in lss_log.text
 
 
-def test_even_system_exit_does_not_kill_a_worker():
+def test_a_worker_killed_by_system_exit_is_replaced_and_its_item_abandoned(lss_log):
     pool = ThreadPool(1)
-    after = threading.Event()
+    dying, after = Item(lambda: (_ for _ in ()).throw(SystemExit(3))), Item()
+    pool.submit(dying)
+    pool.submit(after)
+    assert dying.ended.wait(1), "the dead worker's item was not reported within a second"
+    assert dying.abandoned == "worker thread died: SystemExit: 3"
+    assert after.ended.wait(5) and after.abandoned is None  # its replacement serves the queue
+    assert (pool.alive, pool.num_threads, pool.replaced) == (1, 1, 1)
+    assert pool.shutdown(wait=True, timeout=5)
+    assert "lss-worker-1 died (SystemExit); replaced it" in lss_log.text
 
-    def leave() -> None:
-        raise SystemExit(3)
 
-    pool.submit(leave)
-    pool.submit(after.set)
-    assert after.wait(5)
-    assert pool.alive == 1
-    pool.shutdown()
+def test_an_exception_injected_into_a_busy_worker_is_survived():
+    """A BaseException raised inside a worker from outside (as a crash in a C extension or an
+    interpreter-level interruption would be), wherever the worker happens to be."""
+    pool = ThreadPool(2)
+    release = threading.Event()
+    busy = [Item(lambda: [time.sleep(0.001) for _ in iter(release.is_set, True)]) for _ in range(2)]
+    for item in busy:
+        pool.submit(item)
+    time.sleep(0.1)
+    victim = next(t for t in threading.enumerate() if t.name == "lss-worker-1")
+    raised = ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(victim.ident), ctypes.py_object(KeyboardInterrupt)
+    )
+    assert raised == 1
+    assert busy[0].ended.wait(1), "no replacement within a second"
+    assert busy[0].abandoned == "worker thread died: KeyboardInterrupt"
+    deadline = time.monotonic() + 1
+    while pool.alive < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert (pool.alive, pool.replaced) == (2, 1)
+    release.set()
+    assert busy[1].ended.wait(5) and busy[1].abandoned is None
+    extra = Item()
+    pool.submit(extra)
+    assert extra.ended.wait(5)
+    assert pool.shutdown(wait=True, timeout=5)
 
 
 def test_idle_workers_use_no_cpu():
@@ -107,9 +157,9 @@ def test_idle_workers_use_no_cpu():
 def test_live_threads_return_to_baseline_after_shutdown():
     baseline = threading.active_count()
     pool = ThreadPool(6)
-    assert threading.active_count() == baseline + 6
+    assert threading.active_count() == baseline + 7  # and the watchdog
     for _ in range(20):
-        pool.submit(lambda: None)
+        pool.submit(Item())
     assert pool.shutdown(wait=True, timeout=5)
     assert threading.active_count() == baseline
 
@@ -117,7 +167,8 @@ def test_live_threads_return_to_baseline_after_shutdown():
 def test_the_app_leaves_no_thread_behind(make_app):
     baseline = threading.active_count()
     app = make_app(THREADS=3)
-    assert threading.active_count() == baseline + 4  # three workers and the log writer
+    # three workers, the pool's watchdog, the maintenance thread and the log writer
+    assert threading.active_count() == baseline + 6
     client = app.test_client()
     for _ in range(20):
         client.post("/api/global_mean", json={"question": OBESITY})

@@ -53,7 +53,7 @@ def dashboard() -> Response:
 @bp.get("/states/<name>")
 def state(name: str) -> Response:
     """One location against the national figure, and its breakdown by category."""
-    if name not in current_app.extensions["lss.jobs"].dataset.locations:
+    if name not in current_app.extensions["lss.engine"].dataset.locations:
         return _page("missing.html", 404, page="state", name=name)
     return _page("state.html", page="state", name=name)
 

@@ -1,0 +1,122 @@
+"""The job engine seam: what the routes and the gateway ask of whichever engine runs the jobs.
+
+Two engines implement it: the embedded one (`app.embedded_engine`: the hand-written pool, the
+SQLite journal and result files; the default) and the Celery one (`app.celery_engine`, chosen by
+LSS_BROKER_URL). Both answer with the same bodies; the nine analytics are the same `Task`s.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import orjson
+
+from app.data_ingestor import Dataset
+from app.job import JobStatus
+from app.task import Task
+
+#: The body of get_results while a job is queued or executing.
+RUNNING_BODY = b'{"status":"running"}'
+
+
+def error_body(reason: str) -> bytes:
+    """The result body of a job that failed."""
+    return orjson.dumps({"status": JobStatus.ERROR.value, "reason": reason})
+
+
+def done_body(data: Any) -> bytes:
+    """The result body of a job that finished."""
+    return orjson.dumps({"status": JobStatus.DONE.value, "data": data})
+
+
+def utc_text(moment: float | None) -> str | None:
+    """A UTC time as ISO 8601 text with milliseconds ("2026-11-25T23:59:01.123Z")."""
+    if moment is None:
+        return None
+    whole = int(moment)
+    millis = int((moment - whole) * 1000)
+    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(whole))}.{millis:03d}Z"
+
+
+def job_view(
+    job_id: str,
+    endpoint: str,
+    request: dict[str, Any],
+    status: JobStatus,
+    times: tuple[float | None, float | None, float | None],
+    reason: str | None,
+) -> dict[str, Any]:
+    """One job as `GET /api/jobs/recent` lists it."""
+    accepted, started, finished = times
+    return {
+        "job_id": job_id,
+        "endpoint": endpoint,
+        "question": request.get("question"),
+        "state": request.get("state"),
+        "status": status.value,
+        "accepted": utc_text(accepted),
+        "started": utc_text(started),
+        "finished": utc_text(finished),
+        "reason": reason,
+    }
+
+
+class Engine(abc.ABC):
+    """Accepts jobs, runs them somewhere, and answers for every live job.
+
+    Errors are the `ApiError`s of `app.errors`: ShuttingDown, JobNotFound, JobExpired, and
+    Unavailable when the engine's store cannot be reached.
+    """
+
+    #: "embedded" or "celery", as /api/health reports it.
+    name: ClassVar[str]
+    #: The loaded extract requests are validated against.
+    dataset: Dataset
+
+    def start(self) -> None:  # noqa: B027 - most engines have nothing to do
+        """Begin serving: whatever must run before the first new job."""
+
+    @abc.abstractmethod
+    def submit(self, task: Task) -> str:
+        """Accept `task` as a new job and return its id (recorded before it is returned)."""
+
+    @abc.abstractmethod
+    def result(self, job_id: str, wait: float = 0.0) -> bytes:
+        """The get_results body of `job_id`; a job still pending may get `wait` s to finish."""
+
+    @abc.abstractmethod
+    def statuses(self) -> Iterator[tuple[str, JobStatus]]:
+        """(job id, status) of every live job, in id order."""
+
+    @abc.abstractmethod
+    def num_pending(self) -> int:
+        """Jobs queued or executing right now, on every process and machine."""
+
+    @abc.abstractmethod
+    def recent(self, limit: int) -> dict[str, Any]:
+        """Live jobs counted by status, and the `limit` latest with their times."""
+
+    @property
+    @abc.abstractmethod
+    def closed(self) -> bool:
+        """True once a graceful shutdown began anywhere."""
+
+    @property
+    @abc.abstractmethod
+    def closed_here(self) -> bool:
+        """True once this process knows a graceful shutdown began (no store round trip)."""
+
+    @abc.abstractmethod
+    def close(self) -> int:
+        """Begin a graceful shutdown everywhere; how many accepted jobs are still unfinished."""
+
+    @abc.abstractmethod
+    def health(self) -> tuple[list[str], dict[str, Any]]:
+        """Why this process cannot serve (empty if it can), and the figures /api/health shows."""
+
+    @abc.abstractmethod
+    def drain(self, timeout: float | None = None) -> bool:
+        """Stop this process's share: accept nothing, finish what it accepted; True if all did."""

@@ -1,0 +1,70 @@
+"""What a run of the server checks and prepares once, before it serves: a problem stops it here.
+
+`api_server.py` does this in its main process, before it starts the worker processes, so that
+they share the loaded dataset and a start-up problem is one line from one process. `create_app`
+does it itself when it is not given what this returns (`flask run`, tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app import journal
+from app.config import StartupError, journal_path
+from app.data_ingestor import Dataset, load_dataset
+from app.errors import Unavailable
+from app.store import ResultStore
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A run's checked start: the loaded dataset (the folders and the journal are ready too)."""
+
+    dataset: Dataset
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+def check_log_file(path: str) -> None:
+    """The log file can be created and appended to."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        raise StartupError(
+            f"log file {path} (LSS_LOG_FILE): cannot open it: {_reason(error)}"
+        ) from None
+
+
+def prepare_results(store: ResultStore, settings: Mapping[str, Any]) -> None:
+    """The results folder exists and is writable; the journal is ready and accepts jobs again."""
+    try:
+        store.prepare()
+    except OSError as error:
+        raise StartupError(
+            f"results folder {store.folder} (LSS_RESULTS_DIR): cannot create or write it: "
+            f"{_reason(error)}"
+        ) from None
+    path = journal_path(settings)
+    journal.prepare(path, store.legacy(), store.legacy_mark())
+    store.forget_legacy_mark()
+    log = journal.Journal(path)
+    try:
+        log.clear_shutdown()  # a new run: the flag of an earlier run's graceful shutdown goes
+    except Unavailable as error:
+        raise journal.JournalError(f"job journal {path}: cannot write it ({error})") from None
+    finally:
+        log.close()
+
+
+def prepare(settings: Mapping[str, Any]) -> Prepared:
+    """Check the log file, the results folder and the journal, then load the dataset."""
+    check_log_file(settings["LOG_FILE"])
+    prepare_results(ResultStore(settings["RESULTS_DIR"]), settings)
+    return Prepared(load_dataset(settings["DATA_FILE"]))
