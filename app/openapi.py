@@ -388,7 +388,17 @@ def build_document(locations: list[str]) -> dict[str, Any]:
         "/states/{name}": _get(
             "page_state",
             "A location against the national mean, and its breakdown by category",
-            {"200": _html("HTML page"), "404": _html("No such location")},
+            {
+                "200": _html("HTML page"),
+                "404": {
+                    "description": "No such location (HTML); a name with a slash is no page "
+                    "at all (the JSON error)",
+                    "content": {
+                        _HTML: {"schema": {"type": "string"}},
+                        _JSON: {"schema": _ref("Error")},
+                    },
+                },
+            },
             parameters=[
                 {"name": "name", "in": "path", "required": True, "schema": _ref("Location")}
             ],

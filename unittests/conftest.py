@@ -110,3 +110,13 @@ def gated(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
 def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """Start real server processes (see unittests.servers); every one is stopped at the end."""
     yield from server_starter(tmp_path)
+
+
+#: Where the page tests saved their screenshots, if they ran (printed at the end of the run).
+SCREENSHOTS_KEY = pytest.StashKey[Path]()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    folder = terminalreporter.config.stash.get(SCREENSHOTS_KEY, None)
+    if folder is not None:
+        terminalreporter.write_line(f"page screenshots: {folder}")

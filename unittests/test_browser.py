@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 import requests
 
-from unittests.conftest import MUSCLE, OBESITY, ROOT
+from unittests.conftest import MUSCLE, OBESITY, ROOT, SCREENSHOTS_KEY
 from unittests.servers import Server, server_starter
 
 CHROMIUM = os.environ.get("LSS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -71,9 +71,7 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
         )
         yield chromium
         chromium.close()
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"\npage screenshots: {SCREENSHOTS}")
+    request.config.stash[SCREENSHOTS_KEY] = SCREENSHOTS
 
 
 class Visit:
@@ -276,6 +274,7 @@ def test_downloads_have_the_api_numbers(visit: Visit) -> None:
 def test_job_monitor_updates_after_new_jobs(visit: Visit) -> None:
     visit.goto("/jobs")
     visit.page.wait_for_selector("#jobs tbody tr")
+    visit.page.evaluate("window.stillTheSamePage = true")
     done_before = int(visit.page.inner_text("#count-done"))
     job_ids = [
         requests.post(
@@ -293,6 +292,7 @@ def test_job_monitor_updates_after_new_jobs(visit: Visit) -> None:
     first = visit.page.eval_on_selector(
         "#jobs tbody tr:first-child", "r => [...r.cells].map(c => c.innerText.trim())"
     )
+    assert visit.page.evaluate("window.stillTheSamePage") is True  # updated in place, no reload
     assert first[:2] == [newest, "state_mean"]
     assert first[3] == "Wyoming"
     recent = visit.api("/api/jobs/recent?limit=1")["jobs"][0]

@@ -96,8 +96,12 @@ _APP = _app(Path(_FOLDER.name) / "api", BUNDLED_CSV)
 # graceful_shutdown makes every later POST answer 503, so it has an app of its own.
 _SHUTDOWN_APP = _app(Path(_FOLDER.name) / "shutdown", SMALL_CSV)
 
+# Derandomized: the same cases every run, so CI cannot fail by chance (raise max_examples locally
+# to explore further).
 _SETTINGS = settings(
-    max_examples=25,
+    max_examples=50,
+    derandomize=True,
+    database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -129,5 +133,10 @@ _stateful = schemathesis.openapi.from_wsgi("/api/openapi.json", _APP).include(
 )
 TestJobLinks = _stateful.as_state_machine().TestCase
 TestJobLinks.settings = settings(
-    max_examples=15, stateful_step_count=6, deadline=None, suppress_health_check=list(HealthCheck)
+    max_examples=15,
+    stateful_step_count=6,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
 )

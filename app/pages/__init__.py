@@ -8,7 +8,11 @@ Content-Security-Policy header of each page says so to the browser too.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, current_app, render_template
+from pathlib import Path
+
+from flask import Blueprint, Flask, Response, current_app, render_template, send_from_directory
+
+STATIC = Path(__file__).resolve().parent / "static"
 
 #: Where a page may load from: this server only. Vega compiles its expressions with `Function`
 #: ('unsafe-eval'); vega-embed and swagger-ui set inline styles.
@@ -27,13 +31,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
     )
 )
 
-bp = Blueprint(
-    "pages",
-    __name__,
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/pages/static",
-)
+bp = Blueprint("pages", __name__, template_folder="templates")
 
 
 def _page(template: str, status: int = 200, **context: object) -> Response:
@@ -50,7 +48,14 @@ def dashboard() -> Response:
     return _page("dashboard.html", page="dashboard")
 
 
-@bp.get("/states/<name>")
+# merge_slashes=False: a name or file name starting with "/" is not found, rather than redirected.
+@bp.get("/pages/static/<path:filename>", merge_slashes=False)
+def static(filename: str) -> Response:
+    """The pages' own scripts and styles, and the vendored libraries and map shapes."""
+    return send_from_directory(STATIC, filename)
+
+
+@bp.get("/states/<name>", merge_slashes=False)
 def state(name: str) -> Response:
     """One location against the national figure, and its breakdown by category."""
     if name not in current_app.extensions["lss.engine"].dataset.locations:

@@ -14,7 +14,7 @@
   document.getElementById("interval").textContent = String(INTERVAL_MS / 1000);
 
   const time = (stamp) => (stamp ? stamp.replace("T", " ").replace("Z", "") : "–");
-  const seconds = (from, to) => (from && to ? `${((Date.parse(to) - Date.parse(from)) / 1000).toFixed(3)} s` : "–");
+  const took = (from, to) => (from && to ? `${Date.parse(to) - Date.parse(from)} ms` : "–");
 
   const COLUMNS = [
     {
@@ -49,7 +49,7 @@
       for (const status of ["running", "done", "error"]) {
         document.getElementById(`count-${status}`).textContent = String(body.counts[status] ?? 0);
       }
-      shown = body.jobs.map((job) => ({ ...job, took: seconds(job.started, job.finished) }));
+      shown = body.jobs.map((job) => ({ ...job, took: took(job.started, job.finished) }));
       LSS.renderTable(document.getElementById("jobs"), `The ${shown.length} latest jobs`, COLUMNS, shown);
       const now = new Date();
       const updated = document.getElementById("updated");
