@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 import requests
 
-from unittests.conftest import MUSCLE, OBESITY, ROOT, SCREENSHOTS_KEY
+from unittests.conftest import MUSCLE, OBESITY, ROOT, SCREENSHOTS_KEY, SMALL_CSV
 from unittests.servers import Server, server_starter
 
 CHROMIUM = os.environ.get("LSS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -353,3 +353,38 @@ def test_unknown_state_page_is_a_404(visit: Visit) -> None:
     assert "No such location" in visit.page.inner_text("h1")
     # Chromium logs the page's own 404 status as a console error; that one is expected.
     visit.errors[:] = [error for error in visit.errors if "status of 404" not in error]
+
+
+@pytest.fixture(scope="module")
+def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server on the hand-checked fixture, where Texas has no value for MUSCLE."""
+    starter = server_starter(tmp_path_factory.mktemp("browser-small"))
+    yield next(starter)(LSS_DATA_FILE=str(SMALL_CSV))
+    starter.close()
+
+
+def test_a_location_without_a_mean_is_shown_as_no_data(browser: Any, small_server: Server) -> None:
+    tab = Visit(browser, small_server)
+    try:
+        tab.goto(f"/?question={quote(MUSCLE)}")
+        tab.page.wait_for_selector(f'#map[data-question="{MUSCLE}"] path[aria-label]')
+        means = tab.ask("states_mean", MUSCLE)
+        assert "Texas" not in means
+        ranking = _ranking(tab)
+        assert [row[1] for row in ranking] == [*sorted(means, key=means.get, reverse=True), "Texas"]
+        assert ranking[-1][1:3] == ["Texas", "no data"]
+        fills = _fills(tab)
+        assert fills["Texas"] == "#cccccc"
+        assert all(fills[name] != "#cccccc" for name in ("Alabama", "Ohio", "Wyoming"))
+        tab.shoot("dashboard-missing-value")
+        tab.goto(f"/states/Texas?question={quote(OBESITY)}")
+        tab.page.wait_for_selector(f'#breakdown[data-question="{OBESITY}"]')
+        rows = tab.page.eval_on_selector_all(
+            "#compare tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText))"
+        )
+        muscle = next(row for row in rows if row[0] == "Muscle-strengthening")
+        assert muscle[1] == "no data"
+        # The questions without data answer 400, which Chromium logs as a failed resource.
+        tab.errors[:] = [error for error in tab.errors if "status of 400" not in error]
+    finally:
+        tab.close()

@@ -10,7 +10,7 @@
   const showJobs = LSS.downloadButtons(document.getElementById("ranking-downloads"), "the ranking", () => shown);
 
   const COLUMNS = [
-    { key: "rank", label: "Rank", numeric: true, format: String },
+    { key: "rank", label: "Rank", numeric: true, format: (rank) => (rank === null ? "–" : String(rank)) },
     {
       key: "location",
       label: "Location",
@@ -44,7 +44,7 @@
     );
     for (const location of locations) if (!(location in means)) ranked.push([location, null]);
     return ranked.map(([location, mean], index) => ({
-      rank: index + 1,
+      rank: mean === null ? null : index + 1,
       location,
       mean,
       mark: location in best5 ? "best 5" : location in worst5 ? "worst 5" : "",
@@ -66,7 +66,7 @@
         { filter: { field: "location", oneOf: rows.filter((row) => row.onMap).map((row) => row.location) } },
         { lookup: "location", from: { data: { values: rows }, key: "location", fields: ["mean", "rank", "href"] } },
       ],
-      mark: { type: "geoshape", stroke: "#ffffff", strokeWidth: 0.6, cursor: "pointer" },
+      mark: { type: "geoshape", stroke: "#ffffff", strokeWidth: 0.6, cursor: "pointer", invalid: "show" },
       encoding: {
         color: {
           condition: { test: "!isValid(datum.mean)", value: "#cccccc" },
