@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from app import create_app, shutdown
 from app.task import StatesMean
+from unittests.reference import Reference
 from unittests.servers import Server, server_starter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,6 +111,12 @@ def gated(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
 def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """Start real server processes (see unittests.servers); every one is stopped at the end."""
     yield from server_starter(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def reference() -> Reference:
+    """The independent reference answers for the bundled dataset."""
+    return Reference(BUNDLED_CSV)
 
 
 #: Where the page tests saved their screenshots, if they ran (printed at the end of the run).

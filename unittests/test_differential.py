@@ -25,12 +25,6 @@ from unittests.reference import (
 QUESTION_IDS = [f"q{n}-{best}" for n, best in enumerate(QUESTIONS.values(), start=1)]
 
 
-@pytest.fixture(scope="module")
-def reference() -> Reference:
-    """The reference answers for the bundled dataset, read once."""
-    return Reference(BUNDLED_CSV)
-
-
 @pytest.mark.parametrize("question", list(QUESTIONS), ids=QUESTION_IDS)
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_every_answer_matches_the_reference(

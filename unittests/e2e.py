@@ -1,0 +1,118 @@
+"""Driving a real server in tests: jobs as clients ask them, client threads, checked answers."""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from unittests.reference import ENDPOINTS, QUESTIONS, STATE_ENDPOINTS, Reference, compare
+from unittests.servers import Server
+
+#: Seconds any single HTTP request may take, and a job may take to finish.
+HTTP_TIMEOUT = 5.0
+JOB_TIMEOUT = 20.0
+SHUTTING_DOWN = {"status": "error", "reason": "shutting down"}
+JOB_ID = re.compile(r"job_id_([1-9][0-9]*)")
+
+#: (endpoint, question, state or None): one job as a client asks it.
+Job = tuple[str, str, str | None]
+
+
+def job_number(job_id: str) -> int:
+    """The number of a well-formed job id (asserting it is one)."""
+    match = JOB_ID.fullmatch(job_id)
+    assert match, f"malformed job id {job_id!r}"
+    return int(match.group(1))
+
+
+def random_job(reference: Reference, rng: random.Random, endpoint: str, question: str) -> Job:
+    """A job for `endpoint` and `question`, with a random location when it needs one."""
+    state = rng.choice(reference.locations(question)) if endpoint in STATE_ENDPOINTS else None
+    return (endpoint, question, state)
+
+
+def job_mix(reference: Reference, count: int, seed: int) -> list[Job]:
+    """`count` jobs covering every endpoint x question pair (when count >= 81), shuffled."""
+    rng = random.Random(seed)
+    questions = list(QUESTIONS)
+    jobs = [
+        random_job(reference, rng, ENDPOINTS[n % 9], questions[(n // 9) % 9]) for n in range(count)
+    ]
+    rng.shuffle(jobs)
+    return jobs
+
+
+def post(session: requests.Session, server: Server, job: Job) -> requests.Response:
+    """Submit `job`."""
+    endpoint, question, state = job
+    body: dict[str, Any] = {"question": question}
+    if state is not None:
+        body["state"] = state
+    return session.post(f"{server.url}/api/{endpoint}", json=body, timeout=HTTP_TIMEOUT)
+
+
+def get_json(session: requests.Session, server: Server, path: str) -> tuple[int, Any]:
+    """GET `path`: (status code, JSON body)."""
+    response = session.get(f"{server.url}{path}", timeout=HTTP_TIMEOUT)
+    return response.status_code, response.json()
+
+
+def wait_done(session: requests.Session, server: Server, job_id: str) -> Any:
+    """Poll get_results until the job is no longer running; its final body."""
+    deadline = time.monotonic() + JOB_TIMEOUT
+    while True:
+        status, body = get_json(session, server, f"/api/get_results/{job_id}")
+        assert status == 200, (job_id, status, body)
+        if body != {"status": "running"}:
+            return body
+        assert time.monotonic() < deadline, f"{job_id} still running after {JOB_TIMEOUT} s"
+        time.sleep(0.01)
+
+
+def check_answer(reference: Reference, job: Job, body: Any, job_id: str) -> None:
+    """`body` is a finished job's result with the reference's data."""
+    assert isinstance(body, dict) and body.get("status") == "done", (job_id, job, body)
+    assert set(body) == {"status", "data"}, (job_id, sorted(body))
+    compare(body["data"], reference.answer(*job), where=f"{job_id} {job[0]}({job[2] or ''})")
+
+
+class Clients:
+    """Client threads started together; join() re-raises the first failure of any of them."""
+
+    def __init__(self, target: Callable[..., None], args: list[tuple[Any, ...]]) -> None:
+        self.errors: list[BaseException] = []
+        barrier = threading.Barrier(len(args))
+
+        def run(*arguments: Any) -> None:
+            try:
+                barrier.wait(timeout=10)
+                target(*arguments)
+            except BaseException as error:
+                self.errors.append(error)
+
+        self.threads = [threading.Thread(target=run, args=a, daemon=True) for a in args]
+        for thread in self.threads:
+            thread.start()
+
+    def join(self, timeout: float = 30.0) -> None:
+        """Wait for every client; fail on a hung one or on the first error."""
+        deadline = time.monotonic() + timeout
+        for thread in self.threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        assert not any(t.is_alive() for t in self.threads), f"clients still busy after {timeout} s"
+        if self.errors:
+            raise self.errors[0]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Wait until `condition()` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.005)
