@@ -12,8 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app
 
-from app.job import JOB_ID_PATTERN
-from app.questions import QUESTIONS
+from app.api_schemas import DATA, ref, schemas
 from app.task import TASKS
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
@@ -22,143 +21,22 @@ _JSON = "application/json"
 _HTML = "text/html"
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {_JSON: {"schema": schema}}}
 
 
 def _error(description: str) -> dict[str, Any]:
-    return _json(_ref("Error"), description)
+    return _json(ref("Error"), description)
 
 
 def _html(description: str) -> dict[str, Any]:
     return {"description": description, "content": {_HTML: {"schema": {"type": "string"}}}}
 
 
-_NUMBERS = {"type": "object", "additionalProperties": {"type": "number"}}
-
-#: What `data` holds for each endpoint (SPEC section 3).
-_DATA = {
-    "states_mean": ("LocationMeans", "every location's mean, ascending"),
-    "state_mean": ("LocationMeans", "the state's mean"),
-    "best5": ("LocationMeans", "the five best locations, best first"),
-    "worst5": ("LocationMeans", "the five worst locations, worst first"),
-    "global_mean": ("GlobalMean", "the mean over every row of the question"),
-    "diff_from_mean": ("LocationMeans", "global mean minus each location's mean"),
-    "state_diff_from_mean": ("LocationMeans", "global mean minus the state's mean"),
-    "mean_by_category": ("CategoryMeans", "every (location, category, stratum) mean"),
-    "state_mean_by_category": ("StateCategoryMeans", "the state's (category, stratum) means"),
-}
-
-
-def _schemas(locations: list[str]) -> dict[str, Any]:
-    """The components every operation refers to."""
-    return {
-        "Error": {
-            "type": "object",
-            "required": ["status", "reason"],
-            "properties": {"status": {"const": "error"}, "reason": {"type": "string"}},
-            "description": "Every error body; /api/health adds its reasons and counters.",
-        },
-        "Question": {"type": "string", "enum": list(QUESTIONS)},
-        "Location": {"type": "string", "enum": locations},
-        "QuestionBody": {
-            "type": "object",
-            "required": ["question"],
-            "properties": {"question": _ref("Question")},
-        },
-        "StateQuestionBody": {
-            "type": "object",
-            "required": ["question", "state"],
-            "properties": {"question": _ref("Question"), "state": _ref("Location")},
-        },
-        "JobAccepted": {
-            "type": "object",
-            "required": ["job_id"],
-            "properties": {"job_id": {"type": "string", "pattern": f"^{JOB_ID_PATTERN.pattern}$"}},
-            "additionalProperties": False,
-        },
-        "LocationMeans": {**_NUMBERS, "description": "location -> number, in the answer's order"},
-        "GlobalMean": {
-            "type": "object",
-            "required": ["global_mean"],
-            "properties": {"global_mean": {"type": "number"}},
-            "additionalProperties": False,
-        },
-        "CategoryMeans": {
-            **_NUMBERS,
-            "description": "Python's str() of ('Location', 'Category', 'Stratum') -> mean",
-        },
-        "StateCategoryMeans": {
-            "type": "object",
-            "additionalProperties": {
-                **_NUMBERS,
-                "description": "Python's str() of ('Category', 'Stratum') -> mean",
-            },
-        },
-        "RecentJobs": {
-            "type": "object",
-            "required": ["counts", "jobs"],
-            "properties": {
-                "counts": {
-                    "type": "object",
-                    "required": ["running", "done", "error"],
-                    "additionalProperties": {"type": "integer", "minimum": 0},
-                },
-                "jobs": {"type": "array", "items": _ref("JobView")},
-            },
-        },
-        "JobView": {
-            "type": "object",
-            "required": ["job_id", "endpoint", "status", "accepted"],
-            "properties": {
-                "job_id": {"type": "string"},
-                "endpoint": {"enum": list(TASKS)},
-                "question": {"type": ["string", "null"]},
-                "state": {"type": ["string", "null"]},
-                "status": {"enum": ["running", "done", "error"]},
-                "accepted": {"type": "string"},
-                "started": {"type": ["string", "null"]},
-                "finished": {"type": ["string", "null"]},
-                "reason": {"type": ["string", "null"]},
-            },
-        },
-        "JobResult": {
-            "oneOf": [
-                {
-                    "type": "object",
-                    "required": ["status"],
-                    "properties": {"status": {"const": "running"}},
-                    "additionalProperties": False,
-                },
-                {
-                    "type": "object",
-                    "required": ["status", "data"],
-                    "properties": {
-                        "status": {"const": "done"},
-                        "data": {"anyOf": [_ref(name) for name in sorted(set(_DATA_SCHEMAS))]},
-                    },
-                },
-                {
-                    "type": "object",
-                    "required": ["status", "reason"],
-                    "properties": {"status": {"const": "error"}, "reason": {"type": "string"}},
-                },
-            ]
-        },
-    }
-
-
-_DATA_SCHEMAS = {name for name, _ in _DATA.values()}
-
-
 def _submit(endpoint: str) -> dict[str, Any]:
     """POST /api/<endpoint>: one of the nine questions, answered with a job id."""
     needs_state = TASKS[endpoint].needs_state
-    schema, answer = _DATA[endpoint]
+    schema, answer = DATA[endpoint]
     return {
         "post": {
             "operationId": f"submit_{endpoint}",
@@ -169,12 +47,12 @@ def _submit(endpoint: str) -> dict[str, Any]:
             "requestBody": {
                 "required": True,
                 "content": {
-                    _JSON: {"schema": _ref("StateQuestionBody" if needs_state else "QuestionBody")}
+                    _JSON: {"schema": ref("StateQuestionBody" if needs_state else "QuestionBody")}
                 },
             },
             "responses": {
                 "200": {
-                    **_json(_ref("JobAccepted"), "Accepted: the job's id"),
+                    **_json(ref("JobAccepted"), "Accepted: the job's id"),
                     "links": {
                         "GetResult": {
                             "operationId": "get_results",
@@ -206,7 +84,7 @@ def _results() -> dict[str, Any]:
                 "description": "running, done (with data) or error (the job failed); with "
                 "format=csv a done job's data comes as CSV with a header row",
                 "content": {
-                    _JSON: {"schema": _ref("JobResult")},
+                    _JSON: {"schema": ref("JobResult")},
                     "text/csv": {"schema": {"type": "string"}},
                 },
             },
@@ -269,7 +147,7 @@ def build_document(locations: list[str]) -> dict[str, Any]:
             "jobs_recent",
             "Live jobs counted by status, and the latest ones with their times",
             {
-                "200": _json(_ref("RecentJobs"), "Counts over every live job; latest job first"),
+                "200": _json(ref("RecentJobs"), "Counts over every live job; latest job first"),
                 "400": _error("limit is not a whole number from 1 to 500"),
                 "503": _error("The job store is unavailable"),
             },
@@ -324,7 +202,7 @@ def build_document(locations: list[str]) -> dict[str, Any]:
                                     "type": "object",
                                     "required": ["question", "best_is"],
                                     "properties": {
-                                        "question": _ref("Question"),
+                                        "question": ref("Question"),
                                         "best_is": {"enum": ["lowest", "highest"]},
                                     },
                                 },
@@ -344,7 +222,7 @@ def build_document(locations: list[str]) -> dict[str, Any]:
                     {
                         "type": "object",
                         "required": ["states"],
-                        "properties": {"states": {"type": "array", "items": _ref("Location")}},
+                        "properties": {"states": {"type": "array", "items": ref("Location")}},
                     },
                     "The locations",
                 )
@@ -395,12 +273,12 @@ def build_document(locations: list[str]) -> dict[str, Any]:
                     "at all (the JSON error)",
                     "content": {
                         _HTML: {"schema": {"type": "string"}},
-                        _JSON: {"schema": _ref("Error")},
+                        _JSON: {"schema": ref("Error")},
                     },
                 },
             },
             parameters=[
-                {"name": "name", "in": "path", "required": True, "schema": _ref("Location")}
+                {"name": "name", "in": "path", "required": True, "schema": ref("Location")}
             ],
             **pages,
         ),
@@ -445,7 +323,7 @@ def build_document(locations: list[str]) -> dict[str, Any]:
             {"name": "pages", "description": "HTML pages and their static files"},
         ],
         "paths": paths,
-        "components": {"schemas": _schemas(locations)},
+        "components": {"schemas": schemas(locations)},
     }
 
 
