@@ -51,12 +51,17 @@ pytestmark = [
 ]
 
 
+def _one_server(folder: Path, **overrides: str) -> Iterator[Server]:
+    """One server for a module's tests, stopped afterwards (as start_server does per test)."""
+    starter = server_starter(folder)
+    yield next(starter)(**overrides)
+    next(starter, None)  # on past the starter's yield, where it stops its servers
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One server for the module, started as `make run` starts it, on the bundled data."""
-    starter = server_starter(tmp_path_factory.mktemp("browser"))
-    yield next(starter)()
-    starter.close()
+    yield from _one_server(tmp_path_factory.mktemp("browser"))
 
 
 @pytest.fixture(scope="module")
@@ -358,9 +363,7 @@ def test_unknown_state_page_is_a_404(visit: Visit) -> None:
 @pytest.fixture(scope="module")
 def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server on the hand-checked fixture, where Texas has no value for MUSCLE."""
-    starter = server_starter(tmp_path_factory.mktemp("browser-small"))
-    yield next(starter)(LSS_DATA_FILE=str(SMALL_CSV))
-    starter.close()
+    yield from _one_server(tmp_path_factory.mktemp("browser-small"), LSS_DATA_FILE=str(SMALL_CSV))
 
 
 def test_a_location_without_a_mean_is_shown_as_no_data(browser: Any, small_server: Server) -> None:
