@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: run test lint format real-data sample bench clean
+.PHONY: run test lint format real-data sample vendor bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,11 @@ real-data: $(STAMP)  ## replace the bundled sample with the real CDC extract
 sample: $(STAMP)  ## regenerate the bundled synthetic sample
 	$(PY) scripts/generate_sample.py
 
+vendor: $(STAMP)  ## re-fetch the pages' third-party files from the npm registry
+	$(PY) scripts/vendor_assets.py
+
 bench: $(BENCH_STAMP)  ## throughput, latency and memory, side by side with a bare Flask floor
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache results/*.json
+	rm -rf $(VENV) .pytest_cache .ruff_cache results/*.json test-screenshots

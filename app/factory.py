@@ -14,7 +14,7 @@ import orjson
 from flask import Flask
 from flask.json.provider import JSONProvider
 
-from app import config, errors, logs, routes, startup
+from app import config, errors, logs, openapi, pages, routes, startup
 from app.data_ingestor import Dataset
 from app.embedded_engine import EmbeddedEngine
 from app.engine import Engine
@@ -44,7 +44,7 @@ def create_app(
     checked start that api_server made once for all of its worker processes; without it, the app
     makes its own (a new run). A start-up problem raises StartupError, one line naming the culprit.
     """
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # the pages serve their own static files
     app.json = _OrjsonProvider(app)
     app.config.update(config.load())
     if test_config:
@@ -68,6 +68,8 @@ def create_app(
         app.config["RESULTS_DIR"],
     )
     routes.init_app(app)
+    openapi.init_app(app)
+    pages.init_app(app)
     return app
 
 

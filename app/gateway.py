@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from werkzeug.http import HTTP_STATUS_CODES
 
+from app import export
 from app.engine import Engine
 from app.errors import (
     INTERNAL_ERROR,
@@ -67,6 +68,10 @@ class JobGateway:
         self._wait = result_wait
         self._tasks: dict[str, type[Task]] = {f"/api/{name}": task for name, task in TASKS.items()}
 
+    def routes(self) -> list[tuple[str, str]]:
+        """(method, path) of every route answered here, the path in OpenAPI's syntax."""
+        return [*(("POST", path) for path in self._tasks), ("GET", RESULTS_PREFIX + "{job_id}")]
+
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         task = self._tasks.get(path)
@@ -97,7 +102,8 @@ class JobGateway:
             self._writer.info(entry_line(requested, path))
             if task is None and requested in (method, "HEAD"):
                 job_id = path[len(RESULTS_PREFIX) :]
-                status, body = self._result(job_id)
+                status, body, kind = self._result(job_id, environ.get("QUERY_STRING", ""))
+                headers = [("Content-Type", kind)]
             elif requested == "OPTIONS":
                 status, body, headers = 200, b"", [("Allow", allowed)]
             else:
@@ -166,15 +172,18 @@ class JobGateway:
             raise _TooLarge(too_large(self._max_body))
         return raw
 
-    def _result(self, job_id: str) -> tuple[int, bytes]:
-        """The job's status or result body."""
+    def _result(self, job_id: str, query: str) -> tuple[int, bytes, str]:
+        """The job's status or result body, and its content type (CSV if asked and done)."""
         try:
-            return 200, self._engine.result(job_id, self._wait)
+            as_csv = export.wants_csv(query) if query else False
+            body = self._engine.result(job_id, self._wait)
+            table = export.csv_body(body) if as_csv else None
+            return (200, body, _JSON) if table is None else (200, table, export.CSV_TYPE)
         except ApiError as error:
-            return error.status_code, error_body(error.reason)
+            return error.status_code, error_body(error.reason), _JSON
         except Exception as error:
             log.error("unhandled error in get_results %s", job_id, exc_info=error)
-            return 500, error_body(INTERNAL_ERROR)
+            return 500, error_body(INTERNAL_ERROR), _JSON
 
 
 def _content_length(environ: dict[str, Any]) -> int:

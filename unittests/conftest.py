@@ -117,3 +117,13 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
 def reference() -> Reference:
     """The independent reference answers for the bundled dataset."""
     return Reference(BUNDLED_CSV)
+
+
+#: Where the page tests saved their screenshots, if they ran (printed at the end of the run).
+SCREENSHOTS_KEY = pytest.StashKey[Path]()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    folder = terminalreporter.config.stash.get(SCREENSHOTS_KEY, None)
+    if folder is not None:
+        terminalreporter.write_line(f"page screenshots: {folder}")

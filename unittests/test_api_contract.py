@@ -290,7 +290,7 @@ CASES = [
         "unknown-root-path",
         None,
         "GET",
-        "/",
+        "/nothing-here",
         None,
         404,
         _error("no such endpoint; see the README for the API"),

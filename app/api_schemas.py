@@ -1,0 +1,131 @@
+"""The schemas of the OpenAPI document: bodies, answers and errors, as components to refer to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.job import JOB_ID_PATTERN
+from app.questions import QUESTIONS
+from app.task import TASKS
+
+
+def ref(name: str) -> dict[str, str]:
+    """A reference to the component `name`."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+_NUMBERS = {"type": "object", "additionalProperties": {"type": "number"}}
+
+#: What `data` holds for each endpoint (SPEC section 3).
+DATA = {
+    "states_mean": ("LocationMeans", "every location's mean, ascending"),
+    "state_mean": ("LocationMeans", "the state's mean"),
+    "best5": ("LocationMeans", "the five best locations, best first"),
+    "worst5": ("LocationMeans", "the five worst locations, worst first"),
+    "global_mean": ("GlobalMean", "the mean over every row of the question"),
+    "diff_from_mean": ("LocationMeans", "global mean minus each location's mean"),
+    "state_diff_from_mean": ("LocationMeans", "global mean minus the state's mean"),
+    "mean_by_category": ("CategoryMeans", "every (location, category, stratum) mean"),
+    "state_mean_by_category": ("StateCategoryMeans", "the state's (category, stratum) means"),
+}
+
+
+def schemas(locations: list[str]) -> dict[str, Any]:
+    """The components every operation refers to."""
+    return {
+        "Error": {
+            "type": "object",
+            "required": ["status", "reason"],
+            "properties": {"status": {"const": "error"}, "reason": {"type": "string"}},
+            "description": "Every error body; /api/health adds its reasons and counters.",
+        },
+        "Question": {"type": "string", "enum": list(QUESTIONS)},
+        "Location": {"type": "string", "enum": locations},
+        "QuestionBody": {
+            "type": "object",
+            "required": ["question"],
+            "properties": {"question": ref("Question")},
+        },
+        "StateQuestionBody": {
+            "type": "object",
+            "required": ["question", "state"],
+            "properties": {"question": ref("Question"), "state": ref("Location")},
+        },
+        "JobAccepted": {
+            "type": "object",
+            "required": ["job_id"],
+            "properties": {"job_id": {"type": "string", "pattern": f"^{JOB_ID_PATTERN.pattern}$"}},
+            "additionalProperties": False,
+        },
+        "LocationMeans": {**_NUMBERS, "description": "location -> number, in the answer's order"},
+        "GlobalMean": {
+            "type": "object",
+            "required": ["global_mean"],
+            "properties": {"global_mean": {"type": "number"}},
+            "additionalProperties": False,
+        },
+        "CategoryMeans": {
+            **_NUMBERS,
+            "description": "Python's str() of ('Location', 'Category', 'Stratum') -> mean",
+        },
+        "StateCategoryMeans": {
+            "type": "object",
+            "additionalProperties": {
+                **_NUMBERS,
+                "description": "Python's str() of ('Category', 'Stratum') -> mean",
+            },
+        },
+        "RecentJobs": {
+            "type": "object",
+            "required": ["counts", "jobs"],
+            "properties": {
+                "counts": {
+                    "type": "object",
+                    "required": ["running", "done", "error"],
+                    "additionalProperties": {"type": "integer", "minimum": 0},
+                },
+                "jobs": {"type": "array", "items": ref("JobView")},
+            },
+        },
+        "JobView": {
+            "type": "object",
+            "required": ["job_id", "endpoint", "status", "accepted"],
+            "properties": {
+                "job_id": {"type": "string"},
+                "endpoint": {"enum": list(TASKS)},
+                "question": {"type": ["string", "null"]},
+                "state": {"type": ["string", "null"]},
+                "status": {"enum": ["running", "done", "error"]},
+                "accepted": {"type": "string"},
+                "started": {"type": ["string", "null"]},
+                "finished": {"type": ["string", "null"]},
+                "reason": {"type": ["string", "null"]},
+            },
+        },
+        "JobResult": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["status"],
+                    "properties": {"status": {"const": "running"}},
+                    "additionalProperties": False,
+                },
+                {
+                    "type": "object",
+                    "required": ["status", "data"],
+                    "properties": {
+                        "status": {"const": "done"},
+                        "data": {"anyOf": [ref(name) for name in sorted(set(DATA_SCHEMAS))]},
+                    },
+                },
+                {
+                    "type": "object",
+                    "required": ["status", "reason"],
+                    "properties": {"status": {"const": "error"}, "reason": {"type": "string"}},
+                },
+            ]
+        },
+    }
+
+
+DATA_SCHEMAS = {name for name, _ in DATA.values()}

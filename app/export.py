@@ -1,0 +1,85 @@
+"""A finished job's answer as CSV: `GET /api/get_results/<id>?format=csv`, for scripts.
+
+The nine endpoints answer with four shapes of `data`, and each becomes a table with a header:
+
+- `{"global_mean": x}` (global_mean): one column `global_mean`, one row;
+- `{location: number}` (states_mean, state_mean, best5, worst5, diff_from_mean,
+  state_diff_from_mean): columns `location,value`, in the answer's order;
+- `{"('Location', 'Category', 'Stratum')": mean}` (mean_by_category) and
+  `{location: {"('Category', 'Stratum')": mean}}` (state_mean_by_category): columns
+  `location,category,stratum,value`, the by-category keys split back into their parts.
+
+Numbers keep their full precision. Only a done job's answer has a CSV form; every other answer
+(running, error, 404, 410) stays JSON.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import io
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+
+from app.errors import InvalidInput
+
+FORMATS = ("json", "csv")
+CSV_TYPE = "text/csv; charset=utf-8"
+_DONE = b'{"status":"done"'
+
+
+def wants_csv(query: str) -> bool:
+    """Whether a get_results query string asks for CSV; InvalidInput for an unknown format."""
+    values = parse_qs(query, keep_blank_values=True).get("format")
+    if not values:
+        return False
+    if values[0] not in FORMATS:
+        raise InvalidInput(
+            f"unknown format {values[0][:40]!r} in parameter 'format'; use json or csv"
+        )
+    return values[0] == "csv"
+
+
+def _parts(key: str) -> list[str]:
+    """The strings of a by-category key, which is Python's str() of a tuple of strings."""
+    value = ast.literal_eval(key)
+    if not isinstance(value, tuple) or not all(isinstance(part, str) for part in value):
+        raise ValueError(f"not a tuple of strings: {key!r}")
+    return list(value)
+
+
+def table(data: Any) -> tuple[list[str], list[list[Any]]]:
+    """The header and rows of one answer's `data`, whichever of the nine endpoints gave it."""
+    if not isinstance(data, dict):
+        raise ValueError("an answer's data is a JSON object")
+    if list(data) == ["global_mean"]:
+        return ["global_mean"], [[data["global_mean"]]]
+    header = ["location", "category", "stratum", "value"]
+    if data and all(isinstance(value, dict) for value in data.values()):
+        return header, [
+            [location, *_parts(key), mean]
+            for location, means in data.items()
+            for key, mean in means.items()
+        ]
+    if data and all(key.startswith("(") for key in data):
+        return header, [[*_parts(key), mean] for key, mean in data.items()]
+    return ["location", "value"], [[location, value] for location, value in data.items()]
+
+
+def to_csv(data: Any) -> bytes:
+    """`data` as CSV text (UTF-8, CRLF line ends as RFC 4180 has them), header first."""
+    header, rows = table(data)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def csv_body(body: bytes) -> bytes | None:
+    """The CSV form of a get_results body if the job is done; None for any other answer."""
+    if not body.startswith(_DONE):
+        return None
+    return to_csv(orjson.loads(body)["data"])

@@ -1,0 +1,85 @@
+"""The pages as the server sends them: HTML with a same-host-only policy, files all vendored."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from app.pages import CONTENT_SECURITY_POLICY
+
+PAGES = Path(__file__).resolve().parent.parent / "app" / "pages"
+VENDOR = PAGES / "static" / "vendor"
+#: A URL naming another host, as a page or script of ours might load it.
+OTHER_HOST = re.compile(r"""(?:src|href|url)\s*[=(:]\s*["']?(?:https?:)?//""", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("path", ["/", "/states/Ohio", "/states/Guam", "/jobs", "/api/docs"])
+def test_pages_are_html_restricted_to_this_host(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.content_type == "text/html; charset=utf-8"
+    assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert "default-src 'self'" in CONTENT_SECURITY_POLICY
+    assert "http" not in CONTENT_SECURITY_POLICY
+    for src in re.findall(r'(?:src|href)="([^"]+)"', response.get_data(as_text=True)):
+        assert src.startswith(("/", "#", "data:")), src
+
+
+def test_state_page_names_the_state_and_escapes_it(client: FlaskClient) -> None:
+    assert 'data-state="Ohio"' in client.get("/states/Ohio").get_data(as_text=True)
+    response = client.get("/states/<script>alert(1)")
+    assert response.status_code == 404
+    assert "<script>alert" not in response.get_data(as_text=True)
+    assert "&lt;script&gt;" in response.get_data(as_text=True)
+
+
+def test_unknown_state_page_is_a_404_page(client: FlaskClient) -> None:
+    response = client.get("/states/Atlantis")
+    assert response.status_code == 404
+    assert response.content_type.startswith("text/html")
+    assert "No such location" in response.get_data(as_text=True)
+
+
+def test_static_files_are_served(client: FlaskClient) -> None:
+    for path in (
+        "js/lss.js",
+        "css/pages.css",
+        "vendor/vega/vega.min.js",
+        "vendor/us-atlas/states-10m.json",
+        "vendor/swagger-ui-dist/swagger-ui-bundle.js",
+    ):
+        response = client.get(f"/pages/static/{path}")
+        assert response.status_code == 200, path
+        response.close()
+    assert client.get("/pages/static/nothing.js").status_code == 404
+
+
+def test_our_files_load_nothing_from_another_host() -> None:
+    ours = [
+        path
+        for path in PAGES.rglob("*")
+        if path.is_file() and VENDOR not in path.parents and path.suffix in {".html", ".js", ".css"}
+    ]
+    assert len(ours) >= 10
+    for path in ours:
+        assert not OTHER_HOST.search(path.read_text()), path
+
+
+def test_every_vendored_package_has_its_version_and_licence_noted() -> None:
+    notice = (VENDOR / "README.md").read_text()
+    packages = [folder for folder in VENDOR.iterdir() if folder.is_dir()]
+    assert {folder.name for folder in packages} == {
+        "vega",
+        "vega-lite",
+        "vega-embed",
+        "us-atlas",
+        "swagger-ui-dist",
+    }
+    for folder in packages:
+        row = re.search(rf"^\| {re.escape(folder.name)} \| (\S+) \| (\S+) \|", notice, re.M)
+        assert row, f"{folder.name} is not listed in vendor/README.md"
+        assert re.fullmatch(r"\d+\.\d+\.\d+", row.group(1))
+        assert (folder / "LICENSE").is_file()
