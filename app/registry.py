@@ -8,11 +8,12 @@ on ids, on `/api/jobs` and `/api/num_jobs`, and on a graceful shutdown. The keys
                           body (the get_results body), ttl_done, ttl_error
     lss:live              sorted set of the live job numbers (score: the number), for id order
     lss:running           sorted set of the numbers accepted and not finished (score: when
-                          they were accepted, or last sent again by `resend_lost`)
+                          they were accepted, or last sent again by the sweep of app.recovery)
     lss:done, lss:error   sorted sets of the finished numbers (score: when they expire, or +inf)
     lss:shutdown          present once a graceful shutdown began
+    lss:sweep             held for a second by the worker whose sweep for lost jobs runs
 
-Each change of a job is one Lua script, so it is atomic. A finished job's hash gets its time to
+Each change of a job is one Lua script (app.registry_scripts), so it is atomic. A finished job's hash gets its time to
 live from Redis itself (EXPIRE): its answer goes exactly on time, and `purge` then takes its
 number out of the sorted sets in batches. Redis errors become `Unavailable` (a 503).
 """
@@ -33,6 +34,7 @@ from redis.retry import Retry
 
 from app.errors import Unavailable
 from app.job import JobStatus
+from app.registry_scripts import ACCEPT, FINISH, LOST, PURGE, START
 
 log = logging.getLogger("lss")
 
@@ -48,77 +50,6 @@ ANSWER_TIMEOUT_S = 5.0
 #: Redis answering other clients in between).
 BATCH = 500
 
-_ACCEPT = """
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-local n = redis.call('INCR', KEYS[1])
-redis.call('HSET', ARGV[1] .. n, 'endpoint', ARGV[2], 'request', ARGV[3], 'status', 'running',
-           'accepted', ARGV[4], 'ttl_done', ARGV[5], 'ttl_error', ARGV[6])
-redis.call('ZADD', KEYS[3], n, n)
-redis.call('ZADD', KEYS[4], ARGV[4], n)
-return n
-"""
-_START = """
-if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
-redis.call('HSET', KEYS[1], 'started', ARGV[1])
-return 1
-"""
-# A second run of a job (given to another worker after a loss) leaves the first answer alone.
-_FINISH = """
-if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
-local ttl = tonumber(redis.call('HGET', KEYS[1], 'ttl_' .. ARGV[2])) or 0
-redis.call('HSET', KEYS[1], 'status', ARGV[2], 'body', ARGV[3], 'finished', ARGV[5])
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'reason', ARGV[4]) end
-redis.call('ZREM', KEYS[2], ARGV[1])
-if ttl > 0 then
-  redis.call('EXPIRE', KEYS[1], ttl)
-  redis.call('ZADD', KEYS[3], string.format('%.3f', tonumber(ARGV[5]) + ttl), ARGV[1])
-else
-  redis.call('ZADD', KEYS[3], '+inf', ARGV[1])
-end
-return 1
-"""
-_PURGE = """
-local purged = 0
-for i = 2, #KEYS do
-  local numbers = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', ARGV[2], 'LIMIT', 0, ARGV[3])
-  for _, n in ipairs(numbers) do
-    redis.call('DEL', ARGV[1] .. n)
-    redis.call('ZREM', KEYS[1], n)
-    redis.call('ZREM', KEYS[i], n)
-  end
-  purged = purged + #numbers
-end
-return purged
-"""
-# Jobs a worker took off the queue and died with before kombu recorded them as unacknowledged
-# (kombu pops with BRPOP, then writes its "unacked" hash: a message in between lives only in the
-# worker's socket). Once the queue is empty, a job accepted more than ARGV[2] s ago that is not
-# unacknowledged is nowhere but in the registry: it is returned, to be sent again. Only one
-# caller per ARGV[4] ms gets an answer; the jobs returned count as accepted now.
-_LOST = """
-if redis.call('LLEN', KEYS[2]) > 0 then return {} end
-local candidates = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[2])
-if #candidates == 0 then return {} end
-if not redis.call('SET', KEYS[4], 1, 'NX', 'PX', ARGV[4]) then return {} end
-local held = {}
-for _, entry in ipairs(redis.call('HVALS', KEYS[3])) do
-  local ok, message = pcall(cjson.decode, entry)
-  if ok and type(message[1]) == 'table' and type(message[1].headers) == 'table' then
-    held[tostring(message[1].headers.id)] = true
-  end
-end
-local lost = {}
-for _, n in ipairs(candidates) do
-  if not held[ARGV[3] .. n] then
-    local job = redis.call('HMGET', ARGV[5] .. n, 'endpoint', 'request')
-    if job[1] then
-      redis.call('ZADD', KEYS[1], 'XX', ARGV[1], n)
-      table.insert(lost, {n, job[1], job[2]})
-    end
-  end
-end
-return lost
-"""
 _FIELDS = ("endpoint", "request", "status", "accepted", "started", "finished", "reason")
 
 
@@ -147,11 +78,11 @@ class JobRegistry:
             retry=Retry(NoBackoff(), 1),
             client_name=client_name,
         )
-        self._accept = self.redis.register_script(_ACCEPT)
-        self._start = self.redis.register_script(_START)
-        self._finish = self.redis.register_script(_FINISH)
-        self._purge = self.redis.register_script(_PURGE)
-        self._lost = self.redis.register_script(_LOST)
+        self._accept = self.redis.register_script(ACCEPT)
+        self._start = self.redis.register_script(START)
+        self._finish = self.redis.register_script(FINISH)
+        self._purge = self.redis.register_script(PURGE)
+        self._lost = self.redis.register_script(LOST)
         self._log_outages = log_outages
         #: Whether Redis failed last time (outages are logged when they begin and end).
         self._down = False
@@ -223,7 +154,7 @@ class JobRegistry:
     def lost(
         self, queue: str, unacked: str, grace: float, every: float
     ) -> list[tuple[int, str, dict[str, Any]]]:
-        """(number, endpoint, request) of the jobs no queue holds (see _LOST), to send again.
+        """(number, endpoint, request) of the jobs no queue holds (registry_scripts.LOST).
 
         `queue` and `unacked` are the broker's keys; a job is a candidate `grace` seconds after
         it was accepted (or last sent again); one caller per `every` seconds gets an answer.

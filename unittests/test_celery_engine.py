@@ -90,6 +90,33 @@ def test_a_job_a_worker_holds_is_not_sent_again(
     assert runs == [OBESITY]
 
 
+def test_two_web_processes_share_ids_jobs_and_the_shutdown_flag(
+    worker: InProcessWorker, make_app: Callable[..., Flask], gated: threading.Event
+) -> None:
+    """Two apps on one Redis, as two web processes (or machines) would be."""
+    first, second = (make_app(BROKER_URL=worker.url).test_client() for _ in range(2))
+    worker.use(first.application.extensions["lss.engine"].dataset)
+    ids = [
+        client.post("/api/states_mean", json={"question": OBESITY}).get_json()["job_id"]
+        for client in (first, second, first)
+    ]
+    assert ids == ["job_id_1", "job_id_2", "job_id_3"]
+    for client in (first, second):
+        assert client.get("/api/num_jobs").get_json() == {"num_jobs": 3}  # gated: running
+        assert client.get("/api/jobs").get_json()["data"] == [{i: "running"} for i in ids]
+    assert second.get("/api/graceful_shutdown").get_json() == {"status": "running"}
+    refused = first.post("/api/best5", json={"question": OBESITY})
+    assert (refused.status_code, refused.get_json()["reason"]) == (503, "shutting down")
+    assert first.get("/api/health").get_json() == {"status": "error", "reason": "shutting down"}
+    gated.set()
+    deadline = time.monotonic() + 10
+    while first.get("/api/graceful_shutdown").get_json() != {"status": "done"}:
+        assert time.monotonic() < deadline, "accepted jobs never finished"
+        time.sleep(0.02)
+    for job_id in ids:
+        assert second.get(f"/api/get_results/{job_id}").get_json()["status"] == "done"
+
+
 def test_a_second_run_keeps_the_first_answer(registry: JobRegistry) -> None:
     number = registry.accept("global_mean", {"question": OBESITY}, TTL)
     assert registry.start(number)
