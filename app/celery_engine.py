@@ -191,6 +191,12 @@ class CeleryEngine(Engine):
         self._stop.set()
         if self._maintenance.is_alive() and self._maintenance is not threading.current_thread():
             self._maintenance.join(timeout)
+        try:
+            left = self.registry.count_running()
+        except Unavailable:
+            left = None
+        if left:
+            log.info("%d accepted job(s) still queued or running finish on the workers", left)
         self.registry.close()
         return True
 

@@ -13,9 +13,10 @@ on ids, on `/api/jobs` and `/api/num_jobs`, and on a graceful shutdown. The keys
     lss:shutdown          present once a graceful shutdown began
     lss:sweep             held for a second by the worker whose sweep for lost jobs runs
 
-Each change of a job is one Lua script (app.registry_scripts), so it is atomic. A finished job's hash gets its time to
-live from Redis itself (EXPIRE): its answer goes exactly on time, and `purge` then takes its
-number out of the sorted sets in batches. Redis errors become `Unavailable` (a 503).
+Each change of a job is one Lua script (app.registry_scripts), so it is atomic. A finished job's
+hash gets its time to live from Redis itself (EXPIRE): its answer goes exactly on time, and
+`purge` then takes its number out of the sorted sets in batches. Redis errors become
+`Unavailable` (a 503).
 """
 
 from __future__ import annotations
