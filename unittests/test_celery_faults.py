@@ -80,16 +80,22 @@ def wait_done(session: requests.Session, server: Server, job_id: str, timeout: f
 def held_by_a_stalled_worker(redis: RedisServer, older_than: float) -> tuple[set[str], set[str]]:
     """The jobs a stalled worker holds: (unacknowledged in kombu's hash, only in its socket).
 
-    The live worker finishes its jobs within milliseconds: a job unfinished and not queued for
-    more than `older_than` seconds is in the stalled one's hands.
+    The live worker finishes a job within milliseconds of taking it: one taken more than
+    `older_than` seconds ago and still unacknowledged is the stalled worker's, and so is a job
+    accepted that long ago that is neither queued, nor unacknowledged, nor finished.
     """
     client = redis.client()
-    running = client.zrangebyscore("lss:running", "-inf", time.time() - older_than)
+    now = time.time()
+    unacked = {
+        tag: json.loads(entry)[0]["headers"]["id"]
+        for tag, entry in client.hgetall(UNACKED_KEY).items()
+    }
+    taken_long_ago = client.zrangebyscore("unacked_index", "-inf", now - older_than)
+    stalled = {unacked[tag] for tag in taken_long_ago if tag in unacked}
+    running = client.zrangebyscore("lss:running", "-inf", now - older_than)
     unfinished = {f"job_id_{int(number)}" for number in running}
     queued = {json.loads(raw)["headers"]["id"] for raw in client.lrange(QUEUE, 0, -1)}
-    entries = client.hvals(UNACKED_KEY)
-    unacked = {json.loads(entry)[0]["headers"]["id"] for entry in entries} & unfinished
-    return unacked, unfinished - queued - unacked
+    return stalled & unfinished, unfinished - queued - set(unacked.values())
 
 
 def test_kill_9_of_one_of_two_workers_mid_burst_loses_no_job(
