@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: run test lint format real-data sample vendor bench clean
+.PHONY: run test lint format real-data sample vendor bench clean redis worker
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ $(BENCH_STAMP): $(STAMP)
 
 run: $(STAMP)  ## serve the bundled dataset on 127.0.0.1:5000
 	$(PY) api_server.py
+
+redis: $(STAMP)  ## a local redis-server in the foreground: 127.0.0.1:$LSS_REDIS_PORT, data in redis-data/
+	$(PY) -m app.redis_server
+
+worker: $(STAMP)  ## one Celery worker in the foreground, on LSS_BROKER_URL (default: the local redis)
+	$(PY) -m app.worker
 
 test: lint  ## lint, then the whole test suite
 	$(PY) -m pytest

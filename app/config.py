@@ -6,10 +6,13 @@ import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The broker of `make worker` when LSS_BROKER_URL is not set (port: LSS_REDIS_PORT).
+DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 #: Name of the job journal inside the results folder, unless LSS_JOURNAL says otherwise.
 JOURNAL_NAME = "jobs.sqlite3"
 
@@ -59,6 +62,23 @@ def _optional_text(name: str, raw: str) -> str | None:
     return raw if raw.strip() else None
 
 
+def _broker_url(name: str, raw: str) -> str | None:
+    """A redis:// (or rediss://) URL, or None (the embedded engine) when set but empty."""
+    if not raw.strip():
+        return None
+    url = raw.strip()
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise ConfigError(
+            f"{name} must be a redis:// or rediss:// URL such as {DEFAULT_BROKER}, got {raw!r}"
+        )
+    return url
+
+
 #: config key -> (environment variable, default, parser). One line each in the README.
 SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     # Interface the HTTP server binds to.
@@ -97,6 +117,14 @@ SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     "ERROR_TTL_S": ("LSS_ERROR_TTL_S", 3600, _integer(0)),
     # Seconds between two purges of expired jobs (0: never purge).
     "MAINTENANCE_INTERVAL_S": ("LSS_MAINTENANCE_INTERVAL_S", 60, _integer(0)),
+    # Redis of the Celery engine (redis://HOST:PORT/DB); None: the embedded engine.
+    "BROKER_URL": ("LSS_BROKER_URL", None, _broker_url),
+    # Port of the redis-server `make redis` runs (and of the worker's default broker).
+    "REDIS_PORT": ("LSS_REDIS_PORT", 6379, _integer(1, 65535)),
+    # Folder of the data of the redis-server `make redis` runs.
+    "REDIS_DIR": ("LSS_REDIS_DIR", str(ROOT / "redis-data"), _text),
+    # Seconds before a task a worker took and never acknowledged is given to another worker.
+    "VISIBILITY_TIMEOUT_S": ("LSS_VISIBILITY_TIMEOUT_S", 10, _integer(1, 86400)),
 }
 
 
@@ -108,6 +136,11 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         raw = environ.get(variable)
         config[key] = default if raw is None else parse(variable, raw)
     return config
+
+
+def worker_broker_url(settings: Mapping[str, Any]) -> str:
+    """The Redis a worker serves: LSS_BROKER_URL, else the local one on LSS_REDIS_PORT."""
+    return settings.get("BROKER_URL") or f"redis://127.0.0.1:{settings['REDIS_PORT']}/0"
 
 
 def journal_path(settings: Mapping[str, Any]) -> str:

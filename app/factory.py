@@ -15,7 +15,6 @@ from flask import Flask
 from flask.json.provider import JSONProvider
 
 from app import config, errors, logs, openapi, pages, routes, startup
-from app.data_ingestor import Dataset
 from app.embedded_engine import EmbeddedEngine
 from app.engine import Engine
 from app.journal import Journal
@@ -56,28 +55,37 @@ def create_app(
     errors.init_app(app)
     logger = logging.getLogger("lss")
     logger.info("loaded dataset %s", prepared.dataset.describe())
-    engine = app.extensions["lss.engine"] = _build_engine(app.config, prepared.dataset)
+    engine = app.extensions["lss.engine"] = _build_engine(app.config, prepared)
     engine.start()
     # However the process ends (`flask run` and Ctrl-C included), accepted jobs finish first.
     atexit.register(shutdown, app)
     _drain_on_sigterm_under_flask_run()
-    logger.info(
-        "ready: %s engine, %d worker thread(s), results in %s",
-        engine.name,
-        app.config["THREADS"],
-        app.config["RESULTS_DIR"],
-    )
+    logger.info("ready: %s engine, %d pool thread(s)", engine.name, app.config["THREADS"])
     routes.init_app(app)
     openapi.init_app(app)
     pages.init_app(app)
     return app
 
 
-def _build_engine(settings: Mapping[str, Any], dataset: Dataset) -> Engine:
-    """The embedded engine: this process's pool over the shared journal and results folder."""
+def _build_engine(settings: Mapping[str, Any], prepared: Prepared) -> Engine:
+    """The Celery engine if LSS_BROKER_URL is set; else the embedded engine: this process's pool
+    over the shared journal and results folder."""
+    if settings.get("BROKER_URL"):
+        from app.celery_engine import CeleryEngine  # Celery is loaded only when it is used
+
+        return CeleryEngine(
+            prepared.dataset,
+            settings["BROKER_URL"],
+            visibility_timeout=settings["VISIBILITY_TIMEOUT_S"],
+            result_ttl=settings["RESULT_TTL_S"],
+            error_ttl=settings["ERROR_TTL_S"],
+            maintenance_interval=settings["MAINTENANCE_INTERVAL_S"],
+            workers=settings["WORKERS"],
+            reopen=not prepared.reopened,
+        )
     threads = int(settings["THREADS"])
     return EmbeddedEngine(
-        dataset,
+        prepared.dataset,
         ResultStore(settings["RESULTS_DIR"]),
         Journal(config.journal_path(settings)),
         ThreadPool(threads) if threads > 0 else None,

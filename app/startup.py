@@ -7,6 +7,7 @@ does it itself when it is not given what this returns (`flask run`, tests).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,9 @@ class Prepared:
     """A run's checked start: the loaded dataset (the folders and the journal are ready too)."""
 
     dataset: Dataset
+    #: Celery engine: False when Redis did not answer at start, so an earlier run's shutdown
+    #: flag is still to be cleared (the engine does it when Redis answers).
+    reopened: bool = True
 
 
 def _reason(error: OSError) -> str:
@@ -63,8 +67,35 @@ def prepare_results(store: ResultStore, settings: Mapping[str, Any]) -> None:
         log.close()
 
 
+def reopen_registry(url: str) -> bool:
+    """Celery engine: clear an earlier run's shutdown flag in Redis; False if Redis is down.
+
+    A Redis that is down does not stop the start: the service answers 503 until it returns.
+    """
+    from app.registry import JobRegistry  # only the Celery engine needs redis
+
+    registry = JobRegistry(url, log_outages=False)
+    try:
+        registry.clear_shutdown()
+    except Unavailable as error:
+        print(
+            f"le-stats-sportif: warning: {error.reason}; serving anyway, jobs answer 503 "
+            "until it does",
+            file=sys.stderr,
+            flush=True,
+        )
+        return False
+    finally:
+        registry.close()
+    return True
+
+
 def prepare(settings: Mapping[str, Any]) -> Prepared:
-    """Check the log file, the results folder and the journal, then load the dataset."""
+    """Check the log file and the job store (results folder and journal, or Redis), then load
+    the dataset."""
     check_log_file(settings["LOG_FILE"])
+    if settings.get("BROKER_URL"):  # the Celery engine: its jobs live in Redis
+        dataset = load_dataset(settings["DATA_FILE"])
+        return Prepared(dataset, reopened=reopen_registry(settings["BROKER_URL"]))
     prepare_results(ResultStore(settings["RESULTS_DIR"]), settings)
     return Prepared(load_dataset(settings["DATA_FILE"]))

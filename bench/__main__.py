@@ -10,10 +10,12 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from app.data_ingestor import load_dataset
 from bench import charts
+from bench.celery_mode import CeleryRun
 from bench.cold import measure_cold
 from bench.datasets import OUT, ensure_dataset
 from bench.floor_server import server_threads
@@ -80,6 +82,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--no-data-sweep", action="store_true", help="skip the 1x/10x/100x dataset sweep"
     )
     parser.add_argument("--no-servers", action="store_true", help="skip the WSGI server comparison")
+    parser.add_argument(
+        "--no-celery", action="store_true", help="skip the Celery engine (1 and 2 workers)"
+    )
     parser.add_argument(
         "--profile",
         type=Path,
@@ -380,8 +385,9 @@ def main(argv: list[str] | None = None) -> int:
     _log("cold tasks (in-process)")
     run.cold = measure_cold(BUNDLED)
     # Servers' folders are removed only at the end: see bench.proc.running.
+    celery = CeleryRun()
     with LoadRunner() as runner, tempfile.TemporaryDirectory(prefix="lss-bench-") as workdir:
-        _measure(Bench(args, run, runner, Path(workdir)))
+        _measure(Bench(args, run, runner, Path(workdir)), celery)
     draw(run, args.charts)
     run.finished = time.time()
     if code_fingerprint() != code_hash:
@@ -392,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         _log(run.notes[-1])
 
-    report = render(run, args.output)
+    report = render(run, args.output) + celery.markdown()
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(report)
     print(report)
@@ -400,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _measure(bench: Bench) -> None:
+def _measure(bench: Bench, celery: CeleryRun) -> None:
     """Every measurement of the session, in order."""
     args, run = bench.args, bench.run
 
@@ -415,6 +421,13 @@ def _measure(bench: Bench) -> None:
         sections.append(("data sweep", bench.data_sweep))
     if not args.no_servers:
         sections.append(("WSGI server comparison (floor app)", bench.server_comparison))
+    if not args.no_celery:
+        sections.append(
+            (
+                "Celery engine, 1 and 2 workers",
+                partial(celery.measure, bench, data=BUNDLED, contender=Contender),
+            )
+        )
     if args.profile:
         sections.append(("py-spy profile of the service", bench.profile))
     for title, section in sections:

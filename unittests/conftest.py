@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from app import create_app, shutdown
 from app.task import StatesMean
+from unittests.celery_stack import InProcessWorker, RedisServer
 from unittests.reference import Reference
 from unittests.servers import Server, server_starter
 
@@ -48,6 +49,42 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     yield factory
     for app in apps:
         shutdown(app, timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server for the session (skipped, with the reason, where none is installed)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(redis_server: RedisServer) -> Iterator[InProcessWorker]:
+    """A Celery worker in a thread of this process, on database 1 of `redis_server`."""
+    from app.data_ingestor import load_dataset
+
+    worker = InProcessWorker(redis_server, load_dataset(SMALL_CSV))
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(params=["embedded", "celery"])
+def make_engine_app(
+    request: pytest.FixtureRequest, make_app: Callable[..., Flask]
+) -> Callable[..., Flask]:
+    """make_app on each engine: the embedded one, then Celery's (a real Redis and worker)."""
+    if request.param == "embedded":
+        return make_app
+    worker: InProcessWorker = request.getfixturevalue("celery_worker")
+    worker.reset()
+
+    def factory(**overrides: Any) -> Flask:
+        app = make_app(BROKER_URL=worker.url, **overrides)
+        worker.use(app.extensions["lss.engine"].dataset)
+        return app
+
+    return factory
 
 
 @pytest.fixture

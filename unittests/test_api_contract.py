@@ -1,4 +1,8 @@
-"""The exact JSON envelope and status code of every success and error path of the API."""
+"""The exact JSON envelope and status code of every success and error path of the API.
+
+Every test on `client` runs against both engines: the embedded one, and Celery's on a real Redis
+with a worker (see `make_engine_app` in conftest).
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,43 @@ from pathlib import Path
 import pytest
 
 from app.maintenance import Maintenance
+from app.registry import JobRegistry
 from app.task import TASKS
 from unittests.conftest import MUSCLE, OBESITY
+from unittests.servers import free_port
 
 ERROR = "error"
 SMALL_LOCATIONS = ["Alabama", "Guam", "National", "Ohio", "Texas", "Wyoming"]
+#: Stands for the reason an engine gives when its job store cannot be reached (the setup that
+#: breaks the store returns it).
+STORE_DOWN = "<the engine's job store is unreachable>"
+
+
+@pytest.fixture
+def client(make_engine_app):
+    """A client of an app on the small fixture, on each engine in turn."""
+    return make_engine_app().test_client()
+
+
+def _engine(client):
+    return client.application.extensions["lss.engine"]
+
+
+def _finished(client, job_id: str) -> bytes:
+    """The raw get_results body of `job_id` once it is no longer running."""
+    deadline = time.monotonic() + 10
+    while True:
+        raw = client.get(f"/api/get_results/{job_id}").get_data()
+        if raw != b'{"status":"running"}' or time.monotonic() > deadline:
+            return raw
+        time.sleep(0.005)
 
 
 def _submit_one(client) -> None:
-    assert client.post("/api/global_mean", json={"question": OBESITY}).status_code == 200
+    """Submit one job and wait until it finished (at once on the synchronous embedded app)."""
+    response = client.post("/api/global_mean", json={"question": OBESITY})
+    assert response.status_code == 200
+    _finished(client, response.get_json()["job_id"])
 
 
 def _shut_down(client) -> None:
@@ -26,18 +58,31 @@ def _shut_down(client) -> None:
 def _expire_all(client) -> None:
     """Submit one job, then run maintenance as if a year had passed: it is purged."""
     _submit_one(client)
-    engine = client.application.extensions["lss.engine"]
-    Maintenance(engine, 60).tick(now=time.time() + 365 * 86400)
+    engine = _engine(client)
+    later = time.time() + 365 * 86400
+    if engine.name == "celery":
+        engine.purge(now=later)
+    else:
+        Maintenance(engine, 60).tick(now=later)
 
 
-def _break_journal(client) -> None:
-    """Replace the job journal with something that is not a database."""
-    engine = client.application.extensions["lss.engine"]
+def _break_store(client) -> str:
+    """Make the engine's job store unreachable; the reason the engine then answers with.
+
+    Embedded: the journal is replaced with something that is not a database. Celery: the
+    engine's Redis is one on a port where nothing listens.
+    """
+    engine = _engine(client)
+    if engine.name == "celery":
+        port = free_port()
+        engine.registry = JobRegistry(f"redis://127.0.0.1:{port}/1")
+        return f"job store unavailable: Redis at 127.0.0.1:{port}/1 does not answer"
     engine.journal.close()
     path = Path(engine.journal.path)
     for leftover in (Path(f"{path}-wal"), Path(f"{path}-shm")):
         leftover.unlink(missing_ok=True)
     path.write_bytes(b"not a database" * 100)
+    return "job journal unavailable: file is not a database"
 
 
 def _error(reason: str) -> dict[str, str]:
@@ -242,22 +287,40 @@ CASES = [
         _error("shutting down"),
     ),
     (
-        "submit-journal-unavailable",
-        _break_journal,
+        "submit-store-unavailable",
+        _break_store,
         "POST",
         "/api/best5",
         {"question": OBESITY},
         503,
-        _error("job journal unavailable: file is not a database"),
+        _error(STORE_DOWN),
     ),
     (
-        "result-journal-unavailable",
-        _break_journal,
+        "result-store-unavailable",
+        _break_store,
         "GET",
         "/api/get_results/job_id_1",
         None,
         503,
-        _error("job journal unavailable: file is not a database"),
+        _error(STORE_DOWN),
+    ),
+    (
+        "jobs-store-unavailable",
+        _break_store,
+        "GET",
+        "/api/jobs",
+        None,
+        503,
+        _error(STORE_DOWN),
+    ),
+    (
+        "num-jobs-store-unavailable",
+        _break_store,
+        "GET",
+        "/api/num_jobs",
+        None,
+        503,
+        _error(STORE_DOWN),
     ),
     (
         "recent-bad-limit",
@@ -322,8 +385,9 @@ CASES = [
     ids=[case[0] for case in CASES],
 )
 def test_envelope(client, setup, method, path, body, status, expected):
-    if setup:
-        setup(client)
+    note = setup(client) if setup else None
+    if expected.get("reason") == STORE_DOWN:
+        expected = _error(note)
     if isinstance(body, bytes):
         response = client.open(path, method=method, data=body)
     else:
@@ -342,7 +406,8 @@ def test_questions_lists_the_nine_with_direction(client):
 
 def test_health_reports_the_dataset(client):
     health = client.get("/api/health").get_json()
-    assert health["status"] == "ok"
+    assert health["status"] == "ok", health
+    assert health["engine"] == _engine(client).name
     assert health["dataset"]["synthetic"] is False
     assert health["dataset"]["path"].endswith("small.csv")
     assert (health["dataset"]["rows_used"], health["dataset"]["rows_skipped"]) == (18, 2)
@@ -351,7 +416,7 @@ def test_health_reports_the_dataset(client):
 
 def test_response_keys_keep_the_answer_order(client):
     client.post("/api/states_mean", json={"question": OBESITY})
-    raw = client.get("/api/get_results/job_id_1").get_data(as_text=True)
+    raw = _finished(client, "job_id_1").decode()
     assert raw.index('"Ohio"') < raw.index('"Texas"') < raw.index('"Guam"')
 
 

@@ -1,4 +1,8 @@
-"""The service against the independent reference: every endpoint, question and location."""
+"""The service against the independent reference: every endpoint, question and location.
+
+The service is each engine in turn: the embedded one, and Celery's on a real Redis with a worker
+(see `make_engine_app` in conftest).
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,12 @@ from unittests.reference import (
 )
 
 QUESTION_IDS = [f"q{n}-{best}" for n, best in enumerate(QUESTIONS.values(), start=1)]
+
+
+@pytest.fixture
+def bundled_client(make_engine_app: Callable[..., Flask]) -> FlaskClient:
+    """A client of an app on the bundled dataset, on each engine in turn."""
+    return make_engine_app(DATA_FILE=str(BUNDLED_CSV)).test_client()
 
 
 @pytest.mark.parametrize("question", list(QUESTIONS), ids=QUESTION_IDS)
@@ -179,10 +189,10 @@ def test_reference_on_the_edge_file_matches_hand_computed_answers(edge_csv: Path
 
 @pytest.mark.parametrize("question", [OBESITY, MUSCLE], ids=["lowest", "highest"])
 def test_service_matches_the_reference_on_the_edge_file(
-    make_app: Callable[..., Flask], edge_csv: Path, question: str
+    make_engine_app: Callable[..., Flask], edge_csv: Path, question: str
 ) -> None:
     """Skipped values, unstratified rows, ties and quoted commas are handled as the spec says."""
-    client = make_app(DATA_FILE=str(edge_csv)).test_client()
+    client = make_engine_app(DATA_FILE=str(edge_csv)).test_client()
     ref = Reference(edge_csv)
     for endpoint in ENDPOINTS:
         states = ref.locations(question) if endpoint in STATE_ENDPOINTS else [None]

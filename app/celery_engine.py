@@ -1,0 +1,245 @@
+"""The scale-out engine: jobs run on Celery workers, every job's state lives in Redis.
+
+Chosen by LSS_BROKER_URL. A web process keeps no job state of its own: a POST records the job in
+Redis (`app.registry`: the id from INCR) and sends a Celery task whose id is the job id; a worker
+(`app.worker`) runs the same `Task` as the embedded engine and writes the answer into the job's
+record. Reads, `jobs`, `num_jobs` and the shutdown flag all go to Redis, so any number of web
+processes and workers, on any number of machines, agree. While Redis cannot be reached, every
+call that needs it raises Unavailable (a 503 with the reason) and the process keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import kombu.exceptions
+import redis
+
+from app.celery_config import TASK_NAME, make_celery
+from app.data_ingestor import Dataset
+from app.engine import RUNNING_BODY, Engine, error_body, job_view
+from app.errors import JobExpired, JobNotFound, ShuttingDown, Unavailable
+from app.job import JobStatus, format_job_id, parse_job_id
+from app.registry import JobRegistry
+from app.task import Task
+
+log = logging.getLogger("lss")
+
+#: How long /api/health waits for a worker to answer its ping, in seconds.
+WORKER_PING_S = 1.0
+#: Pause between two looks at a pending job while get_results lets it finish, in seconds.
+_POLL_S = 0.002
+#: What sending a task raises when the broker cannot be reached.
+_SEND_ERRORS = (kombu.exceptions.OperationalError, redis.RedisError, OSError)
+
+
+class CeleryEngine(Engine):
+    """Sends jobs to Celery workers and answers for them from Redis."""
+
+    name = "celery"
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        broker_url: str,
+        *,
+        visibility_timeout: int,
+        result_ttl: int = 0,
+        error_ttl: int = 0,
+        maintenance_interval: int = 0,
+        workers: int = 1,
+        reopen: bool = False,
+    ) -> None:
+        self.dataset = dataset
+        self.workers = workers
+        self.ttl = {JobStatus.DONE: result_ttl, JobStatus.ERROR: error_ttl}
+        self.registry = JobRegistry(broker_url, client_name=f"lss-web-{os.getpid()}")
+        self.celery = make_celery(broker_url, visibility_timeout)
+        self._closed = False
+        #: The start could not clear an earlier run's shutdown flag: clear it on first contact.
+        self._reopen = reopen
+        self._interval = maintenance_interval
+        self._stop = threading.Event()
+        self._maintenance = threading.Thread(
+            target=self._maintain, name="lss-maintenance", daemon=True
+        )
+
+    def start(self) -> None:
+        """Say where the jobs go (and whether Redis answers), then start the maintenance."""
+        try:
+            self.registry.ping()
+        except Unavailable as error:
+            log.error("%s; serving anyway: jobs answer 503 until it does", error.reason)
+        else:
+            log.info("jobs run on Celery workers through Redis at %s", self.registry.address)
+        if self._interval > 0:
+            self._maintenance.start()
+
+    # -- submission -----------------------------------------------------------------------------
+
+    def submit(self, task: Task) -> str:
+        if self._closed:
+            raise ShuttingDown()
+        self._settle()
+        number = self.registry.accept(task.endpoint, task.payload(), self.ttl)
+        if not number:  # another process began a graceful shutdown
+            self._close_here()
+            raise ShuttingDown()
+        job_id = format_job_id(number)
+        try:
+            self.celery.send_task(TASK_NAME, args=(task.endpoint, task.payload()), task_id=job_id)
+        except _SEND_ERRORS as error:
+            # The id is not answered; the job is recorded, so the workers' sweep for lost jobs
+            # (app.recovery) sends it once Redis is back, and it ends like any other.
+            log.error("cannot queue %s (%s): %s", job_id, task.endpoint, error)
+            raise Unavailable(
+                f"job store unavailable: Redis at {self.registry.address} does not answer"
+            ) from None
+        return job_id
+
+    def _settle(self) -> None:
+        """Clear an earlier run's shutdown flag, once Redis answers."""
+        if self._reopen:
+            self.registry.clear_shutdown()
+            self._reopen = False
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def result(self, job_id: str, wait: float = 0.0) -> bytes:
+        number = parse_job_id(job_id)
+        if number is None:
+            raise JobNotFound()
+        deadline = time.monotonic() + wait
+        while True:
+            found = self.registry.result(number)
+            if found is None:
+                if number <= self.registry.highest():
+                    raise JobExpired(job_id)
+                raise JobNotFound()
+            status, body, reason = found
+            if status is not JobStatus.RUNNING:
+                return body if body is not None else error_body(reason or "job failed")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return RUNNING_BODY
+            time.sleep(min(_POLL_S, left))
+
+    def statuses(self) -> Iterator[tuple[str, JobStatus]]:
+        for number, status in self.registry.statuses():
+            yield format_job_id(number), status
+
+    def num_pending(self) -> int:
+        return self.registry.count_running()
+
+    def recent(self, limit: int) -> dict[str, Any]:
+        jobs = [
+            job_view(
+                format_job_id(job["number"]),
+                job["endpoint"],
+                job["request"],
+                job["status"],
+                job["times"],
+                job["reason"],
+            )
+            for job in self.registry.latest(limit)
+        ]
+        return {"counts": self.registry.counts(), "jobs": jobs}
+
+    def purge(self, now: float | None = None) -> int:
+        """Forget the jobs whose time to live ran out (before `now`); how many there were."""
+        purged = self.registry.purge(time.time() if now is None else now)
+        if purged:
+            log.info("purged %d expired job(s)", purged)
+        return purged
+
+    # -- shutdown -------------------------------------------------------------------------------
+
+    def _close_here(self) -> None:
+        if not self._closed:
+            self._closed = True
+            log.info("graceful shutdown: this process accepts no new job")
+
+    @property
+    def closed_here(self) -> bool:
+        return self._closed
+
+    @property
+    def closed(self) -> bool:
+        if not self._closed:
+            try:
+                self._settle()
+                if self.registry.shutting_down():
+                    self._close_here()
+            except Unavailable:
+                pass  # Redis cannot tell: this process goes on as it knows
+        return self._closed
+
+    def close(self) -> int:
+        self._close_here()
+        self.registry.request_shutdown()
+        return self.registry.count_running()
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Accept nothing more here. The jobs this process accepted are queued in Redis and
+        finish on the workers whatever becomes of it: there is nothing to wait for."""
+        self._close_here()
+        self._stop.set()
+        if self._maintenance.is_alive() and self._maintenance is not threading.current_thread():
+            self._maintenance.join(timeout)
+        try:
+            left = self.registry.count_running()
+        except Unavailable:
+            left = None
+        if left:
+            log.info("%d accepted job(s) still queued or running finish on the workers", left)
+        self.registry.close()
+        return True
+
+    def _maintain(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self._settle()
+                self.purge()
+            except Unavailable:
+                pass  # the registry logged it; the next round tries again
+            except Exception:
+                log.exception("maintenance failed")
+
+    # -- health ---------------------------------------------------------------------------------
+
+    def _worker_answering(self) -> str | None:
+        """The name of a Celery worker that answers a ping, or None."""
+        try:
+            replies = self.celery.control.ping(timeout=WORKER_PING_S, limit=1)
+        except _SEND_ERRORS:
+            return None
+        return next((name for reply in replies for name in reply), None)
+
+    def health(self) -> tuple[list[str], dict[str, Any]]:
+        reasons = []
+        if not self.dataset.rows_used:
+            reasons.append("the dataset has no usable rows")
+        details: dict[str, Any] = {"jobs_issued": None, "jobs_pending": None, "worker": None}
+        try:
+            self.registry.ping()
+            details["jobs_issued"] = self.registry.highest()
+            details["jobs_pending"] = self.registry.count_running()
+        except Unavailable as error:
+            reasons.append(error.reason)
+        else:
+            details["worker"] = self._worker_answering()
+            if details["worker"] is None:
+                reasons.append(f"no Celery worker answered within {WORKER_PING_S:g} s")
+        return reasons, {
+            "engine": self.name,
+            "pid": os.getpid(),
+            "workers": self.workers,
+            "dataset": self.dataset.describe(),
+            "redis": self.registry.address,
+            **details,
+        }

@@ -1,0 +1,269 @@
+"""The Celery engine's jobs in Redis: ids, records, answers, statuses and the shutdown flag.
+
+Every web process and every worker, on any machine, reads and writes the same keys, so they agree
+on ids, on `/api/jobs` and `/api/num_jobs`, and on a graceful shutdown. The keys:
+
+    lss:ids               INCR counter: the highest id issued (never reset: ids are never reused)
+    lss:job:<n>           hash: endpoint, request, status, accepted, started, finished, reason,
+                          body (the get_results body), ttl_done, ttl_error
+    lss:live              sorted set of the live job numbers (score: the number), for id order
+    lss:running           sorted set of the numbers accepted and not finished (score: when
+                          they were accepted, or last sent again by the sweep of app.recovery)
+    lss:done, lss:error   sorted sets of the finished numbers (score: when they expire, or +inf)
+    lss:shutdown          present once a graceful shutdown began
+    lss:sweep             held for a second by the worker whose sweep for lost jobs runs
+
+Each change of a job is one Lua script (app.registry_scripts), so it is atomic. A finished job's
+hash gets its time to live from Redis itself (EXPIRE): its answer goes exactly on time, and
+`purge` then takes its number out of the sorted sets in batches. Redis errors become
+`Unavailable` (a 503).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from app.errors import Unavailable
+from app.job import JobStatus
+from app.registry_scripts import ACCEPT, FINISH, LOST, PURGE, START
+
+log = logging.getLogger("lss")
+
+PREFIX = "lss:"
+_IDS, _LIVE, _RUNNING, _SHUTDOWN = (PREFIX + k for k in ("ids", "live", "running", "shutdown"))
+_JOB = PREFIX + "job:"
+_FINISHED = {JobStatus.DONE: PREFIX + "done", JobStatus.ERROR: PREFIX + "error"}
+#: Seconds to wait for a TCP connection to Redis, and for an answer: a Redis that is gone must
+#: cost a request a 503 within a few seconds, not hang it.
+CONNECT_TIMEOUT_S = 1.0
+ANSWER_TIMEOUT_S = 5.0
+#: Job numbers read per round trip when listing, and purged per script run (short scripts keep
+#: Redis answering other clients in between).
+BATCH = 500
+
+_FIELDS = ("endpoint", "request", "status", "accepted", "started", "finished", "reason")
+
+
+def _time(raw: bytes | None) -> float | None:
+    return None if raw is None else float(raw)
+
+
+def redis_address(url: str) -> str:
+    """HOST:PORT/DB of a Redis URL, without its password (for messages and /api/health)."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 6379}{parts.path or '/0'}"
+
+
+class JobRegistry:
+    """The jobs of every web process and worker sharing one Redis database."""
+
+    def __init__(self, url: str, client_name: str = "lss", *, log_outages: bool = True) -> None:
+        self.url = url
+        self.address = redis_address(url)
+        # One immediate retry: a pooled connection that Redis dropped (a restart) is replaced
+        # at once; a Redis that is down fails fast instead of backing off for seconds.
+        self.redis = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
+            socket_timeout=ANSWER_TIMEOUT_S,
+            retry=Retry(NoBackoff(), 1),
+            client_name=client_name,
+        )
+        self._accept = self.redis.register_script(ACCEPT)
+        self._start = self.redis.register_script(START)
+        self._finish = self.redis.register_script(FINISH)
+        self._purge = self.redis.register_script(PURGE)
+        self._lost = self.redis.register_script(LOST)
+        self._log_outages = log_outages
+        #: Whether Redis failed last time (outages are logged when they begin and end).
+        self._down = False
+
+    @contextlib.contextmanager
+    def _reaching(self) -> Iterator[None]:
+        """Turn a Redis failure into Unavailable; log when Redis goes away and comes back."""
+        try:
+            yield
+        except redis.RedisError as error:
+            if isinstance(error, (redis.ConnectionError, redis.TimeoutError)):
+                reason = f"job store unavailable: Redis at {self.address} does not answer"
+            else:
+                reason = f"job store unavailable: Redis at {self.address}: {error}"
+            if not self._down and self._log_outages:
+                log.error("%s (%s)", reason, error)
+            self._down = True
+            raise Unavailable(reason) from None
+        if self._down:
+            self._down = False
+            if self._log_outages:
+                log.info("Redis at %s answers again", self.address)
+
+    # -- the life of a job ----------------------------------------------------------------------
+
+    def accept(self, endpoint: str, request: dict[str, Any], ttl: dict[JobStatus, int]) -> int:
+        """Record a new job and return its number; 0 once a graceful shutdown began."""
+        with self._reaching():
+            return int(
+                self._accept(
+                    keys=[_IDS, _SHUTDOWN, _LIVE, _RUNNING],
+                    args=[
+                        _JOB,
+                        endpoint,
+                        orjson.dumps(request),
+                        repr(time.time()),
+                        ttl[JobStatus.DONE],
+                        ttl[JobStatus.ERROR],
+                    ],
+                )
+            )
+
+    def start(self, number: int) -> bool:
+        """Note that job `number` starts; False if it already finished (or is gone)."""
+        with self._reaching():
+            return bool(self._start(keys=[f"{_JOB}{number}"], args=[repr(time.time())]))
+
+    def finish(self, number: int, status: JobStatus, body: bytes, reason: str | None) -> bool:
+        """Record job `number`'s answer; False if another run of it already finished."""
+        with self._reaching():
+            return bool(
+                self._finish(
+                    keys=[f"{_JOB}{number}", _RUNNING, _FINISHED[status]],
+                    args=[number, status.value, body, reason or "", repr(time.time())],
+                )
+            )
+
+    def purge(self, now: float) -> int:
+        """Forget every job whose time to live ran out before `now`; how many there were."""
+        purged = 0
+        with self._reaching():
+            while True:
+                keys = [_LIVE, *_FINISHED.values()]
+                count = int(self._purge(keys=keys, args=[_JOB, repr(now), BATCH]))
+                purged += count
+                if count < BATCH:
+                    return purged
+
+    def lost(
+        self, queue: str, unacked: str, grace: float, every: float
+    ) -> list[tuple[int, str, dict[str, Any]]]:
+        """(number, endpoint, request) of the jobs no queue holds (registry_scripts.LOST).
+
+        `queue` and `unacked` are the broker's keys; a job is a candidate `grace` seconds after
+        it was accepted (or last sent again); one caller per `every` seconds gets an answer.
+        """
+        with self._reaching():
+            found = self._lost(
+                keys=[_RUNNING, queue, unacked, PREFIX + "sweep"],
+                args=[repr(time.time()), grace, "job_id_", int(every * 1000), _JOB],
+            )
+        return [
+            (int(n), endpoint.decode(), orjson.loads(request)) for n, endpoint, request in found
+        ]
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def result(self, number: int) -> tuple[JobStatus, bytes | None, str | None] | None:
+        """Job `number`'s status, answer body and failure reason; None if Redis has no such job."""
+        with self._reaching():
+            status, body, reason = self.redis.hmget(f"{_JOB}{number}", "status", "body", "reason")
+        if status is None:
+            return None
+        return JobStatus(status.decode()), body, None if reason is None else reason.decode()
+
+    def highest(self) -> int:
+        """The highest job number ever issued (0 before the first)."""
+        with self._reaching():
+            return int(self.redis.get(_IDS) or 0)
+
+    def count_running(self) -> int:
+        """Jobs accepted and not finished, by every web process."""
+        with self._reaching():
+            return self.redis.zcard(_RUNNING)
+
+    def counts(self) -> dict[str, int]:
+        """Live jobs by status."""
+        now = repr(time.time())
+        with self._reaching():
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.zcard(_RUNNING)
+            for key in _FINISHED.values():
+                pipe.zcount(key, f"({now}", "+inf")
+            running, done, error = pipe.execute()
+        return {"running": running, "done": done, "error": error}
+
+    def statuses(self) -> Iterator[tuple[int, JobStatus]]:
+        """(number, status) of every live job, in id order, read in batches as it is consumed."""
+        after = "-inf"
+        while True:
+            with self._reaching():
+                numbers = self.redis.zrangebyscore(_LIVE, after, "+inf", start=0, num=BATCH)
+                pipe = self.redis.pipeline(transaction=False)
+                for number in numbers:
+                    pipe.hget(f"{_JOB}{int(number)}", "status")
+                found = pipe.execute()
+            for number, status in zip(numbers, found, strict=True):
+                if status is not None:  # None: expired, not purged yet
+                    yield int(number), JobStatus(status.decode())
+            if len(numbers) < BATCH:
+                return
+            after = f"({int(numbers[-1])}"
+
+    def latest(self, limit: int) -> list[dict[str, Any]]:
+        """The `limit` most recently accepted live jobs, latest first, as their fields."""
+        with self._reaching():
+            numbers = self.redis.zrevrange(_LIVE, 0, limit - 1)
+            pipe = self.redis.pipeline(transaction=False)
+            for number in numbers:
+                pipe.hmget(f"{_JOB}{int(number)}", *_FIELDS)
+            found = pipe.execute()
+        jobs = []
+        for number, values in zip(numbers, found, strict=True):
+            fields = dict(zip(_FIELDS, values, strict=True))
+            if fields["status"] is None:
+                continue
+            jobs.append(
+                {
+                    "number": int(number),
+                    "endpoint": fields["endpoint"].decode(),
+                    "request": orjson.loads(fields["request"]),
+                    "status": JobStatus(fields["status"].decode()),
+                    "times": tuple(_time(fields[k]) for k in ("accepted", "started", "finished")),
+                    "reason": None if fields["reason"] is None else fields["reason"].decode(),
+                }
+            )
+        return jobs
+
+    # -- the shutdown flag ----------------------------------------------------------------------
+
+    def request_shutdown(self) -> None:
+        """From now on no web process accepts a job."""
+        with self._reaching():
+            self.redis.set(_SHUTDOWN, 1)
+
+    def shutting_down(self) -> bool:
+        """True once any web process began a graceful shutdown."""
+        with self._reaching():
+            return bool(self.redis.exists(_SHUTDOWN))
+
+    def clear_shutdown(self) -> None:
+        """A new run of the service accepts jobs again."""
+        with self._reaching():
+            self.redis.delete(_SHUTDOWN)
+
+    def ping(self) -> None:
+        """Unavailable unless Redis answers."""
+        with self._reaching():
+            self.redis.ping()
+
+    def close(self) -> None:
+        """Close the pooled connections (they are opened again if the registry is used)."""
+        self.redis.close()

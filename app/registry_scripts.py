@@ -1,0 +1,80 @@
+"""The Lua scripts of the job registry (app.registry): each change of a job, atomic in Redis.
+
+KEYS and ARGV are as `JobRegistry` passes them; job hashes are named by a prefix in ARGV.
+"""
+
+#: Record a new job unless a graceful shutdown began: its number (0 if refused).
+ACCEPT = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local n = redis.call('INCR', KEYS[1])
+redis.call('HSET', ARGV[1] .. n, 'endpoint', ARGV[2], 'request', ARGV[3], 'status', 'running',
+           'accepted', ARGV[4], 'ttl_done', ARGV[5], 'ttl_error', ARGV[6])
+redis.call('ZADD', KEYS[3], n, n)
+redis.call('ZADD', KEYS[4], ARGV[4], n)
+return n
+"""
+#: Note that a job starts: 1, or 0 if it already finished (or is gone).
+START = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
+redis.call('HSET', KEYS[1], 'started', ARGV[1])
+return 1
+"""
+#: Record a job's answer and start its time to live. A second run of a job (given to another
+#: worker after a loss) leaves the first answer alone: 0.
+FINISH = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
+local ttl = tonumber(redis.call('HGET', KEYS[1], 'ttl_' .. ARGV[2])) or 0
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'body', ARGV[3], 'finished', ARGV[5])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'reason', ARGV[4]) end
+redis.call('ZREM', KEYS[2], ARGV[1])
+if ttl > 0 then
+  redis.call('EXPIRE', KEYS[1], ttl)
+  redis.call('ZADD', KEYS[3], string.format('%.3f', tonumber(ARGV[5]) + ttl), ARGV[1])
+else
+  redis.call('ZADD', KEYS[3], '+inf', ARGV[1])
+end
+return 1
+"""
+#: Forget up to ARGV[3] jobs per sorted set whose time to live ran out before ARGV[2].
+PURGE = """
+local purged = 0
+for i = 2, #KEYS do
+  local numbers = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', ARGV[2], 'LIMIT', 0, ARGV[3])
+  for _, n in ipairs(numbers) do
+    redis.call('DEL', ARGV[1] .. n)
+    redis.call('ZREM', KEYS[1], n)
+    redis.call('ZREM', KEYS[i], n)
+  end
+  purged = purged + #numbers
+end
+return purged
+"""
+#: Jobs a worker took off the queue and died with before kombu recorded them as unacknowledged
+#: (kombu pops with BRPOP, then writes its "unacked" hash: a message in between lives only in the
+#: worker's socket). Once the queue is empty, a job accepted more than ARGV[2] s ago that is not
+#: unacknowledged is nowhere but in the registry: it is returned, to be sent again. Only one
+#: caller per ARGV[4] ms gets an answer; the jobs returned count as accepted now.
+LOST = """
+if redis.call('LLEN', KEYS[2]) > 0 then return {} end
+local candidates = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[2])
+if #candidates == 0 then return {} end
+if not redis.call('SET', KEYS[4], 1, 'NX', 'PX', ARGV[4]) then return {} end
+local held = {}
+for _, entry in ipairs(redis.call('HVALS', KEYS[3])) do
+  local ok, message = pcall(cjson.decode, entry)
+  if ok and type(message[1]) == 'table' and type(message[1].headers) == 'table' then
+    held[tostring(message[1].headers.id)] = true
+  end
+end
+local lost = {}
+for _, n in ipairs(candidates) do
+  if not held[ARGV[3] .. n] then
+    local job = redis.call('HMGET', ARGV[5] .. n, 'endpoint', 'request')
+    if job[1] then
+      redis.call('ZADD', KEYS[1], 'XX', ARGV[1], n)
+      table.insert(lost, {n, job[1], job[2]})
+    end
+  end
+end
+return lost
+"""

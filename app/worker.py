@@ -1,0 +1,124 @@
+"""A Celery worker of the scale-out engine: `make worker`, or `python -m app.worker`.
+
+It reads the settings and loads the dataset once, before Celery starts (a problem is one line on
+stderr and exit code 2), then runs the jobs queued in Redis on a pool of threads that share that
+dataset. A job is the same `Task` the embedded engine runs, and its answer the same bytes. Beside
+Celery, a thread sends again the jobs a killed worker took with it (app.recovery). Extra
+arguments go to `celery worker` (say `--concurrency 4`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+from celery import Celery
+from celery.exceptions import Reject
+
+from app import config
+from app.celery_config import TASK_NAME, make_celery
+from app.config import StartupError
+from app.data_ingestor import Dataset, load_dataset
+from app.engine import done_body, error_body
+from app.errors import Unavailable
+from app.job import JobStatus, parse_job_id
+from app.recovery import LostJobSweeper
+from app.registry import JobRegistry, redis_address
+from app.task import TASKS, Task
+
+log = logging.getLogger("lss")
+
+
+class JobRunner:
+    """Runs jobs against one dataset and records their answers in the registry."""
+
+    def __init__(self, dataset: Dataset, registry: JobRegistry) -> None:
+        self.dataset = dataset
+        self.registry = registry
+        #: Serialized answers by task key: bounded by the number of distinct questions.
+        self._answers: dict[tuple[str, str, str | None], bytes] = {}
+
+    def use(self, dataset: Dataset) -> None:
+        """Answer from `dataset` from now on (tests switch datasets under one worker)."""
+        self.dataset = dataset
+        self._answers = {}
+
+    def run(self, job_id: str, endpoint: str, payload: Any) -> None:
+        """Run job `job_id` unless another run of it already finished; Unavailable if Redis is."""
+        number = parse_job_id(job_id)
+        if number is None:
+            log.error("task with a malformed job id %r dropped", job_id)
+            return
+        if not self.registry.start(number):
+            log.info("%s (%s) already finished or expired: not run again", job_id, endpoint)
+            return
+        try:
+            body, reason = self._answer(TASKS[endpoint].from_payload(payload, self.dataset)), None
+        except Exception as error:
+            log.error("%s (%s) failed", job_id, endpoint, exc_info=error)
+            reason = " ".join(f"job failed: {type(error).__name__}: {error}".split())
+            body = error_body(reason)
+        status = JobStatus.DONE if reason is None else JobStatus.ERROR
+        self.registry.finish(number, status, body, reason)
+
+    def _answer(self, task: Task) -> bytes:
+        """The result body of `task`, computed once per distinct task."""
+        body = self._answers.get(task.key)
+        if body is None:
+            body = self._answers[task.key] = done_body(task.compute(self.dataset))
+        return body
+
+
+def build(settings: dict[str, Any], dataset: Dataset) -> tuple[Celery, JobRunner]:
+    """A Celery app with the job task registered, and the runner that task uses."""
+    url = config.worker_broker_url(settings)
+    celery = make_celery(url, settings["VISIBILITY_TIMEOUT_S"], settings["THREADS"])
+    runner = JobRunner(dataset, JobRegistry(url, client_name=f"lss-worker-{os.getpid()}"))
+
+    @celery.task(name=TASK_NAME, bind=True)
+    def run_job(self: Any, endpoint: str, payload: Any) -> None:
+        try:
+            runner.run(self.request.id, endpoint, payload)
+        except Unavailable as error:
+            # The answer could not be recorded: back to the queue (or, if Redis cannot even
+            # take that, left unacknowledged there until the visibility timeout).
+            raise Reject(error.reason, requeue=True) from None
+
+    return celery, runner
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Check the settings, load the dataset, then run a Celery worker until it is stopped."""
+    try:
+        settings = config.load()
+        dataset = load_dataset(settings["DATA_FILE"])
+    except StartupError as error:
+        print(f"le-stats-sportif worker: cannot start: {error.message}", file=sys.stderr)
+        return 2
+    celery, runner = build(settings, dataset)
+    LostJobSweeper(celery, runner.registry).start()
+    address = redis_address(config.worker_broker_url(settings))
+    print(
+        f"Le Stats Sportif worker: {dataset.path} loaded ({dataset.rows_used} rows), "
+        f"jobs from Redis at {address}, {settings['THREADS']} thread(s)",
+        flush=True,
+    )
+    # Mingle and gossip keep workers in step on revoked tasks and events: this service uses
+    # neither, and mingle alone costs a second at start.
+    celery.worker_main(
+        [
+            "worker",
+            "--loglevel=INFO",
+            f"--hostname=lss-{os.getpid()}@%h",
+            "--without-mingle",
+            "--without-gossip",
+            *(argv or []),
+        ]
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
