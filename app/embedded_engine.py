@@ -2,8 +2,9 @@
 
 Every process of the server runs one, over the same journal and results folder. A job is a
 journal row before its id is answered, runs on this process's pool, and ends as a result file
-(written atomically) and a finished row, in that order. Any process answers any id: first from
-what it knows itself, then from the result file, then from the journal.
+(written atomically), then as finished in this process, then as a finished row (batched with
+other jobs' while the pool is busy). Any process answers any id: first from what it knows
+itself, then from the result file, then from the journal.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,6 +34,8 @@ log = logging.getLogger("lss")
 #: Finished jobs whose body get_results can answer without reading the file back. Bodies are
 #: shared with the answer cache, so each costs one dictionary entry; older jobs are read from disk.
 RECENT = 8192
+#: Most job ends recorded in the journal in one transaction.
+RECORD_BATCH = 64
 
 
 def _one_line(text: str) -> str:
@@ -97,8 +101,12 @@ class EmbeddedEngine(Engine):
         self._pending: set[int] = set()
         #: Pending job -> the event its waiting pollers sleep on (only while someone waits).
         self._waiters: dict[int, threading.Event] = {}
-        #: Finished job -> (its body, when it expires), for the last RECENT jobs (oldest first).
-        self._recent: dict[int, tuple[bytes, float]] = {}
+        #: Finished job -> (its body, when it expires), for the last RECENT jobs (oldest first;
+        #: an OrderedDict, since a dict's first key is slow to find after many deletions).
+        self._recent: OrderedDict[int, tuple[bytes, float]] = OrderedDict()
+        #: Jobs finished here whose end is not in the journal yet: number -> (status, started,
+        #: finished, reason). Recorded in batches while the pool has work queued.
+        self._unrecorded: dict[int, tuple[JobStatus, float, float, str | None]] = {}
         #: Serialized answers by task key: bounded by the number of distinct questions.
         self._answers: dict[tuple[str, str, str | None], bytes] = {}
         self.maintenance = Maintenance(self, maintenance_interval) if pool is not None else None
@@ -114,24 +122,26 @@ class EmbeddedEngine(Engine):
     # -- submission -----------------------------------------------------------------------------
 
     def submit(self, task: Task) -> str:
-        with self._lock:
-            if self._closed:
-                raise ShuttingDown()
-            try:
-                number = self.journal.accept(task.endpoint, task.payload(), self.token, time.time())
-            except ShuttingDown:  # another process began it
+        if self._closed:
+            raise ShuttingDown()
+        try:  # not under the engine's lock: the pool's threads need it to finish their jobs
+            number = self.journal.accept(task.endpoint, task.payload(), self.token, time.time())
+        except ShuttingDown:  # another process began it
+            with self._lock:
                 self._close_locked()
-                raise
+            raise
+        with self._lock:
             job = self._enqueue(number, task)
         if job is not None:
             job.run()
         return format_job_id(number)
 
     def _enqueue(self, number: int, task: Task) -> _Job | None:
-        """Hand a new job to the pool (the lock is held); the job itself in synchronous mode."""
+        """Hand a new job to the pool (the lock is held); the job itself to run in the caller's
+        thread in synchronous mode, or if the pool closed while it was being recorded."""
         self._pending.add(number)
         job = _Job(self, number, task.endpoint, task)
-        if self.pool is None:
+        if self.pool is None or self.pool.closed:
             return job
         self.pool.submit(job)
         return None
@@ -180,7 +190,12 @@ class EmbeddedEngine(Engine):
         return body
 
     def _finish(self, job: _Job, body: bytes, reason: str | None) -> None:
-        """Write the result file, then mark the job finished: in the journal, then here."""
+        """Write the result file, then mark the job finished here, then in the journal.
+
+        While the pool has more work queued the journal's record waits for a batch (one
+        transaction for several jobs); the last job of a burst records it at once. Until then
+        this process answers for the job from memory and counts it as finished (`_record`).
+        """
         try:
             self.store.write(job.number, body)
         except Exception as error:
@@ -189,21 +204,37 @@ class EmbeddedEngine(Engine):
             body = error_body(reason)
         status = JobStatus.DONE if reason is None else JobStatus.ERROR
         finished = time.time()
-        try:
-            self.journal.finish(job.number, status, job.started or finished, finished, reason)
-        except Exception as error:
-            log.error("cannot record the end of %s in the journal", job, exc_info=error)
         ttl = self.ttl[status]
         with self._lock:
+            self._unrecorded[job.number] = (status, job.started or finished, finished, reason)
             self._recent[job.number] = (body, finished + ttl if ttl else math.inf)
             if len(self._recent) > RECENT:
-                del self._recent[next(iter(self._recent))]
+                self._recent.popitem(last=False)
             self._pending.discard(job.number)
             waiters = self._waiters.pop(job.number, None)
             if waiters is not None:
                 waiters.set()
             if not self._pending:
                 self._idle.notify_all()
+        busy = self.pool is not None and self.pool.queued > 0
+        if not busy or len(self._unrecorded) >= RECORD_BATCH:
+            self._record()
+
+    def _record(self) -> None:
+        """Write the ends of the jobs finished here into the journal, in one transaction."""
+        with self._lock:
+            ends = [(number, *end) for number, end in self._unrecorded.items()]
+        if not ends:
+            return
+        try:
+            self.journal.finish_many(ends)
+        except Unavailable as error:  # kept for the next try; at worst they run again
+            log.error("cannot record the end of %d job(s) in the journal: %s", len(ends),
+                      error.reason)  # fmt: skip
+            return
+        with self._lock:
+            for number, *_ in ends:
+                self._unrecorded.pop(number, None)
 
     def forget(self, numbers: list[int]) -> None:
         """Jobs `numbers` were purged: stop answering them from memory."""
@@ -251,13 +282,16 @@ class EmbeddedEngine(Engine):
         return body
 
     def statuses(self) -> Iterator[tuple[str, JobStatus]]:
+        self._record()
         for number, status in self.journal.statuses():
             yield format_job_id(number), status
 
     def num_pending(self) -> int:
+        self._record()
         return self.journal.count_running()
 
     def recent(self, limit: int) -> dict[str, Any]:
+        self._record()
         jobs = [
             job_view(
                 format_job_id(record.number),
@@ -295,6 +329,7 @@ class EmbeddedEngine(Engine):
         return self._closed
 
     def close(self) -> int:
+        self._record()
         self.journal.request_shutdown()
         with self._lock:
             self._close_locked()
@@ -309,6 +344,9 @@ class EmbeddedEngine(Engine):
                 return False
         if self.pool is not None and not self.pool.shutdown(wait=True, timeout=timeout):
             return False
+        self._record()
+        if self._unrecorded:
+            return False  # the journal did not take them: they run again at the next start
         owners.release(self.token)  # nothing of ours is left unfinished
         self.journal.close()
         return True
@@ -323,6 +361,7 @@ class EmbeddedEngine(Engine):
             reasons.append(f"results folder {self.store.folder} is not writable")
         details: dict[str, Any] = {"jobs_issued": None, "jobs_pending": None}
         try:
+            self._record()
             details["jobs_issued"] = self.journal.highest()
             details["jobs_pending"] = self.journal.count_running()
             if not os.access(self.journal.path, os.W_OK):

@@ -77,6 +77,11 @@ class ThreadPool:
         return sum(thread.is_alive() for thread in self._threads)
 
     @property
+    def queued(self) -> int:
+        """Items waiting for a worker (roughly: the queue changes as this is read)."""
+        return self._queue.qsize()
+
+    @property
     def closed(self) -> bool:
         """True once shutdown() began."""
         return self._shutdown.is_set()
