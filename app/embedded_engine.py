@@ -9,11 +9,13 @@ itself, then from the result file, then from the journal.
 
 from __future__ import annotations
 
+import _thread
 import logging
 import math
 import os
 import threading
 import time
+from _thread import LockType
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
@@ -100,7 +102,7 @@ class EmbeddedEngine(Engine):
         self._closed = False
         self._pending: set[int] = set()
         #: Pending job -> the event its waiting pollers sleep on (only while someone waits).
-        self._waiters: dict[int, threading.Event] = {}
+        self._waiters: dict[int, list[LockType]] = {}
         #: Finished job -> (its body, when it expires), for the last RECENT jobs (oldest first;
         #: an OrderedDict, since a dict's first key is slow to find after many deletions).
         self._recent: OrderedDict[int, tuple[bytes, float]] = OrderedDict()
@@ -211,9 +213,8 @@ class EmbeddedEngine(Engine):
             if len(self._recent) > RECENT:
                 self._recent.popitem(last=False)
             self._pending.discard(job.number)
-            waiters = self._waiters.pop(job.number, None)
-            if waiters is not None:
-                waiters.set()
+            for waiter in self._waiters.pop(job.number, ()):
+                waiter.release()
             if not self._pending:
                 self._idle.notify_all()
         busy = self.pool is not None and self.pool.queued > 0
@@ -251,8 +252,18 @@ class EmbeddedEngine(Engine):
                 return True
             if timeout <= 0:
                 return False
-            finished = self._waiters.setdefault(number, threading.Event())
-        return finished.wait(timeout)
+            waiter = _thread.allocate_lock()  # a bare lock: the lightest thing to sleep on
+            waiter.acquire()
+            self._waiters.setdefault(number, []).append(waiter)
+        if waiter.acquire(timeout=timeout):
+            return True
+        with self._lock:  # timed out; the job may have finished just now
+            waiting = self._waiters.get(number)
+            if waiting and waiter in waiting:
+                waiting.remove(waiter)
+                if not waiting:
+                    del self._waiters[number]
+            return number not in self._pending
 
     def result(self, job_id: str, wait: float = 0.0) -> bytes:
         number = parse_job_id(job_id)
