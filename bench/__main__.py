@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from app.config import SETTINGS
 from app.data_ingestor import load_dataset
-from bench import charts
+from bench import charts, throughput
 from bench.celery_mode import CeleryRun
 from bench.cold import measure_cold
 from bench.datasets import OUT, ensure_dataset
@@ -30,7 +31,6 @@ from bench.proc import (
     service_argv,
     waitress_argv,
 )
-from bench.profile import py_spy, start_recording, stop_recording, summarise
 from bench.report import (
     HEADLINE_CLIENTS,
     TARGET_P99_MS,
@@ -89,7 +89,20 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--profile",
         type=Path,
         metavar="DIR",
-        help="also profile service and floor at 16 clients with py-spy; raw stacks go to DIR",
+        default=OUT / "profile",
+        help="where py-spy's raw stacks of the service under wrk go (default bench/out/profile)",
+    )
+    parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
+    parser.add_argument(
+        "--baseline",
+        default=throughput.BASELINE,
+        metavar="REV",
+        help="git revision of the service measured beside the current one with wrk "
+        f"(default {throughput.BASELINE}, the last commit before the job journal; 'none': skip)",
+    )
+    parser.add_argument("--no-wrk", action="store_true", help="skip the wrk measurements")
+    parser.add_argument(
+        "--wrk-seconds", type=float, help="measured seconds per server and point with wrk (8)"
     )
     parser.add_argument(
         "--output",
@@ -110,6 +123,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         args.output = args.output or OUT / "BENCHMARKS-quick.md"
         args.charts = args.charts or OUT / "charts-quick"
     args.duration = args.duration or 8.0
+    args.wrk_seconds = args.wrk_seconds or (2.0 if args.quick else 8.0)
+    args.baseline = "" if args.baseline.lower() == "none" else args.baseline
     args.rounds = max(1, args.rounds or 4)
     args.warmup = 1.0 if args.warmup is None else args.warmup
     args.output = args.output or ROOT / "BENCHMARKS.md"
@@ -169,7 +184,6 @@ class Bench:
         self,
         contenders: list[Contender],
         clients: int,
-        profile: dict[str, Path] | None = None,
     ) -> dict[str, Point]:
         """Start every contender (one after the other), warm each up, then measure them in
         interleaved slices (A B, B A, A B, ...) so that the machine's noise falls on all alike."""
@@ -190,20 +204,10 @@ class Bench:
             for c in contenders:
                 config = self._config(servers[c.name], clients, self.args.warmup, 0.0)
                 warm[c.name] = self._load(servers[c.name], c.plan, config)
-            recorders = [
-                start_recording(servers[name].process.pid, path)
-                for name, path in (profile or {}).items()
-            ]
-            if recorders:
-                time.sleep(1.0)  # py-spy attaches
-            try:
-                for number in range(rounds):
-                    for c in contenders if number % 2 == 0 else contenders[::-1]:
-                        config = self._config(servers[c.name], clients, SLICE_WARMUP, slice_s)
-                        slices[c.name].append(self._load(servers[c.name], c.plan, config))
-            finally:
-                for recorder in recorders:
-                    stop_recording(recorder)
+            for number in range(rounds):
+                for c in contenders if number % 2 == 0 else contenders[::-1]:
+                    config = self._config(servers[c.name], clients, SLICE_WARMUP, slice_s)
+                    slices[c.name].append(self._load(servers[c.name], c.plan, config))
         points: dict[str, Point] = {}
         for c in contenders:
             server = servers[c.name]
@@ -296,25 +300,6 @@ class Bench:
         for entry in self.run.servers:
             entry.point = points.get(f"{entry.app}/{entry.server}")
 
-    def profile(self, plan: Plan, rows: int) -> None:
-        """Service and floor at 16 clients once more, both recorded by py-spy, summarised."""
-        folder = self.args.profile
-        if py_spy() is None:
-            _log("--profile: py-spy is not installed (pip install py-spy); skipped")
-            return
-        folder.mkdir(parents=True, exist_ok=True)
-        raw = {"service": folder / "service.txt", "floor": folder / "floor.txt"}
-        contenders = [
-            Contender("service", service_argv(), BUNDLED, rows, plan),
-            Contender("floor", floor_argv(), BUNDLED, rows, plan),
-        ]
-        points = self.compare(contenders, HEADLINE_CLIENTS, profile=raw)
-        for name, path in raw.items():
-            if path.exists():
-                jobs = points[name].result.extra.get("slice_jobs", 0)
-                self.run.profiles[name] = summarise(path, jobs)
-        self.run.profile_path = str(folder)
-
 
 def draw(run: Run, out: Path) -> None:
     """The four PNG charts, into `out`."""
@@ -386,8 +371,11 @@ def main(argv: list[str] | None = None) -> int:
     run.cold = measure_cold(BUNDLED)
     # Servers' folders are removed only at the end: see bench.proc.running.
     celery = CeleryRun()
+    bench_throughput = throughput.ThroughputRun()
     with LoadRunner() as runner, tempfile.TemporaryDirectory(prefix="lss-bench-") as workdir:
-        _measure(Bench(args, run, runner, Path(workdir)), celery)
+        bench = Bench(args, run, runner, Path(workdir))
+        bench_throughput = _measure_throughput(bench)
+        _measure(bench, celery)
     draw(run, args.charts)
     run.finished = time.time()
     if code_fingerprint() != code_hash:
@@ -398,12 +386,39 @@ def main(argv: list[str] | None = None) -> int:
         )
         _log(run.notes[-1])
 
-    report = render(run, args.output) + celery.markdown()
+    report = render(run, args.output, bench_throughput) + celery.markdown()
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(report)
     print(report)
     _log(f"wrote {args.output} and {len(run.charts)} charts in {args.charts}")
     return 0
+
+
+def _measure_throughput(bench: Bench) -> throughput.ThroughputRun:
+    """The wrk sections: the service against its limit and its baseline, the journal's cost,
+    and (unless --no-profile) where a job's time goes."""
+    args = bench.args
+    if args.no_wrk:
+        return throughput.ThroughputRun()
+    plan = build_plan(load_dataset(BUNDLED))
+    measured = throughput.measure(
+        plan,
+        BUNDLED,
+        bench.workdir,
+        default_workers=SETTINGS["WORKERS"][1],
+        baseline=args.baseline,
+        connections=throughput.CONNECTIONS,
+        rounds=args.rounds,
+        seconds=args.wrk_seconds,
+        log=_log,
+    )
+    if not args.no_profile:
+        _log("py-spy profile of the service under wrk")
+        throughput.profile(
+            measured, plan, BUNDLED, bench.workdir, args.profile, args.wrk_seconds, _log
+        )
+    bench.run.notes += measured.notes
+    return measured
 
 
 def _measure(bench: Bench, celery: CeleryRun) -> None:
@@ -428,8 +443,6 @@ def _measure(bench: Bench, celery: CeleryRun) -> None:
                 partial(celery.measure, bench, data=BUNDLED, contender=Contender),
             )
         )
-    if args.profile:
-        sections.append(("py-spy profile of the service", bench.profile))
     for title, section in sections:
         _log(title)
         try:

@@ -55,11 +55,16 @@ class Server:
             return []
 
     def rss(self) -> int:
-        """Resident memory of the whole process tree, in bytes."""
+        """Memory of the whole process tree, in bytes: the proportional set size (PSS), so that
+        pages the worker processes share with the main process they were forked from count
+        once, split between them (resident size where the system cannot tell PSS)."""
         total = 0
         for proc in self.tree():
-            with suppress(psutil.NoSuchProcess):
-                total += proc.memory_info().rss
+            with suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                try:
+                    total += proc.memory_full_info().pss
+                except AttributeError:
+                    total += proc.memory_info().rss
         return total
 
     def cpu_times(self) -> tuple[float, float]:
@@ -139,6 +144,7 @@ def running(
     data_file: Path,
     env: dict[str, str] | None = None,
     parent: Path | None = None,
+    cwd: Path = ROOT,
 ) -> Iterator[Server]:
     """Start `argv` on a free port with a fresh results dir and log, yield it once healthy.
 
@@ -164,7 +170,7 @@ def running(
         spawned = time.perf_counter()
         process = subprocess.Popen(
             argv,
-            cwd=ROOT,
+            cwd=cwd,
             env=environ,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -180,9 +186,9 @@ def running(
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def service_argv() -> list[str]:
-    """The service, started the way `make run` starts it."""
-    return [sys.executable, str(ROOT / "api_server.py")]
+def service_argv(root: Path = ROOT) -> list[str]:
+    """The service (of the checkout at `root`), started the way `make run` starts it."""
+    return [sys.executable, str(root / "api_server.py")]
 
 
 def floor_argv(server: str = "granian", threads: int | None = None) -> list[str]:

@@ -38,12 +38,17 @@ def py_spy() -> str | None:
     return str(beside) if beside.exists() else shutil.which("py-spy")
 
 
-def start_recording(pid: int, output: Path, limit_s: float = 600.0) -> subprocess.Popen[bytes]:
-    """Record `pid` (threads holding the GIL, RATE Hz) as collapsed stacks until stop_recording."""
+def start_recording(
+    pid: int, output: Path, limit_s: float = 600.0, subprocesses: bool = False
+) -> subprocess.Popen[bytes]:
+    """Record `pid` (threads holding the GIL, RATE Hz) as collapsed stacks until stop_recording;
+    with `subprocesses`, its child processes too (the server's workers)."""
     executable = py_spy()
     if executable is None:
         raise RuntimeError("py-spy is not installed (pip install py-spy)")
     argv = [executable, "record", "--pid", str(pid), "--duration", str(round(limit_s))]
+    if subprocesses:
+        argv.append("--subprocesses")
     argv += ["--rate", str(RATE), "--gil", "--nonblocking", "--format", "raw"]
     return subprocess.Popen([*argv, "--output", str(output)], stdout=subprocess.DEVNULL)
 

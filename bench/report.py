@@ -11,9 +11,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import throughput_report
 from bench.cold import ColdResult
 from bench.load import LoadResult
-from bench.profile import ProfileSummary
+from bench.throughput import ThroughputRun
 
 #: Memory is reported in decimal megabytes, the unit the targets are stated in.
 MB = 1_000_000
@@ -83,8 +84,6 @@ class Run:
     data: list[DataPoint] = field(default_factory=list)
     servers: list[ServerPoint] = field(default_factory=list)
     cold: ColdResult | None = None
-    profiles: dict[str, ProfileSummary] = field(default_factory=dict)
-    profile_path: str = ""
     charts: list[Path] = field(default_factory=list)
     finished: float = 0.0
     bundled_rows: int = 0
@@ -284,17 +283,6 @@ def _errors(result: LoadResult) -> str:
     return text
 
 
-def _side_by_side(
-    sp: ProfileSummary, fp: ProfileSummary, service: dict[str, int], floor: dict[str, int]
-) -> list[list[str]]:
-    """Rows of name, service and floor ms/job and the difference, largest difference first."""
-    rows = []
-    for name in dict.fromkeys([*service, *floor]):
-        svc, flo = sp.ms_per_job(service.get(name, 0)), fp.ms_per_job(floor.get(name, 0))
-        rows.append((svc - flo, [name, f"{svc:.3f}", f"{flo:.3f}", f"{svc - flo:+.3f}"]))
-    return [row for _, row in sorted(rows, key=lambda item: -item[0])]
-
-
 def _headline(run: Run) -> list[str]:
     """The headline figure, service / floor jobs/s at 16 clients, as a paragraph."""
     service = run.sweep.get(("service", HEADLINE_CLIENTS))
@@ -303,15 +291,16 @@ def _headline(run: Run) -> list[str]:
         return []
     s, f = service.result, floor.result
     return [
-        f"**Headline: at {HEADLINE_CLIENTS} clients the service does "
-        f"{_ratio(s.jobs_per_s, f.jobs_per_s):.2f}x the floor's jobs/s** "
+        f"With the Python load generator (answers checked) at {HEADLINE_CLIENTS} clients the "
+        f"service does **{_ratio(s.jobs_per_s, f.jobs_per_s):.2f}x a bare Flask floor's jobs/s** "
         f"({s.jobs_per_s:,.0f} vs {f.jobs_per_s:,.0f}; p99 {s.p99:.1f} vs {f.p99:.1f} ms).",
         "",
     ]
 
 
-def render(run: Run, output: Path) -> str:
+def render(run: Run, output: Path, speed: ThroughputRun | None = None) -> str:
     """The whole report as Markdown; chart links are relative to `output`'s folder."""
+    speed = speed or ThroughputRun()
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(run.started))
     took = run.finished - run.started
     lines = [
@@ -322,6 +311,7 @@ def render(run: Run, output: Path) -> str:
         "below is service and floor measured side by side in the same run, and ratios matter "
         "more than absolute figures.",
         "",
+        *throughput_report.headline(speed),
         *_headline(run),
         "## Machine and settings",
         "",
@@ -332,10 +322,12 @@ def render(run: Run, output: Path) -> str:
         lines += ["", "## Problems in this run", ""] + [f"- {note}" for note in run.notes]
 
     lines += ["", "## Targets", ""]
+    found = targets(run) + [Target(*t) for t in throughput_report.targets(speed)]
     lines += _table(
         ["target", "measured", "verdict"],
-        [[t.name, t.measured, f"**{t.verdict}**"] for t in targets(run)],
+        [[t.name, t.measured, f"**{t.verdict}**"] for t in found],
     )
+    lines += throughput_report.render(speed)
     floor = run.sweep.get(("floor", HEADLINE_CLIENTS))
     if floor and floor.result.jobs_per_s:
         mean_ms = HEADLINE_CLIENTS / floor.result.jobs_per_s * 1000
@@ -523,52 +515,6 @@ def render(run: Run, output: Path) -> str:
             rows,
         )
 
-    service_prof, floor_prof = run.profiles.get("service"), run.profiles.get("floor")
-    if service_prof and floor_prof:
-        sp, fp = service_prof, floor_prof
-        lines += [
-            "",
-            "## Where the service's time goes (py-spy, 16 clients)",
-            "",
-            "Both servers recorded by `py-spy record --gil` during interleaved slices: only "
-            "threads holding the GIL are sampled, i.e. the Python CPU time that caps a "
-            "one-process server's throughput (system calls made without the GIL do not show). "
-            "Samples are turned into GIL milliseconds per job. In total: service "
-            f"**{sp.ms_per_job(sp.samples):.2f} ms/job**, floor "
-            f"**{fp.ms_per_job(fp.samples):.2f} ms/job** ({sp.samples:,} and {fp.samples:,} "
-            f"samples over {sp.jobs:,} and {fp.jobs:,} jobs). Raw stacks: `{run.profile_path}`.",
-            "",
-        ]
-        lines += _table(
-            ["thread", "service ms/job", "floor ms/job", "extra"],
-            _side_by_side(sp, fp, sp.by_role, fp.by_role),
-        )
-        lines += [""]
-        lines += _table(
-            ["layer of the leaf frame", "service ms/job", "floor ms/job", "extra"],
-            _side_by_side(sp, fp, sp.by_layer, fp.by_layer),
-        )
-        lines += [""]
-        lines += _table(
-            ["service function (inclusive)", "ms/job", "share of service"],
-            [
-                [f"`{name}`", f"{sp.ms_per_job(n):.3f}", f"{n / max(1, sp.samples):.1%}"]
-                for name, n in list(sp.app_inclusive.items())[:15]
-            ],
-        )
-        lines += [""]
-        lines += _table(
-            ["hottest leaf frames of the service (self)", "service ms/job", "floor ms/job"],
-            [
-                [
-                    f"`{name}`",
-                    f"{sp.ms_per_job(n):.3f}",
-                    f"{fp.ms_per_job(fp.top_self.get(name, 0)):.3f}",
-                ]
-                for name, n in list(sp.top_self.items())[:15]
-            ],
-        )
-
     lines += [
         "",
         "## Method",
@@ -598,8 +544,6 @@ def render(run: Run, output: Path) -> str:
         "each), warms each up (not counted, except for errors), measures them in interleaved "
         "slices, then stops them (SIGTERM, kill after 15 s). Throughput counts jobs finished "
         "inside the measured windows; peak RSS is sampled over the whole point.",
-        "- **Profile**: `python -m bench --profile DIR` (needs py-spy) adds a section splitting "
-        "the service's and the floor's GIL time per job by thread, layer and function.",
     ]
     if run.charts:
         lines += ["", "## Charts", ""]

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 import requests
 
-from unittests.conftest import MUSCLE, OBESITY, ROOT, SCREENSHOTS_KEY, SMALL_CSV
+from unittests.conftest import MUSCLE, OBESITY, ROOT, SCREENSHOTS_KEY, SMALL_CSV, require_tool
 from unittests.servers import Server, server_starter
 
 CHROMIUM = os.environ.get("LSS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -41,14 +41,16 @@ CHROMIUM_FLAGS = [
     "--no-default-browser-check",
 ]
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not HAS_CHROMIUM,
-        reason=f"no Chromium at {CHROMIUM}: the page tests need Debian's chromium package "
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _chromium() -> None:
+    require_tool(
+        HAS_CHROMIUM,
+        f"no Chromium at {CHROMIUM}: the page tests need Debian's chromium package "
         "(apt-get install chromium; .ci/run installs it), Playwright cannot download one here",
-    ),
-]
+    )
 
 
 def _one_server(folder: Path, **overrides: str) -> Iterator[Server]:

@@ -350,14 +350,14 @@ def test_a_second_server_on_a_busy_port_refuses_to_share_it(
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel ends the worker")
 def test_killing_the_server_leaves_no_worker_behind(start_server: Callable[..., Server]) -> None:
-    """A crash of the main process takes the worker (which holds the app and port) with it."""
-    server = start_server()
+    """A crash of the main process takes the workers (which hold the app and port) with it."""
+    server = start_server(LSS_WORKERS="3")
     children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children")
     workers = [int(pid) for pid in children.read_text().split()]
-    assert len(workers) == 1, f"expected one worker process, found {workers}"
+    assert len(workers) == 3, f"expected three worker processes, found {workers}"
     server.proc.kill()
     server.proc.wait(timeout=EXIT_TIMEOUT)
-    wait_for(lambda: not _alive(workers[0]), 10, "the worker to end with its server")
+    wait_for(lambda: not any(map(_alive, workers)), 10, "the workers to end with their server")
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{server.url}/api/health", timeout=HTTP_TIMEOUT)
 

@@ -1,0 +1,89 @@
+-- The benchmark's closed loop, for wrk (a load generator written in C, with LuaJIT scripts).
+--
+-- Each connection submits a job, polls its result until it is done, then submits the next one.
+-- Run one connection per thread (wrk -tN -cN -s bench/cycle.lua URL) so that each thread is one
+-- client. The jobs come from the file named by LSS_BENCH_PLAN, one "endpoint<TAB>JSON body" per
+-- line; thread k starts at line k and walks the list round. Submit-to-done latency is timed per
+-- job with the monotonic clock. At the end one JSON line is printed:
+--   {"jobs": N, "seconds": S, "polls": N, "bad": N, "p50_ms": X, "p99_ms": Y, "max_ms": Z}
+-- where "bad" counts answers that are neither a job id, "running" nor "done" (errors, 5xx).
+
+local ffi = require("ffi")
+ffi.cdef [[
+typedef struct { long sec; long nsec; } lss_clock;
+int clock_gettime(int which, lss_clock *now);
+]]
+local CLOCK_MONOTONIC = 1
+local clock = ffi.new("lss_clock")
+
+local function now_us()
+  ffi.C.clock_gettime(CLOCK_MONOTONIC, clock)
+  return tonumber(clock.sec) * 1e6 + tonumber(clock.nsec) / 1e3
+end
+
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("number", #threads)
+end
+
+function init(args)
+  plan = {}
+  for line in io.lines(os.getenv("LSS_BENCH_PLAN")) do
+    local endpoint, body = line:match("^([^\t]+)\t(.*)$")
+    plan[#plan + 1] = { "/api/" .. endpoint, body }
+  end
+  headers = { ["Content-Type"] = "application/json" }
+  next_job = (number or 1) - 1
+  submitting, job_id, submitted = true, nil, 0
+  jobs, polls, bad, latencies = 0, 0, 0, {}
+end
+
+function request()
+  if submitting then
+    next_job = next_job % #plan + 1
+    submitted = now_us()
+    return wrk.format("POST", plan[next_job][1], headers, plan[next_job][2])
+  end
+  polls = polls + 1
+  return wrk.format("GET", "/api/get_results/" .. job_id)
+end
+
+function response(status, headers, body)
+  if submitting then
+    job_id = status == 200 and body:match('"job_id"%s*:%s*"([^"]+)"')
+    if job_id then
+      submitting = false
+    else
+      bad = bad + 1
+    end
+  elseif status == 200 and body:find('"status":"done"', 1, true) then
+    jobs = jobs + 1
+    latencies[jobs] = now_us() - submitted
+    submitting = true
+  elseif not (status == 200 and body:find('"status":"running"', 1, true)) then
+    bad = bad + 1
+    submitting = true
+  end
+end
+
+function done(summary, latency, requests)
+  local all, total_polls, total_bad = {}, 0, 0
+  for _, thread in ipairs(threads) do
+    for _, value in ipairs(thread:get("latencies")) do
+      all[#all + 1] = value
+    end
+    total_polls = total_polls + thread:get("polls")
+    total_bad = total_bad + thread:get("bad")
+  end
+  table.sort(all)
+  local function percentile(p)
+    if #all == 0 then return 0 end
+    return all[math.max(1, math.ceil(#all * p))] / 1000
+  end
+  io.write(string.format(
+    '{"jobs": %d, "seconds": %.3f, "polls": %d, "bad": %d, "p50_ms": %.3f, "p99_ms": %.3f, "max_ms": %.3f}\n',
+    #all, summary.duration / 1e6, total_polls, total_bad, percentile(0.5), percentile(0.99),
+    percentile(1.0)))
+end

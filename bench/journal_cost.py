@@ -1,0 +1,70 @@
+"""What the job journal costs per job, measured in-process with the service's own Journal.
+
+A job costs the journal one insert when it is accepted and one update when it ends. Measured
+alone (one thread: the bare cost) and with 4 threads at once (as the server's request threads
+call it, group commits included), in wall-clock and CPU microseconds per job.
+"""
+
+from __future__ import annotations
+
+import resource
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from app import journal
+from app.job import JobStatus
+
+REQUEST = {
+    "question": "Percent of adults aged 18 years and older who have obesity",
+    "state": "Ohio",
+}
+
+
+@dataclass
+class JournalCost:
+    """Microseconds per job (accept + finish), alone and with several threads."""
+
+    jobs: int
+    threads: int
+    alone_wall_us: float
+    alone_cpu_us: float
+    shared_wall_us: float
+    shared_cpu_us: float
+
+
+def _jobs(book: journal.Journal, count: int) -> None:
+    for _ in range(count):
+        number = book.accept("state_mean", REQUEST, "0:0:0", time.time())
+        now = time.time()
+        book.finish_many([(number, JobStatus.DONE, now, now, None)])
+
+
+def _timed(book: journal.Journal, threads: int, per_thread: int) -> tuple[float, float]:
+    """(wall, CPU) microseconds per job with `threads` threads of `per_thread` jobs each."""
+    workers = [threading.Thread(target=_jobs, args=(book, per_thread)) for _ in range(threads)]
+    cpu, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    wall = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_s = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
+    jobs = threads * per_thread
+    return 1e6 * wall / jobs, 1e6 * cpu_s / jobs
+
+
+def measure(jobs: int = 8000, threads: int = 4) -> JournalCost:
+    """Journal cost per job in a fresh journal (in a temporary folder)."""
+    with tempfile.TemporaryDirectory(prefix="lss-journal-cost-") as folder:
+        path = str(Path(folder) / "jobs.sqlite3")
+        journal.prepare(path, [], 0)
+        book = journal.Journal(path)
+        _jobs(book, 500)  # warm: statement caches, the file's first pages
+        alone = _timed(book, 1, jobs)
+        shared = _timed(book, threads, jobs // threads)
+        book.close()
+    return JournalCost(jobs, threads, *alone, *shared)
