@@ -110,7 +110,7 @@ SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     # Threads of the WSGI server that answer HTTP requests (measured best on 2 cores by make bench).
     "SERVER_THREADS": ("LSS_SERVER_THREADS", 4, _integer(1)),
     # Server worker processes, each with its own pool, over one journal and results folder.
-    "WORKERS": ("LSS_WORKERS", 1, _integer(1, 64)),
+    "WORKERS": ("LSS_WORKERS", 2, _integer(1, 64)),
     # Seconds a finished job's answer is kept (0: forever).
     "RESULT_TTL_S": ("LSS_RESULT_TTL_S", 3 * 3600, _integer(0)),
     # Seconds a failed job's answer is kept (0: forever).
