@@ -67,6 +67,9 @@ def stop_recording(recorder: subprocess.Popen[bytes]) -> None:
 #: Thread role of a stack, by the first frame fragment found in it.
 _ROLES = (
     ("ThreadPool._work", "job pool workers"),
+    ("granian/wsgi.py", "request threads (granian)"),
+    ("LogWriter._run", "log writer"),
+    ("Maintenance._run", "maintenance"),
     ("handler_thread (waitress", "WSGI worker threads (the Flask app)"),
     ("loop (waitress/wasyncore", "waitress I/O loop (main thread)"),
 )

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import journal_cost, wrk
-from bench.journal_cost import JournalCost
+from bench import job_costs, wrk
+from bench.job_costs import JournalCost
 from bench.load import Plan
 from bench.proc import running, service_argv
 from bench.profile import ProfileSummary, py_spy, start_recording, stop_recording, summarise
@@ -60,7 +60,7 @@ def measure(
     connection count, measured with wrk in interleaved slices."""
     run = ThroughputRun(default_workers=default_workers, baseline=baseline)
     log("journal cost per job (in-process)")
-    run.journal = journal_cost.measure()
+    run.journal = job_costs.measure()
     if wrk.wrk() is None:
         run.notes.append("wrk is not installed (apt-get install wrk): no wrk measurements")
         log(run.notes[-1])

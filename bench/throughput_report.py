@@ -108,6 +108,7 @@ def render(t: ThroughputRun) -> list[str]:
         lines += _journal_section(t)
     if t.profile:
         lines += _profile_section(t)
+    lines += _gap_section(t)
     return lines
 
 
@@ -143,6 +144,7 @@ def _wrk_section(t: ThroughputRun) -> list[str]:
                     f"**{_ratio(point.jobs_per_s, limit.jobs_per_s):.2f}x**" if limit else "-",
                     f"{point.p50_ms:.2f} / {point.p99_ms:.1f} ({low:.1f}-{high:.1f})",
                     f"{point.cpu_ms_per_job:.3f}",
+                    f"{point.switches_per_job:.1f}",
                     str(point.bad),
                     f"{point.peak_rss / MB:.0f}",
                     f"{point.startup_s:.2f}",
@@ -155,6 +157,7 @@ def _wrk_section(t: ThroughputRun) -> list[str]:
             "vs limit",
             "p50 / p99 ms (p99 by slice)",
             "CPU ms/job",
+            "context switches/job",
             "bad",
             "peak PSS MB",
             "start-up s",
@@ -214,7 +217,9 @@ def _journal_section(t: ThroughputRun) -> list[str]:
         f"accepted, one update when it ends; {j.jobs:,} jobs): alone, "
         f"**{j.alone_wall_us:.0f} µs** wall and **{j.alone_cpu_us:.0f} µs** CPU per job; "
         f"with {j.threads} threads writing at once (group commits), {j.shared_wall_us:.0f} µs "
-        f"wall and **{j.shared_cpu_us:.0f} µs CPU** per job.",
+        f"wall and **{j.shared_cpu_us:.0f} µs CPU** per job. A result file (for comparison, "
+        f"the record the service kept before the journal): {j.file_wall_us:.0f} µs wall, "
+        f"{j.file_cpu_us:.0f} µs CPU.",
     ]
     fall = _journal_fall(t)
     if fall:
@@ -272,4 +277,49 @@ def _profile_section(t: ThroughputRun) -> list[str]:
             for name, n in list(p.top_self.items())[:15]
         ],
     )
+    return lines
+
+
+def _gap_section(t: ThroughputRun) -> list[str]:
+    """What the service spends per job beyond the limit, from this run's own measurements."""
+    head = CONNECTIONS[0]
+    service, limit = _default(t, head), t.get("limit", head)
+    j, p = t.journal, t.profile
+    if not (service and limit and j and p):
+        return []
+    gap = 1000 * (service.cpu_ms_per_job - limit.cpu_ms_per_job)
+    python = 1000 * p.ms_per_job(p.samples)
+    rest = gap - j.shared_cpu_us - j.file_cpu_us - python
+    lines = [
+        "",
+        "## What the gap to the limit is made of",
+        "",
+        f"At {head} connections the service uses {1000 * service.cpu_ms_per_job:.0f} µs of CPU "
+        f"per job and the limit {1000 * limit.cpu_ms_per_job:.0f} µs: {gap:.0f} µs more, on "
+        "two cores shared with the load generator. Each part measured in this run:",
+        "",
+        f"- the job journal: {j.shared_cpu_us:.0f} µs (insert and update with threads writing "
+        f"at once; {j.alone_cpu_us:.0f} µs alone), mostly in SQLite and the kernel;",
+        f"- the result file: {j.file_cpu_us:.0f} µs (a file created under a temporary name, "
+        "written and renamed: almost all of it kernel time, and it grows when the disk is busy "
+        "writing back);",
+        f"- the service's own Python: {python:.0f} µs of GIL time per job (the profile above; "
+        "validation, the engine's bookkeeping, four log lines, the hand-over to the pool);",
+        f"- thread hand-overs: {service.switches_per_job:.1f} context switches per job against "
+        f"the limit's {limit.switches_per_job:.1f}. A job crosses from the request thread to a "
+        "pool thread and back to the waiting poll, and commits to the journal; each crossing "
+        "costs a wake-up in the kernel and a wait for the GIL.",
+    ]
+    if rest > 0:
+        lines += [
+            "",
+            f"The parts above leave {rest:.0f} µs of the gap unassigned: mostly the hand-overs "
+            "(futex calls and context switches are kernel time no profile of Python shows).",
+        ]
+    lines += [
+        "",
+        "Throughput in a closed loop is connections / latency: every hand-over also adds the "
+        "wait for another thread to be scheduled, so jobs/s fall further behind the limit than "
+        "CPU per job does.",
+    ]
     return lines

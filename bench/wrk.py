@@ -104,6 +104,7 @@ class WrkPoint:
     connections: int
     slices: list[Slice]
     cpu_s: float
+    switches: int
     peak_rss: int
     startup_s: float
 
@@ -137,6 +138,10 @@ class WrkPoint:
     def cpu_ms_per_job(self) -> float:
         return 1000 * self.cpu_s / self.jobs if self.jobs else float("nan")
 
+    @property
+    def switches_per_job(self) -> float:
+        return self.switches / self.jobs if self.jobs else float("nan")
+
 
 def compare(
     contenders: list[WrkContender],
@@ -152,6 +157,7 @@ def compare(
     slice_s = max(1.0, seconds / rounds)
     slices: dict[str, list[Slice]] = {c.name: [] for c in contenders}
     cpu: dict[str, float] = dict.fromkeys(slices, 0.0)
+    switches: dict[str, int] = dict.fromkeys(slices, 0)
     with contextlib.ExitStack() as stack:
         servers: dict[str, Server] = {}
         for c in contenders:
@@ -165,9 +171,10 @@ def compare(
             for c in contenders if number % 2 == 0 else contenders[::-1]:
                 server = servers[c.name]
                 run_wrk(_url(server), connections, SLICE_WARMUP, plan)
-                before = sum(server.cpu_times())
+                before, switched = sum(server.cpu_times()), server.context_switches()
                 slices[c.name].append(run_wrk(_url(server), connections, slice_s, plan))
                 cpu[c.name] += sum(server.cpu_times()) - before
+                switches[c.name] += server.context_switches() - switched
     points = {}
     for c in contenders:
         point = WrkPoint(
@@ -175,6 +182,7 @@ def compare(
             connections,
             slices[c.name],
             cpu[c.name],
+            switches[c.name],
             samplers[c.name].peak,
             servers[c.name].startup_s,
         )

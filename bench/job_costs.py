@@ -1,8 +1,9 @@
-"""What the job journal costs per job, measured in-process with the service's own Journal.
+"""What a job's durable records cost, measured in-process with the service's own code.
 
-A job costs the journal one insert when it is accepted and one update when it ends. Measured
+A job costs the journal one insert when it is accepted and one update when it ends, measured
 alone (one thread: the bare cost) and with 4 threads at once (as the server's request threads
-call it, group commits included), in wall-clock and CPU microseconds per job.
+call it, group commits included); and it costs one result file, written to a temporary name and
+renamed into place. In wall-clock and CPU microseconds per job.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app import journal
+from app.engine import done_body
 from app.job import JobStatus
+from app.store import ResultStore
 
 REQUEST = {
     "question": "Percent of adults aged 18 years and older who have obesity",
@@ -25,7 +28,8 @@ REQUEST = {
 
 @dataclass
 class JournalCost:
-    """Microseconds per job (accept + finish), alone and with several threads."""
+    """Microseconds per job: journal (accept + finish), alone and with several threads, and the
+    result file."""
 
     jobs: int
     threads: int
@@ -33,6 +37,8 @@ class JournalCost:
     alone_cpu_us: float
     shared_wall_us: float
     shared_cpu_us: float
+    file_wall_us: float = 0.0
+    file_cpu_us: float = 0.0
 
 
 def _jobs(book: journal.Journal, count: int) -> None:
@@ -57,9 +63,21 @@ def _timed(book: journal.Journal, threads: int, per_thread: int) -> tuple[float,
     return 1e6 * wall / jobs, 1e6 * cpu_s / jobs
 
 
+def _files(store: ResultStore, count: int) -> tuple[float, float]:
+    """(wall, CPU) microseconds per result file written."""
+    body = done_body({"Ohio": 31.49142857142857})
+    cpu, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    for number in range(1, count + 1):
+        store.write(number, body)
+    wall = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_s = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
+    return 1e6 * wall / count, 1e6 * cpu_s / count
+
+
 def measure(jobs: int = 8000, threads: int = 4) -> JournalCost:
-    """Journal cost per job in a fresh journal (in a temporary folder)."""
-    with tempfile.TemporaryDirectory(prefix="lss-journal-cost-") as folder:
+    """Costs per job in a fresh journal and results folder (in a temporary folder)."""
+    with tempfile.TemporaryDirectory(prefix="lss-job-costs-") as folder:
         path = str(Path(folder) / "jobs.sqlite3")
         journal.prepare(path, [], 0)
         book = journal.Journal(path)
@@ -67,4 +85,7 @@ def measure(jobs: int = 8000, threads: int = 4) -> JournalCost:
         alone = _timed(book, 1, jobs)
         shared = _timed(book, threads, jobs // threads)
         book.close()
-    return JournalCost(jobs, threads, *alone, *shared)
+        store = ResultStore(Path(folder) / "results")
+        store.prepare()
+        files = _files(store, jobs)
+    return JournalCost(jobs, threads, *alone, *shared, *files)

@@ -1,0 +1,55 @@
+"""The README's example answers are the service's: every shown number, to the last digit."""
+
+from __future__ import annotations
+
+import re
+
+import orjson
+import pytest
+
+from unittests.conftest import OBESITY, ROOT, ask
+
+#: A README example: the curl line of a POST, then the comment line with its finished answer.
+_EXAMPLE = re.compile(
+    r'curl -s -X POST localhost:5000/api/(?P<endpoint>\w+) -d "(?P<body>[^\n]*)"\n'
+    r"# (?:\S+ +)?-> \{\"status\":\"done\",\"data\":(?P<data>[^\n]*)\}\n"
+)
+
+
+def _examples() -> list[tuple[str, dict[str, str], str]]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = []
+    for match in _EXAMPLE.finditer(text):
+        body = orjson.loads(match["body"].replace('\\"', '"').replace("$Q", OBESITY))
+        found.append((match["endpoint"], body, match["data"]))
+    return found
+
+
+EXAMPLES = _examples()
+
+
+def test_the_readme_shows_an_answer_for_every_endpoint() -> None:
+    assert {endpoint for endpoint, _, _ in EXAMPLES} >= {
+        "state_mean",
+        "best5",
+        "worst5",
+        "global_mean",
+        "diff_from_mean",
+        "state_diff_from_mean",
+        "mean_by_category",
+        "state_mean_by_category",
+    }
+
+
+@pytest.mark.parametrize(("endpoint", "body", "shown"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
+def test_an_example_answer_is_what_the_service_answers(
+    bundled_client, endpoint: str, body: dict[str, str], shown: str
+) -> None:
+    """A shown answer cut short ("...") must be the start of the real one; else all of it."""
+    data = ask(bundled_client, endpoint, body["question"], body.get("state"))
+    actual = orjson.dumps(data).decode()
+    if "..." in shown:
+        start = shown[: shown.index("...")]
+        assert actual.startswith(start), f"README shows {shown}, the service answers {actual}"
+    else:
+        assert actual == shown
