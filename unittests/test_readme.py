@@ -12,7 +12,7 @@ from unittests.conftest import OBESITY, ROOT, ask
 #: A README example: the curl line of a POST, then the comment line with its finished answer.
 _EXAMPLE = re.compile(
     r'curl -s -X POST localhost:5000/api/(?P<endpoint>\w+) -d "(?P<body>[^\n]*)"\n'
-    r"# (?:\S+ +)?-> \{\"status\":\"done\",\"data\":(?P<data>[^\n]*)\}\n"
+    r"# (?:[^\n]*? )?-> +\{\"status\":\"done\",\"data\":(?P<data>[^\n]*)\}\n"
 )
 
 
