@@ -31,12 +31,11 @@ SERVICE = "app:create_app"
 _PR_SET_PDEATHSIG = 1
 
 
-class _Stopped(BaseException):
-    """SIGTERM or SIGINT came before the server was up: nothing was accepted, nothing to drain."""
-
-
 def _stop_start_up(signum: int, frame: Any) -> None:
-    raise _Stopped()
+    """SIGTERM or SIGINT before the server is up: nothing was accepted, nothing to drain, so
+    leave at once (an exception raised here could be swallowed by whatever code it lands in)."""
+    sys.stdout.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":  # as early as possible: granian installs its own once it serves
@@ -51,13 +50,18 @@ def _end_with_supervisor() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def _stop_at_once_until_serving() -> None:
+    """In a new worker, until granian's own handlers are in place, a stop signal ends it at once:
+    it has accepted nothing yet, and jobs it adopted are still unfinished in the journal. Run
+    right after the fork (the handlers inherited from the main process would swallow it)."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: os._exit(0))
+
+
 def _load_service(prepared: Prepared, _target: str) -> Flask:
     """Build the service inside a granian worker, from the main process's checked start."""
     _end_with_supervisor()
-    # Until granian's own handlers are in place, a stop signal ends the worker at once: it has
-    # accepted nothing yet, and the jobs it adopted are still unfinished in the journal.
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: os._exit(0))
+    _stop_at_once_until_serving()  # again: under the "spawn" start method no fork hook runs
     from multiprocessing import util
 
     from app import create_app, shutdown  # Flask is needed here only
@@ -118,31 +122,28 @@ def main() -> int:
     from app import config  # here: the stop signals are caught from the first line of the module
     from app.config import StartupError
 
+    settings: dict[str, Any] = {}
     try:
         settings = config.load()
-        host, port = settings["HOST"], settings["PORT"]
-        try:
-            check_port(host, port)
-        except OSError as error:
-            print(f"le-stats-sportif: cannot listen on {host}:{port}: {error}", file=sys.stderr)
-            return 2
+        check_port(settings["HOST"], settings["PORT"])
         from app.startup import prepare  # loads pandas: after the cheap checks
 
         prepared = prepare(settings)
         workers = settings["WORKERS"]
         print(
-            f"Le Stats Sportif serving {prepared.dataset.path} on http://{host}:{port} "
+            f"Le Stats Sportif serving {prepared.dataset.path} on "
+            f"http://{settings['HOST']}:{settings['PORT']} "
             f"({workers} worker process{'es' if workers > 1 else ''})",
             flush=True,
         )
+        os.register_at_fork(after_in_child=_stop_at_once_until_serving)
         serve(settings, partial(_load_service, prepared))
     except StartupError as error:
         print(f"le-stats-sportif: cannot start: {error.message}", file=sys.stderr)
         return 2
-    except _Stopped:
-        return 0
-    except OSError as error:
-        print(f"le-stats-sportif: cannot listen on {host}:{port}: {error}", file=sys.stderr)
+    except OSError as error:  # the port (prepare turns its own OSErrors into StartupErrors)
+        where = f"{settings.get('HOST')}:{settings.get('PORT')}"
+        print(f"le-stats-sportif: cannot listen on {where}: {error}", file=sys.stderr)
         return 2
     except SystemExit as exit_:  # granian's way to report a worker that failed
         return exit_.code if isinstance(exit_.code, int) else 1

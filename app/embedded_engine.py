@@ -101,7 +101,7 @@ class EmbeddedEngine(Engine):
         self._idle = threading.Condition(self._lock)
         self._closed = False
         self._pending: set[int] = set()
-        #: Pending job -> the event its waiting pollers sleep on (only while someone waits).
+        #: Pending job -> the locks its waiting pollers sleep on (only while someone waits).
         self._waiters: dict[int, list[LockType]] = {}
         #: Finished job -> (its body, when it expires), for the last RECENT jobs (oldest first;
         #: an OrderedDict, since a dict's first key is slow to find after many deletions).

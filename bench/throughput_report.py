@@ -262,22 +262,19 @@ def _profile_section(t: ThroughputRun) -> list[str]:
         [[name, f"{p.ms_per_job(n):.3f}"] for name, n in p.by_role.items()],
     )
     lines += [""]
-    lines += _table(
-        ["service function (inclusive)", "GIL ms/job", "share"],
-        [
-            [f"`{name}`", f"{p.ms_per_job(n):.3f}", f"{n / max(1, p.samples):.1%}"]
-            for name, n in list(p.app_inclusive.items())[:15]
-        ],
-    )
-    lines += [""]
-    lines += _table(
-        ["hottest leaf frames (self)", "GIL ms/job", "share"],
-        [
-            [f"`{name}`", f"{p.ms_per_job(n):.3f}", f"{n / max(1, p.samples):.1%}"]
-            for name, n in list(p.top_self.items())[:15]
-        ],
-    )
-    return lines
+    for title, samples in (
+        ("service function (inclusive)", p.app_inclusive),
+        ("hottest leaf frames (self)", p.top_self),
+    ):
+        lines += _table(
+            [title, "GIL ms/job", "share"],
+            [
+                [f"`{name}`", f"{p.ms_per_job(n):.3f}", f"{n / max(1, p.samples):.1%}"]
+                for name, n in list(samples.items())[:15]
+            ],
+        )
+        lines += [""]
+    return lines[:-1]
 
 
 def _gap_section(t: ThroughputRun) -> list[str]:

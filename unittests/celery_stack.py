@@ -26,7 +26,7 @@ from app.data_ingestor import Dataset
 from app.recovery import LostJobSweeper
 from app.registry import PREFIX
 from app.worker import build
-from unittests.servers import ROOT, free_port
+from unittests.servers import ROOT, end_process, free_port
 
 #: Seconds a redis-server or a worker may take to be ready.
 READY_TIMEOUT = 20.0
@@ -164,13 +164,7 @@ class WorkerProcess:
             time.sleep(0.05)
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        end_process(self.proc)
 
 
 def workers(folder: Path, broker_url: str, count: int, **env: str) -> Iterator[WorkerProcess]:

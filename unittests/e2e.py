@@ -63,15 +63,17 @@ def get_json(session: requests.Session, server: Server, path: str) -> tuple[int,
     return response.status_code, response.json()
 
 
-def wait_done(session: requests.Session, server: Server, job_id: str) -> Any:
+def wait_done(
+    session: requests.Session, server: Server, job_id: str, timeout: float = JOB_TIMEOUT
+) -> Any:
     """Poll get_results until the job is no longer running; its final body."""
-    deadline = time.monotonic() + JOB_TIMEOUT
+    deadline = time.monotonic() + timeout
     while True:
         status, body = get_json(session, server, f"/api/get_results/{job_id}")
         assert status == 200, (job_id, status, body)
         if body != {"status": "running"}:
             return body
-        assert time.monotonic() < deadline, f"{job_id} still running after {JOB_TIMEOUT} s"
+        assert time.monotonic() < deadline, f"{job_id} still running after {timeout} s"
         time.sleep(0.01)
 
 
@@ -108,6 +110,40 @@ class Clients:
         assert not any(t.is_alive() for t in self.threads), f"clients still busy after {timeout} s"
         if self.errors:
             raise self.errors[0]
+
+
+class Submitters(Clients):
+    """`count` clients submitting random jobs without waiting for them, until `stop()`; they
+    keep every job id handed out. A refusal must be the shutting-down one; a client whose
+    server is gone stops."""
+
+    def __init__(self, server: Server, reference: Reference, count: int, seed: int = 0) -> None:
+        self.accepted: dict[str, Job] = {}
+        self._stop = threading.Event()
+        lock = threading.Lock()
+        questions = list(QUESTIONS)
+
+        def submit(seed: int) -> None:
+            rng = random.Random(seed)
+            with requests.Session() as session:
+                while not self._stop.is_set():
+                    job = random_job(reference, rng, rng.choice(ENDPOINTS), rng.choice(questions))
+                    try:
+                        response = post(session, server, job)
+                    except requests.RequestException:
+                        return  # the server is gone
+                    if response.status_code == 200:
+                        with lock:
+                            self.accepted[response.json()["job_id"]] = job
+                    else:
+                        assert (response.status_code, response.json()) == (503, SHUTTING_DOWN)
+
+        super().__init__(submit, [(seed * 100 + n,) for n in range(count)])
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop submitting and wait for every client."""
+        self._stop.set()
+        self.join(timeout)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:

@@ -75,13 +75,18 @@ class Server:
 
     def close(self) -> None:
         """Make sure the process is gone: SIGTERM, then SIGKILL."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        end_process(self.proc)
+
+
+def end_process(proc: subprocess.Popen[bytes]) -> None:
+    """Make sure a test's process is gone: SIGTERM, then SIGKILL if it lingers."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 def server_env(home: Path, results: Path, port: int, **overrides: str) -> dict[str, str]:

@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -24,9 +23,18 @@ from app.recovery import UNACKED_KEY
 from app.registry import JobRegistry
 from unittests.celery_stack import RedisServer, WorkerProcess, redis_binary
 from unittests.conftest import BUNDLED_CSV, OBESITY
+from unittests.e2e import (
+    Clients,
+    Job,
+    check_answer,
+    get_json,
+    job_mix,
+    job_number,
+    post,
+    wait_done,
+)
 from unittests.reference import Reference
 from unittests.servers import ROOT, Server, free_port, server_env
-from unittests.test_e2e import Clients, Job, check_answer, get_json, job_mix, job_number, post
 
 pytestmark = pytest.mark.e2e
 
@@ -63,18 +71,6 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     yield start
     for worker in started:
         worker.close()
-
-
-def wait_done(session: requests.Session, server: Server, job_id: str, timeout: float) -> Any:
-    """Poll get_results until the job is no longer running; its final body."""
-    deadline = time.monotonic() + timeout
-    while True:
-        status, body = get_json(session, server, f"/api/get_results/{job_id}")
-        assert status == 200, (job_id, status, body)
-        if body != {"status": "running"}:
-            return body
-        assert time.monotonic() < deadline, f"{job_id} still running after {timeout} s"
-        time.sleep(0.02)
 
 
 def held_by_a_stalled_worker(redis: RedisServer, older_than: float) -> tuple[set[str], set[str]]:

@@ -7,7 +7,6 @@ log in the test's temporary directory, and stops it afterwards whatever happened
 from __future__ import annotations
 
 import json
-import random
 import re
 import signal
 import socket
@@ -30,12 +29,12 @@ from unittests.e2e import (
     SHUTTING_DOWN,
     Clients,
     Job,
+    Submitters,
     check_answer,
     get_json,
     job_mix,
     job_number,
     post,
-    random_job,
     wait_done,
     wait_for,
 )
@@ -156,36 +155,15 @@ def test_signal_drains_a_busy_server_then_exits_0(
 ) -> None:
     """Every job that got a 200 before the signal has a complete, correct result file."""
     server = start_server()
-    accepted: dict[str, Job] = {}
-    lock = threading.Lock()
-    stop = threading.Event()
-    questions = list(QUESTIONS)
-
-    def submitter(seed: int) -> None:
-        rng = random.Random(seed)
-        with requests.Session() as session:
-            while not stop.is_set():
-                job = random_job(reference, rng, rng.choice(ENDPOINTS), rng.choice(questions))
-                try:
-                    response = post(session, server, job)
-                except requests.RequestException:
-                    return  # the server is gone
-                if response.status_code == 200:
-                    with lock:
-                        accepted[response.json()["job_id"]] = job
-                else:
-                    assert response.status_code == 503, (response.status_code, response.text)
-                    assert response.json() == SHUTTING_DOWN
-
-    clients = Clients(submitter, [(seed,) for seed in range(8)])
+    clients = Submitters(server, reference, 8)
+    accepted = clients.accepted
     try:
         wait_for(lambda: len(accepted) >= 150, 20, "150 accepted jobs")
         started = time.monotonic()
         code = server.stop(signum)
         took = time.monotonic() - started
     finally:
-        stop.set()
-        clients.join(timeout=30)
+        clients.stop()
 
     assert code == 0, f"exit code {code} after {signum!r}:\n{server.stderr}"
     assert took < EXIT_TIMEOUT

@@ -3,7 +3,6 @@ journal, expiry. Each test starts `api_server.py` as `make run` does (see unitte
 
 from __future__ import annotations
 
-import random
 import signal
 import sqlite3
 import threading
@@ -18,16 +17,16 @@ from unittests.e2e import (
     SHUTTING_DOWN,
     Clients,
     Job,
+    Submitters,
     check_answer,
     get_json,
     job_mix,
     job_number,
     post,
-    random_job,
     wait_done,
     wait_for,
 )
-from unittests.reference import ENDPOINTS, QUESTIONS, Reference
+from unittests.reference import QUESTIONS, Reference
 from unittests.servers import EXIT_TIMEOUT, Server
 
 pytestmark = pytest.mark.e2e
@@ -42,31 +41,12 @@ def unfinished_rows(results: Path) -> int:
 def burst(server: Server, reference: Reference, seed: int, until: int) -> dict[str, Job]:
     """16 clients submit jobs without waiting for them; SIGKILL the server once `until` jobs
     were accepted. Returns every job id handed out, with its job."""
-    accepted: dict[str, Job] = {}
-    lock = threading.Lock()
-    stop = threading.Event()
-    questions = list(QUESTIONS)
-
-    def client(seed: int) -> None:
-        rng = random.Random(seed)
-        with requests.Session() as session:
-            while not stop.is_set():
-                job = random_job(reference, rng, rng.choice(ENDPOINTS), rng.choice(questions))
-                try:
-                    response = post(session, server, job)
-                except requests.RequestException:
-                    return  # the server is gone
-                assert response.status_code == 200, response.text
-                with lock:
-                    accepted[response.json()["job_id"]] = job
-
-    clients = Clients(client, [(seed * 100 + n,) for n in range(16)])
-    wait_for(lambda: len(accepted) >= until, 30, f"{until} accepted jobs")
-    server.proc.kill()  # the main process; the kernel ends its worker with it
+    clients = Submitters(server, reference, 16, seed)
+    wait_for(lambda: len(clients.accepted) >= until, 30, f"{until} accepted jobs")
+    server.proc.kill()  # the main process; the kernel ends its workers with it
     server.proc.wait(timeout=EXIT_TIMEOUT)
-    stop.set()
-    clients.join(timeout=30)
-    return accepted
+    clients.stop()
+    return clients.accepted
 
 
 def test_a_server_killed_mid_burst_answers_every_id_it_handed_out_after_a_restart(
