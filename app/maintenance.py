@@ -4,7 +4,8 @@ Every LSS_MAINTENANCE_INTERVAL_S seconds (0: never) it purges jobs that finished
 time to live ago (LSS_RESULT_TTL_S for answers, LSS_ERROR_TTL_S for failures; 0 keeps them):
 result file first, then journal row. Every few seconds it adopts the unfinished jobs of server
 processes that died, picks up a graceful shutdown begun by another process, and checks the pool's
-threads. Every process runs one; several at once only race to delete the same rows.
+threads; twice a second it checkpoints the journal. Every process runs one; several at once only
+race to delete the same rows.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ log = logging.getLogger("lss")
 PURGE_BATCH = 500
 #: Seconds between two looks for jobs left unfinished by processes that died.
 ADOPT_EVERY_S = 2.0
+#: Seconds between two checkpoints of the journal's write-ahead log, made here so that the
+#: threads that commit jobs do not wait for the copy and its fsync (see journal.py).
+CHECKPOINT_EVERY_S = 0.5
 
 
 def purge_expired(engine: EmbeddedEngine, now: float) -> int:
@@ -69,14 +73,17 @@ class Maintenance:
             self._thread.join()
 
     def _run(self) -> None:
-        step = min(self.interval, ADOPT_EVERY_S) if self.interval else ADOPT_EVERY_S
-        next_purge = time.monotonic() + self.interval
-        while not self._stop.wait(step):
-            purging = bool(self.interval) and time.monotonic() >= next_purge
-            if purging:
-                next_purge = time.monotonic() + self.interval
+        adopted = purged = time.monotonic()
+        while not self._stop.wait(CHECKPOINT_EVERY_S):
+            now = time.monotonic()
             try:
-                self.tick(purge=purging)
+                self.engine.journal.checkpoint()
+                if now - adopted >= ADOPT_EVERY_S:
+                    adopted = now
+                    purging = bool(self.interval) and now - purged >= self.interval
+                    if purging:
+                        purged = now
+                    self.tick(purge=purging)
             except Unavailable as error:
                 log.error("maintenance skipped: %s", error.reason)
             except Exception:
