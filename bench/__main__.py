@@ -272,6 +272,8 @@ class Bench:
         threads = server_threads()
         one = f"1 process, {threads} threads"
         granian_model = f"main + 1 worker process, {threads} threads"
+        workers = SETTINGS["WORKERS"][1]
+        service_model = f"main + {workers} worker processes (LSS_WORKERS), {threads} threads each"
         candidates = [
             ("floor", "granian", granian_model, floor_argv("granian")),
             ("floor", "waitress", one, floor_argv("waitress")),
@@ -282,7 +284,7 @@ class Bench:
                 f"master + 1 forked gthread worker, {threads} threads",
                 gunicorn_argv(threads),
             ),
-            ("service", "granian", granian_model, service_argv()),
+            ("service", "granian", service_model, service_argv()),
             ("service", "waitress", one, waitress_argv("app:create_app", threads)),
         ]
         contenders = []
@@ -358,8 +360,9 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "Request mix": f"{args.mix} over 9 endpoints x 9 questions (seed {args.seed})",
         "WSGI": (
-            f"granian, 1 worker process, {server_threads()} blocking threads "
-            "(service and floor alike, built by `api_server.make_server`)"
+            f"granian, {server_threads()} blocking threads per worker process (built by "
+            f"`api_server.make_server`); the floor 1 worker process, the service "
+            f"{SETTINGS['WORKERS'][1]} (its default LSS_WORKERS) unless a table says otherwise"
         ),
         "Job pool": "TP_NUM_OF_THREADS, else the CPU count (service default)",
     }

@@ -474,8 +474,8 @@ def render(run: Run, output: Path, speed: ThroughputRun | None = None) -> str:
             "",
             "The floor app under each server, and the service under granian (as `make run` serves "
             "it) and waitress, same thread count; all run at once and are measured in interleaved "
-            "slices ('vs waitress' compares the same app). The service's job ids, pending jobs "
-            "and pool live in one process, so a server that forks workers may only run one.",
+            "slices ('vs waitress' compares the same app). Under waitress the service runs in "
+            "one process; under granian with its default worker processes over one journal.",
             "",
         ]
         base = {
