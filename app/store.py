@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,8 @@ from app.job import JOB_ID_PATTERN, JobStatus, format_job_id
 #: Prefix of a result body that records a failed job.
 ERROR_PREFIX = b'{"status":"error"'
 _TMP_SUFFIX = ".tmp"
+#: What opening an unnamed file (O_TMPFILE) fails with where the kernel or file system lacks it.
+_NO_UNNAMED_FILES = (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL)
 #: The id mark of the layout before the journal (the highest id possibly issued).
 _MARK_NAME = ".last_job_id"
 _PROBE_NAME = ".write-probe"
@@ -26,6 +30,20 @@ def _write_all(fd: int, body: bytes) -> None:
     view = memoryview(body)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def _link_whole(folder_fd: int, name: str, body: bytes) -> None:
+    """Write `body` to a new file with no name in the folder open as `folder_fd`, then give it
+    `name`: it appears whole or not at all, with one change to the folder instead of a create
+    and a rename, and a write cut short by a crash leaves nothing behind. FileExistsError if
+    `name` is taken; OSError with an errno in _NO_UNNAMED_FILES where the file system cannot."""
+    fd = os.open(".", os.O_WRONLY | os.O_TMPFILE, 0o644, dir_fd=folder_fd)
+    try:
+        _write_all(fd, body)
+        # linkat with AT_SYMLINK_FOLLOW (a folder fd makes os.link use linkat) names the file.
+        os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=folder_fd)
+    finally:
+        os.close(fd)
 
 
 def _write_atomically(folder: str, name: str, body: bytes) -> None:
@@ -56,6 +74,10 @@ class ResultStore:
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         self._dir = str(self.folder)
+        #: Results are written as unnamed files, then linked in, until the folder says it cannot.
+        self._unnamed = hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd")
+        self._folder_fd = -1
+        self._lock = threading.Lock()
 
     def prepare(self) -> None:
         """Create the folder if needed and prove it writable; OSError naming the problem if not."""
@@ -72,8 +94,39 @@ class ResultStore:
         return f"{self._dir}/{format_job_id(number)}.json"
 
     def write(self, number: int, body: bytes) -> None:
-        """Store job `number`'s result body atomically."""
-        _write_atomically(self._dir, f"{format_job_id(number)}.json", body)
+        """Store job `number`'s result body atomically, replacing an earlier one (a job run again
+        after a crash)."""
+        name = f"{format_job_id(number)}.json"
+        if self._unnamed:
+            folder_fd = self._open_folder()
+            try:
+                _link_whole(folder_fd, name, body)
+                return
+            except FileExistsError:
+                pass  # only a rename replaces a file atomically
+            except OSError as error:
+                if os.fstat(folder_fd).st_nlink == 0:  # the folder open here was removed
+                    self._forget_folder(folder_fd)
+                elif error.errno in _NO_UNNAMED_FILES:
+                    self._unnamed = False
+                else:
+                    raise
+        _write_atomically(self._dir, name, body)
+
+    def _open_folder(self) -> int:
+        """The results folder, opened once (the first write of each thread may race to it)."""
+        if self._folder_fd < 0:
+            with self._lock:
+                if self._folder_fd < 0:
+                    self._folder_fd = os.open(self._dir, os.O_RDONLY | os.O_DIRECTORY)
+        return self._folder_fd
+
+    def _forget_folder(self, folder_fd: int) -> None:
+        """Open the folder afresh at the next write. The old descriptor stays open: another
+        thread may be writing through it, and a closed number could be reused by any file."""
+        with self._lock:
+            if self._folder_fd == folder_fd:
+                self._folder_fd = -1
 
     def read(self, number: int) -> bytes | None:
         """The stored body of job `number`, or None when there is no such file."""

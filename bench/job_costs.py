@@ -3,8 +3,8 @@
 A job costs the journal one insert when it is accepted and one update when it ends, and its
 share of the checkpoints that copy the log back into the database; measured alone (one thread:
 the bare cost) and with 4 threads at once (as the server's request threads call it, group
-commits included). It also costs one result file, written to a temporary name and
-renamed into place. In wall-clock and CPU microseconds per job.
+commits included). It also costs one result file, written unnamed and linked into place (or
+written to a temporary name and renamed). In wall-clock and CPU microseconds per job.
 """
 
 from __future__ import annotations

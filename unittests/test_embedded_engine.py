@@ -3,7 +3,9 @@ crash recovery, expiry, several engines (as several processes) over one journal,
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import threading
 import time
 
@@ -378,3 +380,84 @@ def test_recent_results_are_bounded_and_older_ones_are_read_from_their_files(
         engine.result("job_id_1")
     (tmp_path / "results" / "job_id_5.json").unlink()  # recent: answered from memory
     assert orjson.loads(engine.result("job_id_5")) == GLOBAL_MEAN
+
+
+# -- how result files are written -----------------------------------------------------------------
+
+
+def test_a_result_file_appears_whole_under_its_name_and_nothing_else_is_created(tmp_path):
+    """One directory entry per result: the file is written unnamed, then linked in whole."""
+    store = ResultStore(tmp_path)
+    body = b'{"status":"done","data":' + b"1" * 100_000 + b"}"
+    store.write(7, body)
+    assert {p.name for p in tmp_path.iterdir()} == {"job_id_7.json"}
+    assert store.read(7) == body
+    assert oct((tmp_path / "job_id_7.json").stat().st_mode & 0o777) == oct(0o644)
+
+
+def test_a_result_written_again_replaces_the_earlier_file(tmp_path):
+    """A job run again after a crash finds its first result file there: the new one wins."""
+    store = ResultStore(tmp_path)
+    store.write(3, b"first")
+    store.write(3, b"second")
+    assert store.read(3) == b"second"
+    assert {p.name for p in tmp_path.iterdir()} == {"job_id_3.json"}
+
+
+def test_results_are_written_with_a_temporary_name_where_unnamed_files_are_not_supported(
+    tmp_path, monkeypatch
+):
+    """File systems without O_TMPFILE get the temporary file and rename, once told so."""
+    store = ResultStore(tmp_path)
+    real_open = os.open
+    calls = []
+
+    def no_tmpfile(path, flags, *args, **kwargs):
+        if flags & os.O_TMPFILE == os.O_TMPFILE:
+            calls.append(path)
+            raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", no_tmpfile)
+    store.write(1, b"one")
+    store.write(2, b"two")
+    assert (store.read(1), store.read(2)) == (b"one", b"two")
+    assert len(calls) == 1  # asked once, then not again
+    assert {p.name for p in tmp_path.iterdir()} == {"job_id_1.json", "job_id_2.json"}
+
+
+def test_a_result_is_never_seen_partly_written(tmp_path):
+    """A reader polling while large results are written sees no file or the whole of it."""
+    store = ResultStore(tmp_path)
+    body = b"x" * 1_000_000
+    seen: set[int] = set()
+    done = threading.Event()
+
+    def reader() -> None:
+        while not done.is_set():
+            for number in range(20):
+                found = store.read(number)
+                if found is not None:
+                    seen.add(len(found))
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    for number in range(20):
+        store.write(number, body)
+    done.set()
+    thread.join()
+    assert seen <= {len(body)}
+
+
+def test_results_go_to_a_results_folder_made_again_under_the_same_name(tmp_path):
+    """The folder removed and made again while the server runs: later results land in it."""
+    folder = tmp_path / "results"
+    store = ResultStore(folder)
+    store.prepare()
+    store.write(1, b"one")
+    (folder / "job_id_1.json").unlink()
+    folder.rmdir()
+    folder.mkdir()
+    store.write(2, b"two")
+    store.write(3, b"three")
+    assert {p.name for p in folder.iterdir()} == {"job_id_2.json", "job_id_3.json"}
