@@ -27,12 +27,13 @@ from typing import Any
 class _Write:
     """One queued statement: `execute` (or `executemany`) parameters, then its outcome."""
 
-    __slots__ = ("error", "lead", "many", "params", "rows", "sql", "woken")
+    __slots__ = ("error", "inserted", "lead", "many", "params", "rows", "sql", "woken")
 
-    def __init__(self, sql: str, params: Any, many: bool) -> None:
+    def __init__(self, sql: str, params: Any, many: bool, inserted: bool) -> None:
         self.sql = sql
         self.params = params
         self.many = many
+        self.inserted = inserted
         self.rows: list[Any] = []
         self.error: sqlite3.Error | None = None
         self.lead = False
@@ -52,10 +53,14 @@ class Committer:
         self._db: sqlite3.Connection | None = None
         self._turn = -1  # the journal file, open for its lock
 
-    def write(self, sql: str, params: Any = (), many: bool = False) -> list[Any]:
+    def write(
+        self, sql: str, params: Any = (), many: bool = False, inserted: bool = False
+    ) -> list[Any]:
         """Run `sql` in the next transaction and return its rows; sqlite3.Error if it failed
-        (nothing of it was committed then)."""
-        item = _Write(sql, params, many)
+        (nothing of it was committed then). With `inserted` the rows are [(the new row's id,)]
+        if an INSERT added a row, else []: one step of the statement, where RETURNING takes two
+        (and every step gives up the GIL)."""
+        item = _Write(sql, params, many, inserted)
         with self._lock:
             self._queue.append(item)
             if not self._leading:
@@ -138,6 +143,9 @@ def _execute(db: sqlite3.Connection, item: _Write) -> None:
     try:
         if item.many:
             db.executemany(item.sql, item.params)
+        elif item.inserted:
+            cursor = db.execute(item.sql, item.params)
+            item.rows = [(cursor.lastrowid,)] if cursor.rowcount > 0 else []
         else:
             item.rows = db.execute(item.sql, item.params).fetchall()
     except sqlite3.IntegrityError as error:

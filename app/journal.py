@@ -166,10 +166,12 @@ class Journal:
         with self._db() as db:
             return db.execute(sql, params).fetchone()
 
-    def _write(self, sql: str, params: Any = (), many: bool = False) -> list[Any]:
+    def _write(
+        self, sql: str, params: Any = (), many: bool = False, inserted: bool = False
+    ) -> list[Any]:
         """Run one writing statement in the next group commit; its rows."""
         try:
-            return self._committer.write(sql, params, many)
+            return self._committer.write(sql, params, many, inserted)
         except sqlite3.Error as error:
             raise Unavailable(f"job journal unavailable: {error}") from None
 
@@ -179,9 +181,9 @@ class Journal:
         """Record a new job and return its number; ShuttingDown once a shutdown began."""
         rows = self._write(
             "INSERT INTO jobs (endpoint, request, status, accepted, owner) "
-            "SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM flags WHERE name = 'shutdown') "
-            "RETURNING id",
+            "SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM flags WHERE name = 'shutdown')",
             (endpoint, orjson.dumps(request).decode(), _RUNNING, now, owner),
+            inserted=True,
         )
         if not rows:
             raise ShuttingDown()

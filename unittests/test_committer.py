@@ -139,3 +139,33 @@ def test_two_committers_on_one_journal_never_see_it_locked(path: str) -> None:
         thread.join(30)
     assert errors == []
     assert len(rows(path)) == 800
+
+
+def test_an_insert_asked_for_its_id_gets_the_id_of_its_own_row(path: str) -> None:
+    """`inserted=True`: each writer of a shared transaction gets its row's id; an INSERT that
+    adds no row (its guard said no) gets no id."""
+    traced = Traced(hold_first=True)
+    committer = Committer(path, traced.connect)
+    plain = "INSERT INTO t (value) SELECT ? WHERE ? = 'yes'"
+    results: dict[str, list[tuple[int]]] = {}
+
+    def write(value: str, allowed: str = "yes") -> None:
+        results[value] = committer.write(plain, (value, allowed), inserted=True)
+
+    first = threading.Thread(target=write, args=("first",))
+    first.start()
+    assert traced.holding.wait(5)
+    others = [threading.Thread(target=write, args=(f"v{n}", "no" if n % 3 == 0 else "yes"))
+              for n in range(9)]  # fmt: skip
+    for thread in others:
+        thread.start()
+    while len(committer._queue) < 9:
+        threading.Event().wait(0.001)
+    traced.hold.set()
+    for thread in [first, *others]:
+        thread.join(10)
+    assert traced.begins == 1
+    stored = dict((value, number) for number, value in rows(path))
+    for value, got in results.items():
+        assert got == ([(stored[value],)] if value in stored else []), value
+    assert sorted(stored) == sorted(v for v in results if v == "first" or int(v[1:]) % 3)
