@@ -63,7 +63,7 @@ def create_app() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[byte
 
 
 def main() -> None:
-    """Serve the limit app with the service's own server settings."""
+    """Serve the limit app with the service's own server settings (threads, worker processes)."""
     from api_server import check_port, make_server
     from app import config
 
@@ -72,8 +72,14 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
     check_port(args.host, args.port)
-    threads = config.load()["SERVER_THREADS"]
-    make_server("bench.limit:create_app", args.host, args.port, threads).serve()
+    settings = config.load()  # LSS_SERVER_THREADS and LSS_WORKERS, as the service reads them
+    make_server(
+        "bench.limit:create_app",
+        args.host,
+        args.port,
+        settings["SERVER_THREADS"],
+        settings["WORKERS"],
+    ).serve()
 
 
 if __name__ == "__main__":

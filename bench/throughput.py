@@ -4,6 +4,7 @@ the journal's cost per job, and where a job's time goes (py-spy under wrk)."""
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,8 +21,15 @@ from bench.profile import ProfileSummary, py_spy, start_recording, stop_recordin
 BASELINE = "413c077"
 #: Connection counts of the wrk sweep; the first is the headline.
 CONNECTIONS = (16, 64)
-#: Worker process counts compared to choose LSS_WORKERS's default.
+#: Worker process counts compared to choose LSS_WORKERS's default (the limit runs with each too).
 WORKER_COUNTS = (1, 2)
+#: The name the faster limit is filed under at each connection count.
+LIMIT = "limit"
+#: Parts of a job's record left out (bench/ablated.py) -> the suffix of that contender's name:
+#: measured at the headline connection count with default settings, they split the gap to the
+#: limit into what the journal, the result file and everything else cost.
+ABLATED = {("journal",): "without journal", ("journal", "file"): "without journal or file"}
+ABLATED_ARGV = [sys.executable, "-m", "bench.ablated"]
 
 
 @dataclass
@@ -29,6 +37,8 @@ class ThroughputRun:
     """What the throughput sections measured."""
 
     default_workers: int = 1
+    #: Connection count -> the worker count of the faster limit, the one ratios are taken to.
+    limit_workers: dict[int, int] = field(default_factory=dict)
     baseline: str = ""
     points: dict[tuple[str, int], wrk.WrkPoint] = field(default_factory=dict)
     journal: JournalCost | None = None
@@ -42,6 +52,10 @@ class ThroughputRun:
 
 def service_name(workers: int) -> str:
     return f"service w={workers}"
+
+
+def limit_name(workers: int) -> str:
+    return f"limit w={workers}"
 
 
 def measure(
@@ -66,10 +80,21 @@ def measure(
         log(run.notes[-1])
         return run
     plan_file = wrk.write_plan(plan, workdir / "plan.tsv")
-    contenders = [wrk.WrkContender("limit", wrk.limit_argv())]
+    contenders = [
+        wrk.WrkContender(limit_name(n), wrk.limit_argv(), {"LSS_WORKERS": str(n)})
+        for n in WORKER_COUNTS
+    ]
     contenders += [
         wrk.WrkContender(service_name(n), service_argv(), {"LSS_WORKERS": str(n)})
         for n in WORKER_COUNTS
+    ]
+    ablated = [
+        wrk.WrkContender(
+            f"{service_name(default_workers)} {ABLATED[key]}",
+            [*ABLATED_ARGV, *(arg for part in key for arg in ("--without", part))],
+            {"LSS_WORKERS": str(default_workers)},
+        )
+        for key in ABLATED
     ]
     with contextlib.ExitStack() as stack:
         if baseline:
@@ -78,12 +103,15 @@ def measure(
                 wrk.WrkContender(f"baseline {baseline}", service_argv(tree), cwd=tree)
             )
         for count in connections:
-            log(f"wrk: {', '.join(c.name for c in contenders)} at {count} connections")
-            points = wrk.compare(
-                contenders, count, plan_file, data_file, workdir, rounds, seconds, log
-            )
+            these = contenders + (ablated if count == connections[0] else [])
+            log(f"wrk: {', '.join(c.name for c in these)} at {count} connections")
+            points = wrk.compare(these, count, plan_file, data_file, workdir, rounds, seconds, log)
             for name, point in points.items():
                 run.points[(name, count)] = point
+            # The limit is what the machine allows: the faster of its worker counts.
+            best = max(WORKER_COUNTS, key=lambda n: points[limit_name(n)].jobs_per_s)
+            run.points[(LIMIT, count)] = points[limit_name(best)]
+            run.limit_workers[count] = best
             wrk.wait_quiet()
     return run
 

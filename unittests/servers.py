@@ -106,7 +106,10 @@ def server_starter(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """Start servers (each in its own folder, results shared if asked); all stopped at the end."""
     servers: list[Server] = []
 
-    def start(results: Path | None = None, **overrides: str) -> Server:
+    def start(
+        results: Path | None = None, argv: list[str] | None = None, **overrides: str
+    ) -> Server:
+        """A server started as `make run` does, or with `argv` (from the project's root)."""
         home = tmp_path / f"server{len(servers) + 1}"
         home.mkdir()
         results = results or home / "results"
@@ -114,7 +117,7 @@ def server_starter(tmp_path: Path) -> Iterator[Callable[..., Server]]:
             port = free_port()
             with (home / "stdout.txt").open("wb") as out, (home / "stderr.txt").open("wb") as err:
                 proc = subprocess.Popen(
-                    [sys.executable, "api_server.py"],
+                    argv or [sys.executable, "api_server.py"],
                     cwd=ROOT,
                     env=server_env(home, results, port, **overrides),
                     stdout=out,

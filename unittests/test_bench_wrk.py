@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
+import sys
 from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
 import orjson
 import pytest
+import requests
 
 from app.data_ingestor import load_dataset
 from bench.limit import create_app
 from bench.workload import build_plan
 from bench.wrk import run_wrk, write_plan
 from unittests.conftest import BUNDLED_CSV, OBESITY, require_tool
+from unittests.e2e import check_answer, job_mix, post, wait_done
+from unittests.reference import Reference
 from unittests.servers import Server
 
 
@@ -74,3 +79,23 @@ def test_the_limit_app_answers_what_the_service_answers(monkeypatch: pytest.Monk
     ohio = dataset.questions[OBESITY].state_means["Ohio"]
     assert answer == {"status": "done", "data": {"Ohio": ohio}}
     assert replies == ["200 OK", "200 OK"]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_service_with_parts_left_out_answers_right_without_them(
+    start_server: Callable[..., Server], plan_file: Path, reference: Reference, workers: str
+) -> None:
+    """bench/ablated.py, which the benchmark uses to measure what the journal and the result
+    files cost: the answers stay right, and no journal row or result file is written."""
+    argv = [sys.executable, "-m", "bench.ablated", "--without", "journal", "--without", "file"]
+    server = start_server(argv=argv, LSS_WORKERS=workers)
+    result = run_wrk(server.url, 4, 1.0, plan_file)
+    assert result.jobs > 100 and result.bad == 0
+    with requests.Session() as session:
+        for job in job_mix(reference, 30, seed=5):
+            job_id = post(session, server, job).json()["job_id"]
+            check_answer(reference, job, wait_done(session, server, job_id), job_id)
+    assert server.stop() == 0
+    assert not list(server.results.glob("*.json"))
+    with sqlite3.connect(server.results / "jobs.sqlite3") as journal:
+        assert journal.execute("SELECT count(*) FROM jobs").fetchone() == (0,)

@@ -1,0 +1,75 @@
+"""The service with parts of a job's record left out: what each part costs, measured under wrk.
+
+Only the benchmark starts it (`python -m bench.ablated --without journal --without file`), next to
+the real service, to turn "what the gap to the limit is made of" from estimates into measurements:
+
+- `journal`: a job's id comes from a counter in its process and its end is not written; the
+  journal is still created, read and checkpointed as usual, only a job's two writes are gone;
+- `file`: no result file is written; the answer stays in memory, where get_results finds it.
+
+Everything else (the gateway, validation, the pool, the log lines, granian and its settings) is
+the service as it is. These are not modes of the product: a job without a journal row or a result
+file is lost when its process stops, so nothing here is reachable from the service's settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+import threading
+from typing import Any
+
+from bench.proc import ROOT
+
+#: Parts that can be left out.
+PARTS = ("journal", "file")
+#: Job numbers of a worker process start at its pid times this, so processes never share one.
+_PER_PROCESS = 10**9
+
+
+def _without_journal() -> None:
+    from app.journal import Journal
+
+    numbers = itertools.count(1)
+    lock = threading.Lock()
+
+    def accept(
+        self: Journal, endpoint: str, request: dict[str, Any], owner: str, now: float
+    ) -> int:
+        with lock:
+            return os.getpid() * _PER_PROCESS + next(numbers)
+
+    def finish_many(self: Journal, ends: list[Any]) -> None:
+        return None
+
+    Journal.accept = accept  # type: ignore[method-assign]
+    Journal.finish_many = finish_many  # type: ignore[method-assign]
+
+
+def _without_file() -> None:
+    from app.store import ResultStore
+
+    def write(self: ResultStore, number: int, body: bytes) -> None:
+        return None
+
+    ResultStore.write = write  # type: ignore[method-assign]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--without", action="append", choices=PARTS, default=[])
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    import api_server  # the service's launcher, patched below before it forks its workers
+
+    if "journal" in args.without:
+        _without_journal()
+    if "file" in args.without:
+        _without_file()
+    return api_server.main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
