@@ -46,6 +46,7 @@ from bench.report import (
     render,
 )
 from bench.workload import build_plan
+from bench.wrk import wait_quiet
 
 BUNDLED = ROOT / "nutrition_activity_obesity_usa_subset.csv"
 DATA_FACTORS = (1, 10, 100)
@@ -432,6 +433,7 @@ def _measure(bench: Bench, celery: CeleryRun) -> None:
     run.bundled_rows = dataset.rows_read
     plan = build_plan(dataset)
     run.clients = args.clients
+    wait_quiet()
     _log(f"client sweep {args.clients} on {run.bundled_rows:,} bundled rows")
     bench.client_sweep(plan, run.bundled_rows)
     sections = []
@@ -447,6 +449,7 @@ def _measure(bench: Bench, celery: CeleryRun) -> None:
             )
         )
     for title, section in sections:
+        wait_quiet()
         _log(title)
         try:
             section(plan, run.bundled_rows)

@@ -73,6 +73,7 @@ def measure(
     """The service with 1 and 2 worker processes, the raw WSGI limit and the baseline, at each
     connection count, measured with wrk in interleaved slices."""
     run = ThroughputRun(default_workers=default_workers, baseline=baseline)
+    wrk.wait_quiet()
     log("journal cost per job (in-process)")
     run.journal = job_costs.measure()
     if wrk.wrk() is None:
@@ -80,6 +81,7 @@ def measure(
         log(run.notes[-1])
         return run
     plan_file = wrk.write_plan(plan, workdir / "plan.tsv")
+    wrk.wait_quiet()
     contenders = [
         wrk.WrkContender(limit_name(n), wrk.limit_argv(), {"LSS_WORKERS": str(n)})
         for n in WORKER_COUNTS

@@ -223,5 +223,7 @@ def baseline_tree(revision: str, workdir: Path) -> Iterator[Path]:
 
 
 def wait_quiet(seconds: float = 1.0) -> None:
-    """Let the machine settle between sections (file system flushes, exiting servers)."""
+    """Let the machine settle before a section: write every dirty page out now (the result files
+    of the sections before), not during the next measurement, then let exiting servers go."""
+    os.sync()
     time.sleep(seconds)
