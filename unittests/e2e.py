@@ -152,3 +152,18 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.005)
+
+
+def api_answer(url: str, endpoint: str, question: str, state: str | None) -> Any:
+    """The answer's data as the API gives it to a plain HTTP client (POST, then poll)."""
+    body = {"question": question} if state is None else {"question": question, "state": state}
+    response = requests.post(f"{url}/api/{endpoint}", json=body, timeout=HTTP_TIMEOUT)
+    job_id = response.json()["job_id"]
+    deadline = time.monotonic() + 20
+    while True:
+        result = requests.get(f"{url}/api/get_results/{job_id}", timeout=HTTP_TIMEOUT).json()
+        if result["status"] != "running":
+            assert result["status"] == "done", result
+            return result["data"]
+        assert time.monotonic() < deadline, f"{job_id} still running"
+        time.sleep(0.005)

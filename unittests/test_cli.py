@@ -16,10 +16,10 @@ import pytest
 import requests
 
 from unittests.conftest import BUNDLED_CSV, MUSCLE, OBESITY
+from unittests.e2e import api_answer
 from unittests.reference import ENDPOINTS, QUESTIONS, STATE_ENDPOINTS, Reference, compare
 from unittests.scripted_server import SHUTTING_DOWN, scripted_server
 from unittests.servers import Server, free_port, server_starter
-from unittests.test_client import api_answer
 
 pytestmark = pytest.mark.e2e
 

@@ -29,6 +29,7 @@ from lss_client import (
 )
 from lss_client._httpx import httpx
 from unittests.conftest import BUNDLED_CSV, OBESITY
+from unittests.e2e import api_answer
 from unittests.reference import ENDPOINTS, QUESTIONS, STATE_ENDPOINTS, Reference, compare
 from unittests.servers import ROOT, Server, server_starter
 
@@ -48,21 +49,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     starter = server_starter(tmp_path_factory.mktemp("client"))
     yield next(starter)()
     next(starter, None)  # stops it
-
-
-def api_answer(url: str, endpoint: str, question: str, state: str | None) -> Any:
-    """The answer's data as the API gives it to a plain HTTP client (POST, then poll)."""
-    body = {"question": question} if state is None else {"question": question, "state": state}
-    response = requests.post(f"{url}/api/{endpoint}", json=body, timeout=HTTP_TIMEOUT)
-    job_id = response.json()["job_id"]
-    deadline = time.monotonic() + 20
-    while True:
-        result = requests.get(f"{url}/api/get_results/{job_id}", timeout=HTTP_TIMEOUT).json()
-        if result["status"] != "running":
-            assert result["status"] == "done", result
-            return result["data"]
-        assert time.monotonic() < deadline, f"{job_id} still running"
-        time.sleep(0.005)
 
 
 def every_question(reference: Reference) -> list[tuple[str, str, str | None]]:
