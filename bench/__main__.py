@@ -45,8 +45,8 @@ from bench.report import (
     machine_info,
     render,
 )
+from bench.settle import wait_quiet
 from bench.workload import build_plan
-from bench.wrk import wait_quiet
 
 BUNDLED = ROOT / "nutrition_activity_obesity_usa_subset.csv"
 DATA_FACTORS = (1, 10, 100)
@@ -425,6 +425,13 @@ def _measure_throughput(bench: Bench) -> throughput.ThroughputRun:
     return measured
 
 
+def _settle(bench: Bench) -> None:
+    """Let the machine settle before a section; note a wait for the file system."""
+    waited = wait_quiet(folder=bench.workdir, log=_log)
+    if waited >= 10:
+        bench.run.notes.append(f"waited {waited:.0f} s for file creation to be fast again")
+
+
 def _measure(bench: Bench, celery: CeleryRun) -> None:
     """Every measurement of the session, in order."""
     args, run = bench.args, bench.run
@@ -433,7 +440,7 @@ def _measure(bench: Bench, celery: CeleryRun) -> None:
     run.bundled_rows = dataset.rows_read
     plan = build_plan(dataset)
     run.clients = args.clients
-    wait_quiet()
+    _settle(bench)
     _log(f"client sweep {args.clients} on {run.bundled_rows:,} bundled rows")
     bench.client_sweep(plan, run.bundled_rows)
     sections = []
@@ -449,7 +456,7 @@ def _measure(bench: Bench, celery: CeleryRun) -> None:
             )
         )
     for title, section in sections:
-        wait_quiet()
+        _settle(bench)
         _log(title)
         try:
             section(plan, run.bundled_rows)

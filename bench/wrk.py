@@ -15,7 +15,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,10 +219,3 @@ def baseline_tree(revision: str, workdir: Path) -> Iterator[Path]:
             ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(path)],
             capture_output=True,
         )
-
-
-def wait_quiet(seconds: float = 1.0) -> None:
-    """Let the machine settle before a section: write every dirty page out now (the result files
-    of the sections before), not during the next measurement, then let exiting servers go."""
-    os.sync()
-    time.sleep(seconds)

@@ -1,0 +1,64 @@
+"""Letting the machine settle before a measurement: the disk's write-back, and the file system's
+inode allocator after a mass deletion.
+
+ext4 does not hand out again, for a minute (six while their inode table is not yet written back),
+the inodes of files deleted just before; after hundreds of thousands of deletions (an earlier
+benchmark's result folders) it searches past them for every new file, and creating a file costs
+10 to 20 times its usual CPU for several minutes. Every job writes a result file, so a measurement
+taken then says more about the last deletion than about the service. Before each section the
+benchmark writes dirty pages out and, if creating a file is still slow, waits for it to recover.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+#: CPU per file created above which the file system is taken to be still busy (a quiet one: 20 to
+#: 60 µs per file on the machines here).
+SLOW_FILE_US = 150.0
+#: Longest wait for it, in seconds: the six minutes a deleted inode may stay out of use, and more.
+MAX_WAIT_S = 420.0
+_PROBE_FILES = 300
+
+
+def file_create_us(folder: Path | None = None) -> float:
+    """CPU microseconds to create, write and close one small file (a probe of a few hundred)."""
+    probe = Path(tempfile.mkdtemp(prefix="lss-bench-probe-", dir=folder))
+    try:
+        started = time.process_time()
+        for number in range(_PROBE_FILES):
+            fd = os.open(probe / f"{number}.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                os.write(fd, b"{}" * 100)
+            finally:
+                os.close(fd)
+        return 1e6 * (time.process_time() - started) / _PROBE_FILES
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
+
+
+def wait_quiet(
+    seconds: float = 1.0,
+    folder: Path | None = None,
+    log: Callable[[str], None] = lambda _: None,
+) -> float:
+    """Write every dirty page out now, not during the next measurement, wait until creating a
+    file in `folder` is fast again (at most MAX_WAIT_S), then `seconds` more for exiting
+    servers; how long the file system was waited for."""
+    os.sync()
+    started = time.monotonic()
+    cost = file_create_us(folder)
+    while cost > SLOW_FILE_US and time.monotonic() - started < MAX_WAIT_S:
+        log(f"creating a file costs {cost:.0f} µs of CPU (an earlier deletion?): waiting")
+        time.sleep(10)
+        cost = file_create_us(folder)
+    waited = time.monotonic() - started
+    if cost > SLOW_FILE_US:
+        log(f"creating a file still costs {cost:.0f} µs after {waited:.0f} s: measuring anyway")
+    time.sleep(seconds)
+    return waited
