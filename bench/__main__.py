@@ -427,7 +427,7 @@ def _measure_throughput(bench: Bench) -> throughput.ThroughputRun:
 
 def _settle(bench: Bench) -> None:
     """Let the machine settle before a section; note a wait for the file system."""
-    waited = wait_quiet(folder=bench.workdir, log=_log)
+    waited = wait_quiet(bench.workdir, log=_log)
     if waited >= 10:
         bench.run.notes.append(f"waited {waited:.0f} s for file creation to be fast again")
 

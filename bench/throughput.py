@@ -121,7 +121,7 @@ def measure(
 
 def _settle(run: ThroughputRun, workdir: Path, log: Callable[[str], None]) -> None:
     """Let the machine settle before a measurement; note a wait for the file system."""
-    waited = wait_quiet(folder=workdir, log=log)
+    waited = wait_quiet(workdir, log=log)
     if waited >= 10:
         run.notes.append(f"waited {waited:.0f} s for file creation to be fast again")
 
