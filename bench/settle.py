@@ -19,7 +19,7 @@ from pathlib import Path
 
 #: CPU per file created above which the file system is taken to be still busy (a quiet one: 20 to
 #: 60 µs per file on the machines here).
-SLOW_FILE_US = 150.0
+SLOW_FILE_US = 100.0
 #: Longest wait for it, in seconds: the six minutes a deleted inode may stay out of use, and more.
 MAX_WAIT_S = 420.0
 _PROBE_FILES = 300
