@@ -231,6 +231,17 @@ def test_keyboard_reaches_and_changes_the_question(visit: Visit) -> None:
     visit.page.wait_for_url("**/states/Ohio?**")
 
 
+def _comparison(page: Any, questions: int) -> list[list[str]]:
+    """The state page's comparison table, a row per question, once it is drawn: it waits for
+    all of its jobs, which may finish after the breakdown's."""
+    page.wait_for_function(
+        "count => document.querySelectorAll('#compare tbody tr').length === count", arg=questions
+    )
+    return page.eval_on_selector_all(
+        "#compare tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))"
+    )
+
+
 def test_clicking_a_state_opens_its_page(visit: Visit) -> None:
     visit.goto("/")
     first = visit.api("/api/questions")["questions"][0]["question"]
@@ -239,11 +250,8 @@ def test_clicking_a_state_opens_its_page(visit: Visit) -> None:
     visit.page.wait_for_url("**/states/Ohio?**")
     assert visit.page.inner_text("h1") == "Ohio"
     visit.page.wait_for_selector(f'#breakdown[data-question="{first}"]')
-    rows = visit.page.eval_on_selector_all(
-        "#compare tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))"
-    )
     questions = visit.api("/api/questions")["questions"]
-    assert len(rows) == len(questions)
+    rows = _comparison(visit.page, len(questions))
     for row, item in zip(rows, questions, strict=True):
         mine = visit.ask("state_mean", item["question"], "Ohio")["Ohio"]
         national = visit.ask("state_mean", item["question"], "National")["National"]
@@ -384,9 +392,7 @@ def test_a_location_without_a_mean_is_shown_as_no_data(browser: Any, small_serve
         tab.shoot("dashboard-missing-value")
         tab.goto(f"/states/Texas?question={quote(OBESITY)}")
         tab.page.wait_for_selector(f'#breakdown[data-question="{OBESITY}"]')
-        rows = tab.page.eval_on_selector_all(
-            "#compare tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText))"
-        )
+        rows = _comparison(tab.page, len(tab.api("/api/questions")["questions"]))
         muscle = next(row for row in rows if row[0] == "Muscle-strengthening")
         assert muscle[1] == "no data"
         # The questions without data answer 400, which Chromium logs as a failed resource.
