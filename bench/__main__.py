@@ -45,7 +45,7 @@ from bench.report import (
     machine_info,
     render,
 )
-from bench.settle import wait_quiet
+from bench.settle import settle
 from bench.workload import build_plan
 
 BUNDLED = ROOT / "nutrition_activity_obesity_usa_subset.csv"
@@ -425,13 +425,6 @@ def _measure_throughput(bench: Bench) -> throughput.ThroughputRun:
     return measured
 
 
-def _settle(bench: Bench) -> None:
-    """Let the machine settle before a section; note a wait for the file system."""
-    waited = wait_quiet(bench.workdir, log=_log)
-    if waited >= 10:
-        bench.run.notes.append(f"waited {waited:.0f} s for file creation to be fast again")
-
-
 def _measure(bench: Bench, celery: CeleryRun) -> None:
     """Every measurement of the session, in order."""
     args, run = bench.args, bench.run
@@ -440,7 +433,7 @@ def _measure(bench: Bench, celery: CeleryRun) -> None:
     run.bundled_rows = dataset.rows_read
     plan = build_plan(dataset)
     run.clients = args.clients
-    _settle(bench)
+    settle(bench.workdir, run.notes, _log)
     _log(f"client sweep {args.clients} on {run.bundled_rows:,} bundled rows")
     bench.client_sweep(plan, run.bundled_rows)
     sections = []
@@ -456,7 +449,7 @@ def _measure(bench: Bench, celery: CeleryRun) -> None:
             )
         )
     for title, section in sections:
-        _settle(bench)
+        settle(bench.workdir, run.notes, _log)
         _log(title)
         try:
             section(plan, run.bundled_rows)

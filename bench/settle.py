@@ -60,3 +60,11 @@ def wait_quiet(
         log(f"creating a file still costs {cost:.0f} µs after {waited:.0f} s: measuring anyway")
     time.sleep(seconds)
     return waited
+
+
+def settle(folder: Path, notes: list[str], log: Callable[[str], None]) -> None:
+    """wait_quiet before a section, with a note for the report if the file system was waited
+    for (10 s or more)."""
+    waited = wait_quiet(folder, log=log)
+    if waited >= 10:
+        notes.append(f"waited {waited:.0f} s for file creation to be fast again")

@@ -15,7 +15,7 @@ from bench.job_costs import JournalCost
 from bench.load import Plan
 from bench.proc import running, service_argv
 from bench.profile import ProfileSummary, py_spy, start_recording, stop_recording, summarise
-from bench.settle import wait_quiet
+from bench.settle import settle
 
 #: The service before the job journal (the last commit without it): the "before" of the journal's
 #: cost, measured side by side. `--baseline none` leaves it out.
@@ -74,7 +74,7 @@ def measure(
     """The service with 1 and 2 worker processes, the raw WSGI limit and the baseline, at each
     connection count, measured with wrk in interleaved slices."""
     run = ThroughputRun(default_workers=default_workers, baseline=baseline)
-    _settle(run, workdir, log)
+    settle(workdir, run.notes, log)
     log("journal cost per job (in-process)")
     run.journal = job_costs.measure()
     if wrk.wrk() is None:
@@ -82,7 +82,7 @@ def measure(
         log(run.notes[-1])
         return run
     plan_file = wrk.write_plan(plan, workdir / "plan.tsv")
-    _settle(run, workdir, log)
+    settle(workdir, run.notes, log)
     contenders = [
         wrk.WrkContender(limit_name(n), wrk.limit_argv(), {"LSS_WORKERS": str(n)})
         for n in WORKER_COUNTS
@@ -115,15 +115,8 @@ def measure(
             best = max(WORKER_COUNTS, key=lambda n: points[limit_name(n)].jobs_per_s)
             run.points[(LIMIT, count)] = points[limit_name(best)]
             run.limit_workers[count] = best
-            _settle(run, workdir, log)
+            settle(workdir, run.notes, log)
     return run
-
-
-def _settle(run: ThroughputRun, workdir: Path, log: Callable[[str], None]) -> None:
-    """Let the machine settle before a measurement; note a wait for the file system."""
-    waited = wait_quiet(workdir, log=log)
-    if waited >= 10:
-        run.notes.append(f"waited {waited:.0f} s for file creation to be fast again")
 
 
 def profile(

@@ -36,3 +36,13 @@ def test_it_gives_up_waiting_after_the_longest_wait(tmp_path, monkeypatch) -> No
     waited = settle.wait_quiet(tmp_path, 0, logged.append)
     assert waited >= settle.MAX_WAIT_S
     assert "measuring anyway" in logged[-1]
+
+
+def test_a_wait_for_the_file_system_is_noted_for_the_report(tmp_path, monkeypatch) -> None:
+    waits = iter([0.0, 25.0])
+    monkeypatch.setattr(settle, "wait_quiet", lambda folder, log: next(waits))
+    notes: list[str] = []
+    settle.settle(tmp_path, notes, print)
+    assert notes == []  # no wait worth a note
+    settle.settle(tmp_path, notes, print)
+    assert notes == ["waited 25 s for file creation to be fast again"]
