@@ -50,4 +50,4 @@ bench: $(BENCH_STAMP)  ## throughput, latency and memory, side by side with a ba
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache results/*.json test-screenshots
+	rm -rf $(VENV) .pytest_cache .ruff_cache results/*.json results/.answers test-screenshots

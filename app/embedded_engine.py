@@ -199,7 +199,7 @@ class EmbeddedEngine(Engine):
         this process answers for the job from memory and counts it as finished (`_record`).
         """
         try:
-            self.store.write(job.number, body)
+            self.store.write(job.number, body, shared=reason is None)  # answers recur
         except Exception as error:
             log.error("cannot write the result of %s", job, exc_info=error)
             reason = _one_line(f"result could not be stored: {error}")

@@ -2,9 +2,10 @@
 
 Every LSS_MAINTENANCE_INTERVAL_S seconds (0: never) it purges jobs that finished more than their
 time to live ago (LSS_RESULT_TTL_S for answers, LSS_ERROR_TTL_S for failures; 0 keeps them):
-result file first, then journal row. Every few seconds it adopts the unfinished jobs of server
-processes that died, picks up a graceful shutdown begun by another process, and checks the pool's
-threads; twice a second it checkpoints the journal. Every process runs one; several at once only
+result file first, then journal row, then the files of answers no live job links to. Every few
+seconds it adopts the unfinished jobs of server processes that died, picks up a graceful shutdown
+begun by another process, and checks the pool's threads; twice a second it checkpoints the
+journal. Every process runs one; several at once only
 race to delete the same rows.
 """
 
@@ -47,6 +48,7 @@ def purge_expired(engine: EmbeddedEngine, now: float) -> int:
             purged += len(numbers)
             if len(numbers) < PURGE_BATCH:
                 break
+    engine.store.sweep()  # the files of answers no live job has any more
     return purged
 
 

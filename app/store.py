@@ -1,12 +1,22 @@
-"""Result files: one `<job_id>.json` per finished job, written atomically."""
+"""Result files: one `<job_id>.json` per finished job, written atomically.
+
+Many jobs have the same answer (an answer depends only on the question asked and the dataset).
+Such a result is a hard link: each distinct answer is written once, whole, to its own file in
+`.answers/` (named by a hash of its bytes), and each job's `<job_id>.json` is one more name for
+it, made in a single step. Every job still has its own complete file, read-only since they share
+their bytes; deleting one leaves the others. Where hard links are refused, every result is a file
+of its own.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +33,14 @@ _PROBE_NAME = ".write-probe"
 #: Read size for result files: most fit in one read.
 _READ_SIZE = 1 << 16
 _RESULT_NAME = re.compile(JOB_ID_PATTERN.pattern + r"\.json")
+#: The folder, inside the results folder, of the files of shared answers.
+SHARED_FOLDER = ".answers"
+#: Answers whose file name a store remembers; a dataset has far fewer distinct answers.
+_SHARED_NAMES = 4096
+#: What linking to an answer's file fails with where the file system has no hard links.
+_NO_LINKS = (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EXDEV)
+#: A temporary file of a shared answer older than this (seconds) was left by a crash.
+_STALE_TMP_S = 60
 
 
 def _write_all(fd: int, body: bytes) -> None:
@@ -30,6 +48,21 @@ def _write_all(fd: int, body: bytes) -> None:
     view = memoryview(body)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def _read_at(name: str, folder_fd: int | None = None) -> bytes | None:
+    """The bytes of file `name` (in the folder open as `folder_fd`), or None if there is none."""
+    try:
+        fd = os.open(name, os.O_RDONLY, dir_fd=folder_fd)
+    except FileNotFoundError:
+        return None
+    try:  # plain reads: no buffering layer, no terminal check, no stat
+        chunks = [os.read(fd, _READ_SIZE)]
+        while len(chunks[-1]) == _READ_SIZE:
+            chunks.append(os.read(fd, _READ_SIZE))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _link_whole(folder_fd: int, name: str, body: bytes) -> None:
@@ -46,21 +79,23 @@ def _link_whole(folder_fd: int, name: str, body: bytes) -> None:
         os.close(fd)
 
 
-def _write_atomically(folder: str, name: str, body: bytes) -> None:
-    """Write `body` under a temporary name in `folder`, then rename it to `name`."""
-    # Each name has a single writer, so the temporary name needs no randomness. Paths are plain
-    # strings here: this runs once per job, and pathlib would double its cost.
-    tmp = f"{folder}/.{name}{_TMP_SUFFIX}"
+def _write_atomically(
+    tmp: str, name: str, body: bytes, mode: int = 0o644, dir_fd: int | None = None
+) -> None:
+    """Write `body` to the file `tmp`, then rename it to `name` (both relative to `dir_fd`, if
+    given). Paths are plain strings: this can run once per job, and pathlib doubles its cost."""
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        with contextlib.suppress(FileNotFoundError):  # left by a crash (maybe read-only)
+            os.unlink(tmp, dir_fd=dir_fd)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode, dir_fd=dir_fd)
         try:
             _write_all(fd, body)
         finally:
             os.close(fd)
-        os.replace(tmp, f"{folder}/{name}")
+        os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+            os.unlink(tmp, dir_fd=dir_fd)
         raise
 
 
@@ -78,11 +113,18 @@ class ResultStore:
         self._unnamed = hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd")
         self._folder_fd = -1
         self._lock = threading.Lock()
+        #: Shared answers are linked until the file system says it cannot.
+        self._linking = True
+        self._shared_fd = -1
+        self._shared_parent = -1  # the results folder's descriptor it was opened in
+        #: Answer body -> the name of its file in SHARED_FOLDER (bodies are the engine's cached
+        #: answers: the same object each time, so a lookup hashes nothing).
+        self._shared_names: dict[bytes, str] = {}
 
     def prepare(self) -> None:
         """Create the folder if needed and prove it writable; OSError naming the problem if not."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        _write_atomically(self._dir, _PROBE_NAME, b"")
+        _write_atomically(self._tmp(_PROBE_NAME), f"{self._dir}/{_PROBE_NAME}", b"")
         os.unlink(f"{self._dir}/{_PROBE_NAME}")
 
     def writable(self) -> bool:
@@ -93,10 +135,13 @@ class ResultStore:
         """Where job `number`'s result lives."""
         return f"{self._dir}/{format_job_id(number)}.json"
 
-    def write(self, number: int, body: bytes) -> None:
+    def write(self, number: int, body: bytes, shared: bool = False) -> None:
         """Store job `number`'s result body atomically, replacing an earlier one (a job run again
-        after a crash)."""
+        after a crash). A `shared` body (an answer other jobs may have too) is linked to its
+        answer's file where the file system allows."""
         name = f"{format_job_id(number)}.json"
+        if shared and self._linking and self._link_shared(name, body):
+            return
         if self._unnamed:
             folder_fd = self._open_folder()
             try:
@@ -111,7 +156,84 @@ class ResultStore:
                     self._unnamed = False
                 else:
                     raise
-        _write_atomically(self._dir, name, body)
+        # Each job's file has a single writer, so its temporary name needs no randomness.
+        _write_atomically(self._tmp(name), f"{self._dir}/{name}", body)
+
+    def _link_shared(self, name: str, body: bytes) -> bool:
+        """Give the answer's file (made if need be) the name `name`; False if the caller is to
+        write the file itself: a file of that name exists (only a rename replaces it), the file
+        system refuses hard links, or the folder went away."""
+        for _ in range(3):
+            try:
+                folder_fd, shared_fd = self._open_folder(), self._open_shared()
+                source = self._shared_names.get(body) or self._publish(shared_fd, body)
+                os.link(source, name, src_dir_fd=shared_fd, dst_dir_fd=folder_fd)
+                return True
+            except FileExistsError:
+                return False
+            except OSError as error:
+                if error.errno in _NO_LINKS:
+                    self._linking = False
+                    return False
+                if self._folder_fd >= 0 and os.fstat(self._folder_fd).st_nlink == 0:
+                    self._forget_folder(self._folder_fd)  # removed: open it afresh, or fail
+                elif error.errno == errno.EMLINK:  # the file system's most links to one file
+                    self._publish(self._shared_fd, body, fresh=True)
+                elif error.errno == errno.ENOENT:  # swept, or removed by hand: made again
+                    self._shared_names.pop(body, None)
+                    if self._shared_fd >= 0 and os.fstat(self._shared_fd).st_nlink == 0:
+                        self._shared_fd = -1  # the whole folder was removed
+                else:
+                    raise
+        return False
+
+    def _publish(self, shared_fd: int, body: bytes, fresh: bool = False) -> str:
+        """The name of `body`'s file in the shared folder: the file there if it holds `body`,
+        else (or if `fresh`) a new one written whole and renamed over it."""
+        source = f"{hashlib.blake2b(body, digest_size=16).hexdigest()}.json"
+        if fresh or _read_at(source, shared_fd) != body:
+            # Any thread of any process may publish the same answer: a temporary name of its own.
+            tmp = f".{source}.{os.getpid()}-{threading.get_ident()}{_TMP_SUFFIX}"
+            _write_atomically(tmp, source, body, 0o444, shared_fd)
+        if len(self._shared_names) >= _SHARED_NAMES:
+            self._shared_names.clear()
+        self._shared_names[body] = source
+        return source
+
+    def _open_shared(self) -> int:
+        """The shared answers' folder, made and opened once (again if the results folder was)."""
+        folder_fd = self._open_folder()
+        if self._shared_fd < 0 or self._shared_parent != folder_fd:
+            with self._lock:
+                if self._shared_fd < 0 or self._shared_parent != folder_fd:
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(SHARED_FOLDER, dir_fd=folder_fd)
+                    self._shared_fd = os.open(
+                        SHARED_FOLDER, os.O_RDONLY | os.O_DIRECTORY, dir_fd=folder_fd
+                    )
+                    self._shared_parent = folder_fd
+                    self._shared_names.clear()
+        return self._shared_fd
+
+    def sweep(self) -> int:
+        """Delete the shared answers' files no result links to any more (and temporary files
+        left by a crash); how many. A job linking to one meanwhile makes it again."""
+        swept = 0
+        with contextlib.suppress(FileNotFoundError), os.scandir(self.shared_folder) as entries:
+            for entry in entries:
+                with contextlib.suppress(FileNotFoundError):
+                    info = entry.stat(follow_symlinks=False)
+                    stale = entry.name.endswith(_TMP_SUFFIX) and (
+                        info.st_mtime < time.time() - _STALE_TMP_S
+                    )
+                    if stale or (entry.name.endswith(".json") and info.st_nlink == 1):
+                        os.unlink(entry.path)
+                        swept += 1
+        return swept
+
+    @property
+    def shared_folder(self) -> str:
+        return f"{self._dir}/{SHARED_FOLDER}"
 
     def _open_folder(self) -> int:
         """The results folder, opened once (the first write of each thread may race to it)."""
@@ -130,21 +252,15 @@ class ResultStore:
 
     def read(self, number: int) -> bytes | None:
         """The stored body of job `number`, or None when there is no such file."""
-        try:
-            fd = os.open(self.path(number), os.O_RDONLY)
-        except FileNotFoundError:
-            return None
-        try:  # plain reads: no buffering layer, no terminal check, no stat
-            chunks = [os.read(fd, _READ_SIZE)]
-            while len(chunks[-1]) == _READ_SIZE:
-                chunks.append(os.read(fd, _READ_SIZE))
-            return b"".join(chunks)
-        finally:
-            os.close(fd)
+        return _read_at(self.path(number))
+
+    def _tmp(self, name: str) -> str:
+        """The temporary name of file `name` of the results folder while it is written."""
+        return f"{self._dir}/.{name}{_TMP_SUFFIX}"
 
     def delete(self, number: int) -> None:
         """Remove job `number`'s result (and a write of it cut short), if there is one."""
-        for path in (self.path(number), f"{self._dir}/.{format_job_id(number)}.json{_TMP_SUFFIX}"):
+        for path in (self.path(number), self._tmp(f"{format_job_id(number)}.json")):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
 

@@ -51,7 +51,7 @@ def _without_journal() -> None:
 def _without_file() -> None:
     from app.store import ResultStore
 
-    def write(self: ResultStore, number: int, body: bytes) -> None:
+    def write(self: ResultStore, number: int, body: bytes, shared: bool = False) -> None:
         return None
 
     ResultStore.write = write  # type: ignore[method-assign]

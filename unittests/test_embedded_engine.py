@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import threading
 import time
 
@@ -21,7 +22,7 @@ from app.job import JobStatus
 from app.journal import Journal
 from app.maintenance import Maintenance, purge_expired
 from app.startup import prepare_results
-from app.store import ResultStore
+from app.store import SHARED_FOLDER, ResultStore
 from app.task import TASKS, Task
 from app.task_runner import ThreadPool
 from unittests.conftest import OBESITY, SMALL_CSV
@@ -116,7 +117,24 @@ def test_result_file_is_the_answer_body_and_no_temporary_is_left(make_engine, tm
     assert body == engine.result(job_id)
     assert json.loads(body) == GLOBAL_MEAN
     leftovers = {p.name for p in (tmp_path / "results").iterdir() if p.suffix != ".json"}
-    assert leftovers <= {"jobs.sqlite3", "jobs.sqlite3-wal", "jobs.sqlite3-shm"}
+    assert leftovers <= {"jobs.sqlite3", "jobs.sqlite3-wal", "jobs.sqlite3-shm", SHARED_FOLDER}
+    assert [p.suffix for p in (tmp_path / "results" / SHARED_FOLDER).iterdir()] == [".json"]
+
+
+def test_jobs_with_the_same_answer_have_one_file_under_each_of_their_names(make_engine, tmp_path):
+    """A result file is a link to its answer's one file: every job has its own complete file, and
+    the disk holds each distinct answer once."""
+    engine = make_engine(threads=1)
+    same = [engine.submit(global_mean()) for _ in range(3)]
+    other = engine.submit(TASKS["best5"].from_payload({"question": OBESITY}, engine.dataset))
+    engine.drain(timeout=10)
+    results = tmp_path / "results"
+    inodes = {(results / f"{job_id}.json").stat().st_ino for job_id in same}
+    assert len(inodes) == 1
+    assert (results / f"{other}.json").stat().st_ino not in inodes
+    for job_id in same:
+        assert json.loads((results / f"{job_id}.json").read_bytes()) == GLOBAL_MEAN
+    assert len(list((results / SHARED_FOLDER).iterdir())) == 2
 
 
 def test_a_failing_job_reports_error_and_its_worker_serves_the_next(make_engine, lss_log):
@@ -157,7 +175,7 @@ def test_a_dead_worker_thread_is_replaced_and_its_job_marked_error(make_engine, 
 def test_an_unwritable_result_becomes_an_error_not_a_lost_job(make_engine, monkeypatch):
     engine = make_engine(threads=1)
 
-    def disk_full(number: int, body: bytes) -> None:
+    def disk_full(number: int, body: bytes, shared: bool = False) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(engine.store, "write", disk_full)
@@ -303,6 +321,7 @@ def test_expired_jobs_are_purged_and_answer_410(make_engine, tmp_path):
         with pytest.raises(JobExpired):
             engine.result(job_id)
     assert sorted(p.name for p in (tmp_path / "results").glob("*.json")) == []
+    assert list((tmp_path / "results" / SHARED_FOLDER).iterdir()) == []  # no job links to it
     with pytest.raises(JobNotFound):
         engine.result("job_id_4")
     assert engine.submit(global_mean()) == "job_id_4"  # purged ids are never issued again
@@ -449,15 +468,134 @@ def test_a_result_is_never_seen_partly_written(tmp_path):
     assert seen <= {len(body)}
 
 
-def test_results_go_to_a_results_folder_made_again_under_the_same_name(tmp_path):
+def _names(folder) -> set[str]:
+    return {p.name for p in folder.iterdir()}
+
+
+def test_a_shared_answer_is_linked_under_each_name_read_only(tmp_path):
+    store = ResultStore(tmp_path)
+    one, two = b'{"status":"done","data":1}', b'{"status":"done","data":2}'
+    for number, body in ((1, one), (2, one), (3, two)):
+        store.write(number, body, shared=True)
+    assert [store.read(n) for n in (1, 2, 3)] == [one, one, two]
+    stats = [(tmp_path / f"job_id_{n}.json").stat() for n in (1, 2, 3)]
+    assert stats[0].st_ino == stats[1].st_ino != stats[2].st_ino
+    assert stats[0].st_nlink == 3  # two jobs and the answer's own name
+    assert {oct(s.st_mode & 0o777) for s in stats} == {oct(0o444)}
+    assert _names(tmp_path) == {"job_id_1.json", "job_id_2.json", "job_id_3.json", SHARED_FOLDER}
+    assert len(_names(tmp_path / SHARED_FOLDER)) == 2
+
+
+def test_an_answer_file_found_with_other_content_is_replaced_before_it_is_linked(tmp_path):
+    """A file under an answer's name that does not hold that answer (damaged, or put there by
+    hand) is never linked as a job's result."""
+    ResultStore(tmp_path).write(1, b"right", shared=True)
+    (answer,) = (tmp_path / SHARED_FOLDER).iterdir()
+    (tmp_path / "job_id_1.json").unlink()
+    answer.chmod(0o644)
+    answer.write_bytes(b"wrong")
+    store = ResultStore(tmp_path)  # a new process: it does not know the file yet
+    store.write(2, b"right", shared=True)
+    assert store.read(2) == b"right"
+    assert answer.read_bytes() == b"right"
+
+
+def test_an_answer_file_linked_to_the_limit_is_followed_by_a_new_one(tmp_path, monkeypatch):
+    """ext4 allows 65,000 links to a file: past that, the answer gets a fresh file, and the jobs
+    linked to the old one keep their results."""
+    store = ResultStore(tmp_path)
+    store.write(1, b"answer", shared=True)
+    real_link = os.link
+    refused = []
+
+    def full_once(*args, **kwargs):
+        if not refused:
+            refused.append(args)
+            raise OSError(errno.EMLINK, "Too many links")
+        return real_link(*args, **kwargs)
+
+    monkeypatch.setattr(os, "link", full_once)
+    store.write(2, b"answer", shared=True)
+    assert refused and store.read(1) == store.read(2) == b"answer"
+    first, second = ((tmp_path / f"job_id_{n}.json").stat().st_ino for n in (1, 2))
+    assert first != second
+    assert len(_names(tmp_path / SHARED_FOLDER)) == 1
+
+
+@pytest.mark.parametrize("removed", ["file", "folder"])
+def test_a_removed_answer_file_is_made_again(tmp_path, removed, monkeypatch):
+    store = ResultStore(tmp_path)
+    store.write(1, b"answer", shared=True)
+    if removed == "file":
+        for path in (tmp_path / SHARED_FOLDER).iterdir():
+            path.unlink()
+    else:
+        shutil.rmtree(tmp_path / SHARED_FOLDER)
+    links = []
+    real_link = os.link
+    monkeypatch.setattr(os, "link", lambda *a, **k: links.append(a) or real_link(*a, **k))
+    for number in (2, 3):
+        store.write(number, b"answer", shared=True)
+    assert store.read(2) == store.read(3) == b"answer"
+    assert len(_names(tmp_path / SHARED_FOLDER)) == 1
+    assert len(links) == 3  # one failed try for job 2, then one link per job
+    assert (tmp_path / "job_id_3.json").stat().st_nlink == 3
+
+
+def test_where_hard_links_are_refused_each_result_is_a_file_of_its_own(tmp_path, monkeypatch):
+    """A file system without hard links (EPERM) gets plain result files, once told so."""
+    store = ResultStore(tmp_path)
+    real_link = os.link
+    refused = []
+
+    def no_links(source, target, *, src_dir_fd=None, **kwargs):
+        if src_dir_fd is not None:
+            refused.append(source)
+            raise OSError(errno.EPERM, "Operation not permitted")
+        return real_link(source, target, src_dir_fd=src_dir_fd, **kwargs)
+
+    monkeypatch.setattr(os, "link", no_links)
+    for number in (1, 2, 3):
+        store.write(number, b"answer", shared=True)
+    assert [store.read(n) for n in (1, 2, 3)] == [b"answer"] * 3
+    assert len(refused) == 1  # asked once, then not again
+    assert len({(tmp_path / f"job_id_{n}.json").stat().st_ino for n in (1, 2, 3)}) == 3
+
+
+def test_a_job_run_again_replaces_its_shared_result(tmp_path):
+    store = ResultStore(tmp_path)
+    store.write(3, b"first", shared=True)
+    store.write(3, b"second", shared=True)
+    assert store.read(3) == b"second"
+    store.write(3, b"first", shared=True)
+    assert store.read(3) == b"first"
+    assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+def test_answer_files_that_no_result_links_to_are_swept(tmp_path):
+    store = ResultStore(tmp_path)
+    for number, body in ((1, b"one"), (2, b"one"), (3, b"two")):
+        store.write(number, body, shared=True)
+    store.sweep()
+    assert len(_names(tmp_path / SHARED_FOLDER)) == 2  # both still linked to
+    store.delete(1)
+    store.delete(2)
+    store.sweep()
+    assert len(_names(tmp_path / SHARED_FOLDER)) == 1
+    store.write(4, b"one", shared=True)  # its file is made again
+    assert store.read(4) == b"one"
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_results_go_to_a_results_folder_made_again_under_the_same_name(tmp_path, shared):
     """The folder removed and made again while the server runs: later results land in it."""
     folder = tmp_path / "results"
     store = ResultStore(folder)
     store.prepare()
-    store.write(1, b"one")
-    (folder / "job_id_1.json").unlink()
-    folder.rmdir()
+    store.write(1, b"one", shared=shared)
+    shutil.rmtree(folder)
     folder.mkdir()
-    store.write(2, b"two")
-    store.write(3, b"three")
-    assert {p.name for p in folder.iterdir()} == {"job_id_2.json", "job_id_3.json"}
+    store.write(2, b"one", shared=shared)
+    store.write(3, b"three", shared=shared)
+    assert {p.name for p in folder.glob("*.json")} == {"job_id_2.json", "job_id_3.json"}
+    assert (store.read(2), store.read(3)) == (b"one", b"three")
