@@ -3,8 +3,9 @@
 A job costs the journal one insert when it is accepted and one update when it ends, and its
 share of the checkpoints that copy the log back into the database; measured alone (one thread:
 the bare cost) and with 4 threads at once (as the server's request threads call it, group
-commits included). It also costs one result file, written unnamed and linked into place (or
-written to a temporary name and renamed). In wall-clock and CPU microseconds per job.
+commits included). It also costs one result file: a link to its answer's file when jobs share
+the answer (as every answered job does), else a file of its own, written unnamed and linked into
+place (a failure's answer). In wall-clock and CPU microseconds per job.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class JournalCost:
     shared_cpu_us: float
     file_wall_us: float = 0.0
     file_cpu_us: float = 0.0
+    link_wall_us: float = 0.0
+    link_cpu_us: float = 0.0
 
 
 def _jobs(book: journal.Journal, count: int) -> None:
@@ -77,12 +80,12 @@ def _timed(book: journal.Journal, threads: int, per_thread: int) -> tuple[float,
     return 1e6 * wall / jobs, 1e6 * cpu_s / jobs
 
 
-def _files(store: ResultStore, count: int) -> tuple[float, float]:
-    """(wall, CPU) microseconds per result file written."""
+def _files(store: ResultStore, count: int, first: int, shared: bool) -> tuple[float, float]:
+    """(wall, CPU) microseconds per result file written (`shared`: linked to its answer's)."""
     body = done_body({"Ohio": 31.49142857142857})
     cpu, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-    for number in range(1, count + 1):
-        store.write(number, body)
+    for number in range(first, first + count):
+        store.write(number, body, shared=shared)
     wall = time.perf_counter() - wall
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu_s = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
@@ -101,5 +104,6 @@ def measure(jobs: int = 8000, threads: int = 4) -> JournalCost:
         book.close()
         store = ResultStore(Path(folder) / "results")
         store.prepare()
-        files = _files(store, jobs)
-    return JournalCost(jobs, threads, *alone, *shared, *files)
+        files = _files(store, jobs, 1, shared=False)
+        links = _files(store, jobs, jobs + 1, shared=True)
+    return JournalCost(jobs, threads, *alone, *shared, *files, *links)

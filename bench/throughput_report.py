@@ -282,9 +282,10 @@ def _journal_section(t: ThroughputRun) -> list[str]:
         f"accepted, one update when it ends; {j.jobs:,} jobs): alone, "
         f"**{j.alone_wall_us:.0f} µs** wall and **{j.alone_cpu_us:.0f} µs** CPU per job; "
         f"with {j.threads} threads writing at once (group commits), {j.shared_wall_us:.0f} µs "
-        f"wall and **{j.shared_cpu_us:.0f} µs CPU** per job. A result file (for comparison, "
-        f"the record the service kept before the journal): {j.file_wall_us:.0f} µs wall, "
-        f"{j.file_cpu_us:.0f} µs CPU.",
+        f"wall and **{j.shared_cpu_us:.0f} µs CPU** per job. For comparison, a result file (the "
+        f"record the service kept before the journal): written whole, as a failure's is, "
+        f"{j.file_wall_us:.0f} µs wall and {j.file_cpu_us:.0f} µs CPU; linked to its answer's "
+        f"file, as an answer's is, {j.link_wall_us:.0f} µs wall and {j.link_cpu_us:.0f} µs CPU.",
     ]
     fall = _journal_fall(t)
     if fall:
@@ -369,7 +370,7 @@ def _gap_section(t: ThroughputRun) -> list[str]:
         return []
     steps = [
         ("the job journal (an insert and an update per job)", service, bare),
-        ("the result file (written unnamed, then linked in)", bare, bones),
+        ("the result file (a link to its answer's file)", bare, bones),
         (
             "the rest: the gateway's Python (routing, validation, four log lines), the pool's "
             "hand-over and the engine's bookkeeping",
@@ -415,7 +416,7 @@ def _gap_section(t: ThroughputRun) -> list[str]:
         "the GIL, and its thread then waits behind the others to take it back."
         + (
             f" In-process (the journal section) the journal costs {t.journal.shared_cpu_us:.0f} "
-            f"µs and a result file {t.journal.file_cpu_us:.0f} µs of CPU."
+            f"µs and a result file's link {t.journal.link_cpu_us:.0f} µs of CPU."
             if t.journal
             else ""
         ),
