@@ -162,7 +162,7 @@ class ResultStore:
     def _link_shared(self, name: str, body: bytes) -> bool:
         """Give the answer's file (made if need be) the name `name`; False if the caller is to
         write the file itself: a file of that name exists (only a rename replaces it), the file
-        system refuses hard links, or the folder went away."""
+        system refuses hard links, the folder went away, or the shared folder cannot be used."""
         for _ in range(3):
             try:
                 folder_fd, shared_fd = self._open_folder(), self._open_shared()
@@ -184,7 +184,7 @@ class ResultStore:
                     if self._shared_fd >= 0 and os.fstat(self._shared_fd).st_nlink == 0:
                         self._shared_fd = -1  # the whole folder was removed
                 else:
-                    raise
+                    return False  # anything else: this job's file is written whole instead
         return False
 
     def _publish(self, shared_fd: int, body: bytes, fresh: bool = False) -> str:

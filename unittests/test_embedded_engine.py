@@ -562,6 +562,16 @@ def test_where_hard_links_are_refused_each_result_is_a_file_of_its_own(tmp_path,
     assert len({(tmp_path / f"job_id_{n}.json").stat().st_ino for n in (1, 2, 3)}) == 3
 
 
+def test_a_shared_answer_folder_that_cannot_be_used_leaves_each_result_a_file(tmp_path):
+    """Something else under the shared folder's name: answers are written whole, none is lost."""
+    (tmp_path / SHARED_FOLDER).write_bytes(b"not a folder")
+    store = ResultStore(tmp_path)
+    for number in (1, 2):
+        store.write(number, b"answer", shared=True)
+    assert store.read(1) == store.read(2) == b"answer"
+    assert (tmp_path / "job_id_1.json").stat().st_nlink == 1
+
+
 def test_a_job_run_again_replaces_its_shared_result(tmp_path):
     store = ResultStore(tmp_path)
     store.write(3, b"first", shared=True)
