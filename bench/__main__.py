@@ -204,11 +204,13 @@ class Bench:
             }
             for c in contenders:
                 config = self._config(servers[c.name], clients, self.args.warmup, 0.0)
-                warm[c.name] = self._load(servers[c.name], c.plan, config)
+                with samplers[c.name].measuring():
+                    warm[c.name] = self._load(servers[c.name], c.plan, config)
             for number in range(rounds):
                 for c in contenders if number % 2 == 0 else contenders[::-1]:
                     config = self._config(servers[c.name], clients, SLICE_WARMUP, slice_s)
-                    slices[c.name].append(self._load(servers[c.name], c.plan, config))
+                    with samplers[c.name].measuring():
+                        slices[c.name].append(self._load(servers[c.name], c.plan, config))
         points: dict[str, Point] = {}
         for c in contenders:
             server = servers[c.name]

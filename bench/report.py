@@ -543,7 +543,8 @@ def render(run: Run, output: Path, speed: ThroughputRun | None = None) -> str:
         "- **Points**: each point starts fresh servers (free port, fresh results dir and log "
         "each), warms each up (not counted, except for errors), measures them in interleaved "
         "slices, then stops them (SIGTERM, kill after 15 s). Throughput counts jobs finished "
-        "inside the measured windows; peak RSS is sampled over the whole point.",
+        "inside the measured windows; peak RSS is sampled 4 times a second while a server is "
+        "loaded (warm-up and slices) and at the end of each slice.",
     ]
     if run.charts:
         lines += ["", "## Charts", ""]

@@ -165,15 +165,17 @@ def compare(
             )
         samplers = {n: stack.enter_context(MemorySampler(s)) for n, s in servers.items()}
         for c in contenders:  # warm up: every answer computed and cached once
-            run_wrk(_url(servers[c.name]), connections, 1.0, plan)
+            with samplers[c.name].measuring():
+                run_wrk(_url(servers[c.name]), connections, 1.0, plan)
         for number in range(rounds):
             for c in contenders if number % 2 == 0 else contenders[::-1]:
                 server = servers[c.name]
-                run_wrk(_url(server), connections, SLICE_WARMUP, plan)
-                before, switched = sum(server.cpu_times()), server.context_switches()
-                slices[c.name].append(run_wrk(_url(server), connections, slice_s, plan))
-                cpu[c.name] += sum(server.cpu_times()) - before
-                switches[c.name] += server.context_switches() - switched
+                with samplers[c.name].measuring():
+                    run_wrk(_url(server), connections, SLICE_WARMUP, plan)
+                    before, switched = sum(server.cpu_times()), server.context_switches()
+                    slices[c.name].append(run_wrk(_url(server), connections, slice_s, plan))
+                    cpu[c.name] += sum(server.cpu_times()) - before
+                    switches[c.name] += server.context_switches() - switched
     points = {}
     for c in contenders:
         point = WrkPoint(
