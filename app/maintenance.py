@@ -5,8 +5,7 @@ time to live ago (LSS_RESULT_TTL_S for answers, LSS_ERROR_TTL_S for failures; 0 
 result file first, then journal row, then the files of answers no live job links to. Every few
 seconds it adopts the unfinished jobs of server processes that died, picks up a graceful shutdown
 begun by another process, and checks the pool's threads; twice a second it checkpoints the
-journal. Every process runs one; several at once only
-race to delete the same rows.
+journal. Every process runs one; several at once only race to delete the same rows.
 """
 
 from __future__ import annotations

@@ -50,6 +50,11 @@ def _write_all(fd: int, body: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def _removed(folder_fd: int) -> bool:
+    """True if the folder open as `folder_fd` was removed (its name may now be a new folder)."""
+    return folder_fd >= 0 and os.fstat(folder_fd).st_nlink == 0
+
+
 def _read_at(name: str, folder_fd: int | None = None) -> bytes | None:
     """The bytes of file `name` (in the folder open as `folder_fd`), or None if there is none."""
     try:
@@ -115,8 +120,7 @@ class ResultStore:
         self._lock = threading.Lock()
         #: Shared answers are linked until the file system says it cannot.
         self._linking = True
-        self._shared_fd = -1
-        self._shared_parent = -1  # the results folder's descriptor it was opened in
+        self._shared_fd = -1  # opened in the results folder's descriptor, forgotten with it
         #: Answer body -> the name of its file in SHARED_FOLDER (bodies are the engine's cached
         #: answers: the same object each time, so a lookup hashes nothing).
         self._shared_names: dict[bytes, str] = {}
@@ -150,7 +154,7 @@ class ResultStore:
             except FileExistsError:
                 pass  # only a rename replaces a file atomically
             except OSError as error:
-                if os.fstat(folder_fd).st_nlink == 0:  # the folder open here was removed
+                if _removed(folder_fd):
                     self._forget_folder(folder_fd)
                 elif error.errno in _NO_UNNAMED_FILES:
                     self._unnamed = False
@@ -175,14 +179,14 @@ class ResultStore:
                 if error.errno in _NO_LINKS:
                     self._linking = False
                     return False
-                if self._folder_fd >= 0 and os.fstat(self._folder_fd).st_nlink == 0:
-                    self._forget_folder(self._folder_fd)  # removed: open it afresh, or fail
+                if _removed(self._folder_fd):
+                    self._forget_folder(self._folder_fd)  # open it afresh, or fail
                 elif error.errno == errno.EMLINK:  # the file system's most links to one file
-                    self._publish(self._shared_fd, body, fresh=True)
+                    self._publish(shared_fd, body, fresh=True)
                 elif error.errno == errno.ENOENT:  # swept, or removed by hand: made again
                     self._shared_names.pop(body, None)
-                    if self._shared_fd >= 0 and os.fstat(self._shared_fd).st_nlink == 0:
-                        self._shared_fd = -1  # the whole folder was removed
+                    if _removed(self._shared_fd):
+                        self._shared_fd = -1
                 else:
                     return False  # anything else: this job's file is written whole instead
         return False
@@ -202,30 +206,27 @@ class ResultStore:
 
     def _open_shared(self) -> int:
         """The shared answers' folder, made and opened once (again if the results folder was)."""
-        folder_fd = self._open_folder()
-        if self._shared_fd < 0 or self._shared_parent != folder_fd:
+        if self._shared_fd < 0:
+            folder_fd = self._open_folder()
             with self._lock:
-                if self._shared_fd < 0 or self._shared_parent != folder_fd:
+                if self._shared_fd < 0:
                     with contextlib.suppress(FileExistsError):
                         os.mkdir(SHARED_FOLDER, dir_fd=folder_fd)
                     self._shared_fd = os.open(
                         SHARED_FOLDER, os.O_RDONLY | os.O_DIRECTORY, dir_fd=folder_fd
                     )
-                    self._shared_parent = folder_fd
                     self._shared_names.clear()
         return self._shared_fd
 
     def sweep(self) -> int:
         """Delete the shared answers' files no result links to any more (and temporary files
         left by a crash); how many. A job linking to one meanwhile makes it again."""
-        swept = 0
+        swept, stale_before = 0, time.time() - _STALE_TMP_S
         with contextlib.suppress(FileNotFoundError), os.scandir(self.shared_folder) as entries:
             for entry in entries:
                 with contextlib.suppress(FileNotFoundError):
                     info = entry.stat(follow_symlinks=False)
-                    stale = entry.name.endswith(_TMP_SUFFIX) and (
-                        info.st_mtime < time.time() - _STALE_TMP_S
-                    )
+                    stale = entry.name.endswith(_TMP_SUFFIX) and info.st_mtime < stale_before
                     if stale or (entry.name.endswith(".json") and info.st_nlink == 1):
                         os.unlink(entry.path)
                         swept += 1
@@ -244,11 +245,12 @@ class ResultStore:
         return self._folder_fd
 
     def _forget_folder(self, folder_fd: int) -> None:
-        """Open the folder afresh at the next write. The old descriptor stays open: another
-        thread may be writing through it, and a closed number could be reused by any file."""
+        """Open the folder (and the shared answers' folder in it) afresh at the next write. The
+        old descriptors stay open: another thread may be writing through them, and a closed
+        number could be reused by any file."""
         with self._lock:
             if self._folder_fd == folder_fd:
-                self._folder_fd = -1
+                self._folder_fd = self._shared_fd = -1
 
     def read(self, number: int) -> bytes | None:
         """The stored body of job `number`, or None when there is no such file."""
