@@ -5,11 +5,14 @@ the real service, to turn "what the gap to the limit is made of" from estimates 
 
 - `journal`: a job's id comes from a counter in its process and its end is not written; the
   journal is still created, read and checkpointed as usual, only a job's two writes are gone;
-- `file`: no result file is written; the answer stays in memory, where get_results finds it.
+- `file`: no result file is written; the answer stays in memory, where get_results finds it;
+- `log`: the job routes write no entry and exit lines (other log records, start-up's and
+  failures', are written as usual).
 
-Everything else (the gateway, validation, the pool, the log lines, granian and its settings) is
-the service as it is. These are not modes of the product: a job without a journal row or a result
-file is lost when its process stops, so nothing here is reachable from the service's settings.
+Everything else (the gateway, validation, the pool, granian and its settings) is the service as
+it is. These are not modes of the product: a job without a journal row or a result file is lost
+when its process stops, and every request is logged, so nothing here is reachable from the
+service's settings.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Any
 from bench.proc import ROOT
 
 #: Parts that can be left out.
-PARTS = ("journal", "file")
+PARTS = ("journal", "file", "log")
 #: Job numbers of a worker process start at its pid times this, so processes never share one.
 _PER_PROCESS = 10**9
 
@@ -57,6 +60,15 @@ def _without_file() -> None:
     ResultStore.write = write  # type: ignore[method-assign]
 
 
+def _without_log() -> None:
+    from app.logs import LogWriter
+
+    def info(self: LogWriter, message: str) -> None:
+        return None
+
+    LogWriter.info = info  # type: ignore[method-assign]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--without", action="append", choices=PARTS, default=[])
@@ -68,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         _without_journal()
     if "file" in args.without:
         _without_file()
+    if "log" in args.without:
+        _without_log()
     return api_server.main()
 
 

@@ -28,8 +28,12 @@ WORKER_COUNTS = (1, 2)
 LIMIT = "limit"
 #: Parts of a job's record left out (bench/ablated.py) -> the suffix of that contender's name:
 #: measured at the headline connection count with default settings, they split the gap to the
-#: limit into what the journal, the result file and everything else cost.
-ABLATED = {("journal",): "without journal", ("journal", "file"): "without journal or file"}
+#: limit into what the journal, the result file, the request log lines and everything else cost.
+ABLATED = {
+    ("journal",): "without journal",
+    ("journal", "file"): "without journal or file",
+    ("journal", "file", "log"): "without journal, file or log lines",
+}
 ABLATED_ARGV = [sys.executable, "-m", "bench.ablated"]
 
 

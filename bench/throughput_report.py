@@ -368,15 +368,17 @@ def _gap_section(t: ThroughputRun) -> list[str]:
     head = CONNECTIONS[0]
     service, limit = _default(t, head), t.get(LIMIT, head)
     bare, bones = _ablated(t, "journal"), _ablated(t, "journal", "file")
-    if not (service and limit and bare and bones):
+    silent = _ablated(t, "journal", "file", "log")
+    if not (service and limit and bare and bones and silent):
         return []
     steps = [
         ("the job journal (an insert and an update per job)", service, bare),
         ("the result file (a link to its answer's file)", bare, bones),
+        ("the log lines (an entry and an exit line per request, four per job)", bones, silent),
         (
-            "the rest: the gateway's Python (routing, validation, four log lines), the pool's "
-            "hand-over and the engine's bookkeeping",
-            bones,
+            "the rest: the gateway's Python (routing, validation), the pool's hand-over and the "
+            "engine's bookkeeping",
+            silent,
             limit,
         ),
     ]
@@ -403,31 +405,35 @@ def _gap_section(t: ThroughputRun) -> list[str]:
         "",
         f"Measured, not estimated: at {head} connections the same run measures the service "
         f"(default settings, {service.jobs_per_s:,.0f} jobs/s), the service with its journal "
-        f"writes left out ({bare.jobs_per_s:,.0f}), with its journal writes and result files "
-        f"left out ({bones.jobs_per_s:,.0f}; `bench/ablated.py`, not a mode of the product) and "
-        f"the limit ({limit.jobs_per_s:,.0f}). Each step is what one part adds per job: to the "
+        f"writes left out ({bare.jobs_per_s:,.0f}), with its result files left out too "
+        f"({bones.jobs_per_s:,.0f}), with the job routes' log lines left out too "
+        f"({silent.jobs_per_s:,.0f}; `bench/ablated.py`, not a mode of the product) and the "
+        f"limit ({limit.jobs_per_s:,.0f}). Each step is what one part adds per job: to the "
         "closed loop's time (1 / jobs per second), to CPU (every process of the server) and to "
         "context switches.",
         "",
     ]
     lines += _table(["part", "µs per job", "CPU µs per job", "context switches"], rows)
     needed = _us_per_job(limit) / TARGET_LIMIT_RATIO
+    journal_cpu = 1000 * (service.cpu_ms_per_job - bare.cpu_ms_per_job)
+    lines += [""]
+    if t.journal:
+        lines += [
+            f"In the server a part costs more CPU than it does alone: the journal's writes "
+            f"{journal_cpu:.0f} µs per job here, {t.journal.shared_cpu_us:.0f} µs in-process "
+            f"(the journal section, threads writing at once); a result file's link "
+            f"{t.journal.link_cpu_us:.0f} µs in-process. The server runs each part among "
+            "a dozen threads per process on two cores, and every step here is measured "
+            "whole, with what it does to the threads around it.",
+            "",
+        ]
     lines += [
-        "",
-        "A part's cost in throughput can exceed its CPU: each system call it makes gives up "
-        "the GIL, and its thread then waits behind the others to take it back."
-        + (
-            f" In-process (the journal section) the journal costs {t.journal.shared_cpu_us:.0f} "
-            f"µs and a result file's link {t.journal.link_cpu_us:.0f} µs of CPU."
-            if t.journal
-            else ""
-        ),
-        "",
         f"In a closed loop of {head} connections each waits {head} / jobs per second on "
         f"average: to reach {TARGET_LIMIT_RATIO}x the limit the service would need "
         f"{needed:.0f} µs per job of the closed loop; it takes {_us_per_job(service):.0f}. "
         "Without journal writes and result files it would be at "
-        f"{_ratio(bones.jobs_per_s, limit.jobs_per_s):.2f}x the limit; both are "
-        "contracts of the service.",
+        f"{_ratio(bones.jobs_per_s, limit.jobs_per_s):.2f}x the limit, without their log lines "
+        f"too at {_ratio(silent.jobs_per_s, limit.jobs_per_s):.2f}x; all three are contracts "
+        "of the service.",
     ]
     return lines

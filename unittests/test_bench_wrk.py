@@ -85,9 +85,11 @@ def test_the_limit_app_answers_what_the_service_answers(monkeypatch: pytest.Monk
 def test_the_service_with_parts_left_out_answers_right_without_them(
     start_server: Callable[..., Server], plan_file: Path, reference: Reference, workers: str
 ) -> None:
-    """bench/ablated.py, which the benchmark uses to measure what the journal and the result
-    files cost: the answers stay right, and no journal row or result file is written."""
-    argv = [sys.executable, "-m", "bench.ablated", "--without", "journal", "--without", "file"]
+    """bench/ablated.py, which the benchmark uses to measure what the journal, the result files
+    and the request log lines cost: the answers stay right, and no journal row, result file or
+    request line is written."""
+    argv = [sys.executable, "-m", "bench.ablated"]
+    argv += ["--without", "journal", "--without", "file", "--without", "log"]
     server = start_server(argv=argv, LSS_WORKERS=workers)
     result = run_wrk(server.url, 4, 1.0, plan_file)
     assert result.jobs > 100 and result.bad == 0
@@ -99,3 +101,6 @@ def test_the_service_with_parts_left_out_answers_right_without_them(
     assert not list(server.results.glob("*.json"))
     with sqlite3.connect(server.results / "jobs.sqlite3") as journal:
         assert journal.execute("SELECT count(*) FROM jobs").fetchone() == (0,)
+    log = server.log_file.read_text(encoding="utf-8")
+    assert "-> POST /api/" not in log and "<- GET /api/get_results/" not in log
+    assert "loaded dataset" in log and "ready: embedded engine" in log  # other records stay
