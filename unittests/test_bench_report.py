@@ -53,4 +53,4 @@ def test_the_gap_is_split_into_parts_that_add_up_to_the_service_vs_the_limit() -
     assert steps[0] == 1e6 / 4000 - 1e6 / 5000  # each step is the difference of its two runs
     assert abs(sum(steps) - total) <= len(steps)  # rounded to whole µs each
     assert total == 1e6 / 4000 - 1e6 / 10000
-    assert "without their log lines too at 0.60x" in section
+    assert "and without the log lines too at 0.60x" in section
