@@ -22,12 +22,11 @@ import itertools
 import os
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from bench.proc import ROOT
 
-#: Parts that can be left out.
-PARTS = ("journal", "file", "log")
 #: Job numbers of a worker process start at its pid times this, so processes never share one.
 _PER_PROCESS = 10**9
 
@@ -69,6 +68,14 @@ def _without_log() -> None:
     LogWriter.info = info  # type: ignore[method-assign]
 
 
+#: Parts that can be left out -> what leaves each out.
+PARTS: dict[str, Callable[[], None]] = {
+    "journal": _without_journal,
+    "file": _without_file,
+    "log": _without_log,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--without", action="append", choices=PARTS, default=[])
@@ -76,12 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     import api_server  # the service's launcher, patched below before it forks its workers
 
-    if "journal" in args.without:
-        _without_journal()
-    if "file" in args.without:
-        _without_file()
-    if "log" in args.without:
-        _without_log()
+    for part in args.without:
+        PARTS[part]()
     return api_server.main()
 
 

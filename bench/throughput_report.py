@@ -32,6 +32,11 @@ def _us_per_job(point: WrkPoint) -> float:
     return 1e6 / point.jobs_per_s if point.jobs_per_s else math.nan
 
 
+def _cpu_us(more: WrkPoint, less: WrkPoint) -> float:
+    """How many µs of CPU per job `more` used beyond `less`."""
+    return 1000 * (more.cpu_ms_per_job - less.cpu_ms_per_job)
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |"]
     lines.append("|" + "|".join([":---", *["---:"] * (len(header) - 1)]) + "|")
@@ -303,7 +308,7 @@ def _journal_section(t: ThroughputRun) -> list[str]:
         ]
         bare = _ablated(t, "journal")
         if bare and fall.cost and fall.rest:
-            journal_cpu = 1000 * (service.cpu_ms_per_job - bare.cpu_ms_per_job)
+            journal_cpu = _cpu_us(service, bare)
             lines += [
                 "",
                 f"Measured in the server: the same service with its journal writes left out "
@@ -386,7 +391,7 @@ def _gap_section(t: ThroughputRun) -> list[str]:
         [
             what,
             f"{_us_per_job(a) - _us_per_job(b):+.0f}",
-            f"{1000 * (a.cpu_ms_per_job - b.cpu_ms_per_job):+.0f}",
+            f"{_cpu_us(a, b):+.0f}",
             f"{a.switches_per_job - b.switches_per_job:+.1f}",
         ]
         for what, a, b in steps
@@ -395,7 +400,7 @@ def _gap_section(t: ThroughputRun) -> list[str]:
         [
             "**the service vs the limit**",
             f"**{_us_per_job(service) - _us_per_job(limit):+.0f}**",
-            f"**{1000 * (service.cpu_ms_per_job - limit.cpu_ms_per_job):+.0f}**",
+            f"**{_cpu_us(service, limit):+.0f}**",
             f"**{service.switches_per_job - limit.switches_per_job:+.1f}**",
         ]
     )
@@ -415,14 +420,13 @@ def _gap_section(t: ThroughputRun) -> list[str]:
     ]
     lines += _table(["part", "µs per job", "CPU µs per job", "context switches"], rows)
     needed = _us_per_job(limit) / TARGET_LIMIT_RATIO
-    journal_cpu = 1000 * (service.cpu_ms_per_job - bare.cpu_ms_per_job)
     lines += [""]
     if t.journal:
         lines += [
             f"For comparison, in-process (the journal section) the journal's writes cost "
             f"{t.journal.shared_cpu_us:.0f} µs of CPU per job with threads writing at once and a "
             f"result file's link {t.journal.link_cpu_us:.0f} µs; here they cost "
-            f"{journal_cpu:.0f} and {1000 * (bare.cpu_ms_per_job - bones.cpu_ms_per_job):.0f} "
+            f"{_cpu_us(service, bare):.0f} and {_cpu_us(bare, bones):.0f} "
             "µs. In the server each step is measured whole: what the part does and what it "
             "does to the other threads of its process (waits for the GIL and for one another) "
             "and to the machine's two cores.",
