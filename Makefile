@@ -21,10 +21,10 @@ run: $(STAMP)  ## serve the bundled dataset on 127.0.0.1:5000
 	$(PY) api_server.py
 
 redis: $(STAMP)  ## a local redis-server in the foreground: 127.0.0.1:$LSS_REDIS_PORT, data in redis-data/
-	$(PY) -m app.redis_server
+	$(PY) -m app.celery_engine.redis_server
 
 worker: $(STAMP)  ## one Celery worker in the foreground, on LSS_BROKER_URL (default: the local redis)
-	$(PY) -m app.worker
+	$(PY) -m app.celery_engine.worker
 
 test: lint  ## lint, then the whole test suite
 	$(PY) -m pytest

@@ -14,12 +14,13 @@ import orjson
 from flask import Flask
 from flask.json.provider import JSONProvider
 
-from app import config, errors, logs, openapi, pages, routes, startup
-from app.embedded_engine import EmbeddedEngine
-from app.engine import Engine
-from app.journal import Journal
+from app import config, errors, logs, pages, routes, startup
+from app.embedded_engine.engine import EmbeddedEngine
+from app.embedded_engine.journal import Journal
+from app.embedded_engine.store import ResultStore
+from app.engine.interface import Engine
+from app.openapi import document as openapi
 from app.startup import Prepared
-from app.store import ResultStore
 from app.task_runner import ThreadPool
 
 
@@ -71,7 +72,7 @@ def _build_engine(settings: Mapping[str, Any], prepared: Prepared) -> Engine:
     """The Celery engine if LSS_BROKER_URL is set; else the embedded engine: this process's pool
     over the shared journal and results folder."""
     if settings.get("BROKER_URL"):
-        from app.celery_engine import CeleryEngine  # Celery is loaded only when it is used
+        from app.celery_engine.engine import CeleryEngine  # Celery is loaded only when it is used
 
         return CeleryEngine(
             prepared.dataset,

@@ -16,7 +16,7 @@ import orjson
 from werkzeug.http import HTTP_STATUS_CODES
 
 from app import export
-from app.engine import Engine
+from app.engine.interface import Engine
 from app.errors import (
     INTERNAL_ERROR,
     ApiError,

@@ -7,7 +7,7 @@ from itertools import chain, islice
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from app.engine import Engine
+from app.engine.interface import Engine
 from app.errors import InvalidInput, ShuttingDown
 from app.gateway import JobGateway
 from app.questions import QUESTIONS

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app import journal
 from app.config import StartupError, journal_path
 from app.data_ingestor import Dataset, load_dataset
+from app.embedded_engine import journal
+from app.embedded_engine.store import ResultStore
 from app.errors import Unavailable
-from app.store import ResultStore
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def reopen_registry(url: str) -> bool:
 
     A Redis that is down does not stop the start: the service answers 503 until it returns.
     """
-    from app.registry import JobRegistry  # only the Celery engine needs redis
+    from app.celery_engine.registry import JobRegistry  # only the Celery engine needs redis
 
     registry = JobRegistry(url, log_outages=False)
     try:

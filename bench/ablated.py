@@ -32,7 +32,7 @@ _PER_PROCESS = 10**9
 
 
 def _without_journal() -> None:
-    from app.journal import Journal
+    from app.embedded_engine.journal import Journal
 
     numbers = itertools.count(1)
     lock = threading.Lock()
@@ -51,7 +51,7 @@ def _without_journal() -> None:
 
 
 def _without_file() -> None:
-    from app.store import ResultStore
+    from app.embedded_engine.store import ResultStore
 
     def write(self: ResultStore, number: int, body: bytes, shared: bool = False) -> None:
         return None

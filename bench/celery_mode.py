@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app import redis_server
+from app.celery_engine import redis_server
 from bench.proc import ROOT, free_port, service_argv
 from bench.report import HEADLINE_CLIENTS, Point, _f, _table
 
@@ -73,7 +73,12 @@ def workers(url: str, count: int, data_file: Path, folder: Path) -> Iterator[Non
                 procs.append(
                     (
                         subprocess.Popen(
-                            [sys.executable, "-m", "app.worker", "--loglevel=WARNING"],
+                            [
+                                sys.executable,
+                                "-m",
+                                "app.celery_engine.worker",
+                                "--loglevel=WARNING",
+                            ],
                             cwd=ROOT,
                             env=env,
                             stdout=out,

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 
 from app.data_ingestor import load_dataset
-from app.job import JobStatus
+from app.engine.job import JobStatus
 from app.task import TASKS
 
 

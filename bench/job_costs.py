@@ -17,11 +17,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from app import journal
-from app.engine import done_body
-from app.job import JobStatus
-from app.maintenance import CHECKPOINT_EVERY_S
-from app.store import ResultStore
+from app.embedded_engine import journal
+from app.embedded_engine.engine import CHECKPOINT_EVERY_S
+from app.embedded_engine.store import ResultStore
+from app.engine.interface import done_body
+from app.engine.job import JobStatus
 
 REQUEST = {
     "question": "Percent of adults aged 18 years and older who have obesity",

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from app.data_ingestor import load_dataset
-from app.engine import done_body
+from app.engine.interface import done_body
 from app.task import TASKS
 
 #: Answers kept for polling; older ones are dropped (a closed loop polls right away).

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from app.data_ingestor import Dataset, load_dataset
-from app.job import JobStatus
+from app.engine.job import JobStatus
 from app.task import TASKS
 from bench.load import Key, Plan
 

@@ -15,10 +15,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app, shutdown
+from app.celery_engine.registry import JobRegistry
+from app.data_ingestor import Dataset, load_dataset
 from app.task import StatesMean
-from unittests.celery_stack import InProcessWorker, RedisServer
-from unittests.reference import Reference
-from unittests.servers import Server, server_starter
+from unittests.support.celery_stack import InProcessWorker, RedisServer
+from unittests.support.reference import Reference
+from unittests.support.servers import Server, server_starter
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CSV = ROOT / "nutrition_activity_obesity_usa_subset.csv"
@@ -156,8 +158,14 @@ def gated(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    """Start real server processes (see unittests.servers); every one is stopped at the end."""
+    """Start real server processes (unittests.support.servers); all are stopped at the end."""
     yield from server_starter(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def small_dataset() -> Dataset:
+    """The hand-checked fixture CSV, loaded once for the tests that read it without a server."""
+    return load_dataset(SMALL_CSV)
 
 
 @pytest.fixture(scope="session")
@@ -174,3 +182,23 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     folder = terminalreporter.config.stash.get(SCREENSHOTS_KEY, None)
     if folder is not None:
         terminalreporter.write_line(f"page screenshots: {folder}")
+
+
+@pytest.fixture
+def worker(celery_worker: InProcessWorker) -> InProcessWorker:
+    """The session's in-process worker, with no job left from an earlier test."""
+    celery_worker.reset()
+    return celery_worker
+
+
+@pytest.fixture
+def registry(worker: InProcessWorker) -> JobRegistry:
+    return JobRegistry(worker.url)
+
+
+@pytest.fixture
+def celery_app(worker: InProcessWorker, make_app: Callable[..., Flask]) -> Flask:
+    """A synchronous-free app on the Celery engine, served by the in-process worker."""
+    app = make_app(BROKER_URL=worker.url)
+    worker.use(app.extensions["lss.engine"].dataset)
+    return app

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from app.maintenance import Maintenance
-from app.registry import JobRegistry
+from app.celery_engine.registry import JobRegistry
 from app.task import TASKS
 from unittests.conftest import MUSCLE, OBESITY
-from unittests.servers import free_port
+from unittests.support.servers import free_port
 
 ERROR = "error"
 SMALL_LOCATIONS = ["Alabama", "Guam", "National", "Ohio", "Texas", "Wyoming"]
@@ -60,10 +59,7 @@ def _expire_all(client) -> None:
     _submit_one(client)
     engine = _engine(client)
     later = time.time() + 365 * 86400
-    if engine.name == "celery":
-        engine.purge(now=later)
-    else:
-        Maintenance(engine, 60).tick(now=later)
+    engine.purge(now=later)
 
 
 def _break_store(client) -> str:

@@ -18,9 +18,9 @@ from bench.limit import create_app
 from bench.workload import build_plan
 from bench.wrk import run_wrk, write_plan
 from unittests.conftest import BUNDLED_CSV, OBESITY, require_tool
-from unittests.e2e import check_answer, job_mix, post, wait_done
-from unittests.reference import Reference
-from unittests.servers import Server
+from unittests.support.e2e import check_answer, job_mix, post, wait_done
+from unittests.support.reference import Reference
+from unittests.support.servers import Server
 
 
 @pytest.fixture(scope="module", autouse=True)

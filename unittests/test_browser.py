@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from unittests.conftest import MUSCLE, OBESITY, ROOT, SCREENSHOTS_KEY, SMALL_CSV, require_tool
-from unittests.servers import Server, server_starter
+from unittests.support.servers import Server, server_starter
 
 CHROMIUM = os.environ.get("LSS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 HAS_CHROMIUM = Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)

@@ -15,34 +15,14 @@ import pytest
 from flask import Flask
 
 from app import config
-from app.celery_config import QUEUE
-from app.job import JobStatus
-from app.registry import PREFIX, JobRegistry
+from app.celery_engine.registry import JobRegistry
+from app.celery_engine.settings import QUEUE
+from app.engine.job import JobStatus
 from app.task import StatesMean
-from unittests.celery_stack import InProcessWorker, RedisServer
 from unittests.conftest import OBESITY
+from unittests.support.celery_stack import InProcessWorker, RedisServer
 
 TTL = {JobStatus.DONE: 60, JobStatus.ERROR: 30}
-
-
-@pytest.fixture
-def worker(celery_worker: InProcessWorker) -> InProcessWorker:
-    """The session's in-process worker, with no job left from an earlier test."""
-    celery_worker.reset()
-    return celery_worker
-
-
-@pytest.fixture
-def registry(worker: InProcessWorker) -> JobRegistry:
-    return JobRegistry(worker.url)
-
-
-@pytest.fixture
-def celery_app(worker: InProcessWorker, make_app: Callable[..., Flask]) -> Flask:
-    """A synchronous-free app on the Celery engine, served by the in-process worker."""
-    app = make_app(BROKER_URL=worker.url)
-    worker.use(app.extensions["lss.engine"].dataset)
-    return app
 
 
 def wait_finished(registry: JobRegistry, number: int, timeout: float = 10.0) -> Any:
@@ -115,58 +95,6 @@ def test_two_web_processes_share_ids_jobs_and_the_shutdown_flag(
         time.sleep(0.02)
     for job_id in ids:
         assert second.get(f"/api/get_results/{job_id}").get_json()["status"] == "done"
-
-
-def test_a_second_run_keeps_the_first_answer(registry: JobRegistry) -> None:
-    number = registry.accept("global_mean", {"question": OBESITY}, TTL)
-    assert registry.start(number)
-    assert registry.finish(number, JobStatus.DONE, b"first", None)
-    assert not registry.start(number)  # a second delivery is not run
-    assert not registry.finish(number, JobStatus.ERROR, b"second", "late")
-    assert registry.result(number) == (JobStatus.DONE, b"first", None)
-    assert registry.count_running() == 0
-
-
-def test_answers_expire_by_outcome_and_are_then_410(
-    registry: JobRegistry, worker: InProcessWorker, celery_app: Flask
-) -> None:
-    """Redis keeps an answer LSS_RESULT_TTL_S or LSS_ERROR_TTL_S; purge forgets the number."""
-    done = registry.accept("global_mean", {"question": OBESITY}, TTL)
-    failed = registry.accept("global_mean", {"question": OBESITY}, TTL)
-    forever = registry.accept("global_mean", {"question": OBESITY}, {s: 0 for s in TTL})
-    registry.finish(done, JobStatus.DONE, b"{}", None)
-    registry.finish(failed, JobStatus.ERROR, b"{}", "broken")
-    registry.finish(forever, JobStatus.DONE, b"{}", None)
-    assert 55 < worker.client.ttl(f"{PREFIX}job:{done}") <= 60
-    assert 25 < worker.client.ttl(f"{PREFIX}job:{failed}") <= 30
-    assert worker.client.ttl(f"{PREFIX}job:{forever}") == -1  # kept
-    assert registry.purge(time.time() + 45) == 1  # the failure only
-    assert registry.purge(time.time() + 365 * 86400) == 1
-    client = celery_app.test_client()
-    for number in (done, failed):
-        response = client.get(f"/api/get_results/job_id_{number}")
-        assert response.status_code == 410
-        assert response.get_json()["reason"] == f"job job_id_{number} expired"
-    assert client.get(f"/api/get_results/job_id_{forever + 1}").status_code == 404
-    assert client.get("/api/jobs").get_json()["data"] == [{f"job_id_{forever}": "done"}]
-    assert registry.counts() == {"running": 0, "done": 1, "error": 0}
-
-
-def test_jobs_and_recent_list_every_live_job_across_batches(
-    registry: JobRegistry, celery_app: Flask, monkeypatch
-) -> None:
-    monkeypatch.setattr("app.registry.BATCH", 7)
-    numbers = [registry.accept("best5", {"question": OBESITY}, TTL) for _ in range(20)]
-    for number in numbers[:15]:
-        registry.finish(number, JobStatus.DONE, b"{}", None)  # the rest stay queued
-    client = celery_app.test_client()
-    listed = client.get("/api/jobs").get_json()["data"]
-    assert [next(iter(item)) for item in listed] == [f"job_id_{n}" for n in numbers]
-    recent = client.get("/api/jobs/recent?limit=3").get_json()
-    assert [job["job_id"] for job in recent["jobs"]] == [f"job_id_{n}" for n in numbers[:-4:-1]]
-    assert recent["jobs"][0]["accepted"].endswith("Z") and recent["jobs"][0]["finished"] is None
-    for number in numbers[15:]:
-        registry.finish(number, JobStatus.DONE, b"{}", None)
 
 
 def test_health_says_when_no_worker_answers(

@@ -1,5 +1,6 @@
-"""The Celery engine under faults, with real processes: redis-server, `python -m app.worker`
-(as `make worker` starts it) and `api_server.py` (as `make run` starts it) on LSS_BROKER_URL.
+"""The Celery engine under faults, with real processes: redis-server,
+`python -m app.celery_engine.worker` (as `make worker` starts it) and `api_server.py` (as `make run`
+starts it) on LSS_BROKER_URL.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from app.celery_config import QUEUE, TASK_NAME, make_celery
-from app.job import JobStatus
-from app.recovery import UNACKED_KEY
-from app.registry import JobRegistry
-from unittests.celery_stack import RedisServer, WorkerProcess, redis_binary
-from unittests.conftest import BUNDLED_CSV, OBESITY
-from unittests.e2e import (
+from app.celery_engine.lost_jobs import UNACKED_KEY
+from app.celery_engine.registry import JobRegistry
+from app.celery_engine.settings import QUEUE, TASK_NAME, make_celery
+from app.engine.job import JobStatus
+from unittests.conftest import OBESITY
+from unittests.support.celery_stack import RedisServer, WorkerProcess, redis_binary
+from unittests.support.e2e import (
     Clients,
     Job,
     check_answer,
@@ -33,8 +34,8 @@ from unittests.e2e import (
     post,
     wait_done,
 )
-from unittests.reference import Reference
-from unittests.servers import ROOT, Server, free_port, server_env
+from unittests.support.reference import Reference
+from unittests.support.servers import ROOT, Server, free_port, server_env
 
 pytestmark = pytest.mark.e2e
 
@@ -42,11 +43,6 @@ HTTP_TIMEOUT = 5.0
 #: Seconds within which every job is done after a worker was killed: the default visibility
 #: timeout (10 s), a sweep (1 s), and room for a loaded 2-core machine.
 RECOVERY_TIMEOUT = 30.0
-
-
-@pytest.fixture(scope="module")
-def reference() -> Reference:
-    return Reference(BUNDLED_CSV)
 
 
 @pytest.fixture
@@ -59,7 +55,7 @@ def redis_proc(tmp_path: Path) -> Iterator[RedisServer]:
 
 @pytest.fixture
 def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
-    """Start `python -m app.worker` processes (ready when returned); all stopped at the end."""
+    """Start Celery worker processes (ready when returned); all stopped at the end."""
     started: list[WorkerProcess] = []
 
     def start(broker_url: str, **env: str) -> WorkerProcess:
@@ -305,7 +301,7 @@ def test_a_worker_that_cannot_start_exits_with_one_line(
     env[setting] = value.format(tmp=tmp_path)
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "app.worker"],
+        [sys.executable, "-m", "app.celery_engine.worker"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -322,12 +318,12 @@ def test_a_worker_that_cannot_start_exits_with_one_line(
 
 
 def test_make_redis_serves_on_loopback_with_its_data_in_the_folder(tmp_path: Path) -> None:
-    """`python -m app.redis_server`, what `make redis` runs, in the foreground."""
+    """`python -m app.celery_engine.redis_server`, what `make redis` runs, in the foreground."""
     redis_binary()  # skips, saying why, where no redis-server is installed
     port = free_port()
     env = dict(os.environ, LSS_REDIS_PORT=str(port), LSS_REDIS_DIR=str(tmp_path / "data"))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.redis_server"],
+        [sys.executable, "-m", "app.celery_engine.redis_server"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -15,22 +15,17 @@ from typing import Any
 import pytest
 import requests
 
-from unittests.conftest import BUNDLED_CSV, MUSCLE, OBESITY
-from unittests.e2e import api_answer
-from unittests.reference import ENDPOINTS, QUESTIONS, STATE_ENDPOINTS, Reference, compare
-from unittests.scripted_server import SHUTTING_DOWN, scripted_server
-from unittests.servers import Server, free_port, server_starter
+from unittests.conftest import MUSCLE, OBESITY
+from unittests.support.e2e import api_answer
+from unittests.support.reference import ENDPOINTS, QUESTIONS, STATE_ENDPOINTS, Reference, compare
+from unittests.support.scripted_server import SHUTTING_DOWN, scripted_server
+from unittests.support.servers import Server, free_port, server_starter
 
 pytestmark = pytest.mark.e2e
 
 #: The console script `make` installs next to the interpreter running the tests.
 LSS = Path(sys.executable).parent / "lss"
 FAILED, USAGE, SOME_LINES_FAILED = 1, 2, 3
-
-
-@pytest.fixture(scope="module")
-def reference() -> Reference:
-    return Reference(BUNDLED_CSV)
 
 
 @pytest.fixture(scope="module")

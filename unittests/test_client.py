@@ -28,19 +28,14 @@ from lss_client import (
     ShuttingDown,
 )
 from lss_client._httpx import httpx
-from unittests.conftest import BUNDLED_CSV, OBESITY
-from unittests.e2e import api_answer
-from unittests.reference import ENDPOINTS, QUESTIONS, STATE_ENDPOINTS, Reference, compare
-from unittests.servers import ROOT, Server, server_starter
+from unittests.conftest import OBESITY
+from unittests.support.e2e import api_answer
+from unittests.support.reference import ENDPOINTS, QUESTIONS, STATE_ENDPOINTS, Reference, compare
+from unittests.support.servers import ROOT, Server, server_starter
 
 pytestmark = pytest.mark.e2e
 
 HTTP_TIMEOUT = 5.0
-
-
-@pytest.fixture(scope="module")
-def reference() -> Reference:
-    return Reference(BUNDLED_CSV)
 
 
 @pytest.fixture(scope="module")

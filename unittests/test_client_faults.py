@@ -27,8 +27,8 @@ from lss_client import (
     ShuttingDown,
 )
 from lss_client._httpx import httpx
-from unittests.scripted_server import DROP, QUESTION, SHUTTING_DOWN, scripted_server
-from unittests.servers import free_port
+from unittests.support.scripted_server import DROP, QUESTION, SHUTTING_DOWN, scripted_server
+from unittests.support.servers import free_port
 
 #: Quick to give up, so that the tests of giving up are quick too.
 FAST = Policy(

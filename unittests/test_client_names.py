@@ -9,7 +9,7 @@ import pytest
 from lss_client import NoMatch
 from lss_client.names import POSTAL_CODES, match_question, match_state
 from unittests.conftest import BUNDLED_CSV, MUSCLE, OBESITY
-from unittests.reference import QUESTIONS
+from unittests.support.reference import QUESTIONS
 
 
 @pytest.fixture(scope="module")

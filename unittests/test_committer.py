@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.committer import Committer
+from app.embedded_engine.committer import Committer
 
 SCHEMA = "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, value TEXT NOT NULL UNIQUE)"
 INSERT = "INSERT INTO t (value) VALUES (?) RETURNING id"

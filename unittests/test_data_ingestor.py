@@ -1,4 +1,4 @@
-"""Loading the extract: counts, skipped rows, indexes and start-up failures (small fixture)."""
+"""Loading the extract: counts, skipped rows, indexes and start-up failures (the small fixture)."""
 
 from __future__ import annotations
 
@@ -7,23 +7,22 @@ from pathlib import Path
 import pytest
 
 from app.data_ingestor import DatasetError, load_dataset
-from unittests.conftest import BUNDLED_CSV, MUSCLE, OBESITY, SMALL_CSV
+from unittests.conftest import BUNDLED_CSV, MUSCLE, OBESITY
 
 
-@pytest.fixture(scope="module")
-def small():
-    return load_dataset(SMALL_CSV)
-
-
-def test_counts_rows_used_and_skipped(small):
+def test_counts_rows_used_and_skipped(small_dataset):
     # 21 rows: 18 usable, one blank and one "~" value skipped, one question of no interest.
-    assert (small.rows_read, small.rows_used, small.rows_skipped) == (21, 18, 2)
-    assert small.synthetic is False
-    assert sorted(small.questions) == sorted([OBESITY, MUSCLE])
+    assert (small_dataset.rows_read, small_dataset.rows_used, small_dataset.rows_skipped) == (
+        21,
+        18,
+        2,
+    )
+    assert small_dataset.synthetic is False
+    assert sorted(small_dataset.questions) == sorted([OBESITY, MUSCLE])
 
 
-def test_location_means_are_ascending_with_ties_by_name(small):
-    means = small.questions[OBESITY].state_means
+def test_location_means_are_ascending_with_ties_by_name(small_dataset):
+    means = small_dataset.questions[OBESITY].state_means
     assert list(means.items()) == [
         ("Ohio", 23.0),  # 20, 22 and the unstratified 27; the blank value is skipped
         ("Texas", 23.0),
@@ -34,13 +33,13 @@ def test_location_means_are_ascending_with_ties_by_name(small):
     ]
 
 
-def test_global_mean_is_over_rows_not_over_location_means(small):
-    assert small.questions[OBESITY].global_mean == pytest.approx(369 / 13, rel=1e-12)
-    assert small.questions[MUSCLE].global_mean == pytest.approx(132 / 5, rel=1e-12)
+def test_global_mean_is_over_rows_not_over_location_means(small_dataset):
+    assert small_dataset.questions[OBESITY].global_mean == pytest.approx(369 / 13, rel=1e-12)
+    assert small_dataset.questions[MUSCLE].global_mean == pytest.approx(132 / 5, rel=1e-12)
 
 
-def test_category_index_skips_unstratified_rows_and_sorts_tuples(small):
-    index = small.questions[OBESITY]
+def test_category_index_skips_unstratified_rows_and_sorts_tuples(small_dataset):
+    index = small_dataset.questions[OBESITY]
     assert index.category_means == (
         ("('Alabama', 'Gender', 'Female')", 28.0),
         ("('Alabama', 'Gender', 'Male')", 33.0),

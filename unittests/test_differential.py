@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from unittests.conftest import BUNDLED_CSV, MUSCLE, OBESITY, ask
-from unittests.reference import (
+from unittests.support.reference import (
     ENDPOINTS,
     HIGHEST,
     LOWEST,

@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from unittests.conftest import BUNDLED_CSV, MUSCLE, OBESITY
-from unittests.e2e import (
+from unittests.support.e2e import (
     HTTP_TIMEOUT,
     JOB_TIMEOUT,
     SHUTTING_DOWN,
@@ -38,8 +38,8 @@ from unittests.e2e import (
     wait_done,
     wait_for,
 )
-from unittests.reference import ENDPOINTS, QUESTIONS, Reference
-from unittests.servers import EXIT_TIMEOUT, ROOT, Server, free_port, server_env
+from unittests.support.reference import ENDPOINTS, QUESTIONS, Reference
+from unittests.support.servers import EXIT_TIMEOUT, ROOT, Server, free_port, server_env
 
 pytestmark = pytest.mark.e2e
 

@@ -1,5 +1,5 @@
-"""The job engine on a real server: crash recovery after kill -9, several worker processes over one
-journal, expiry. Each test starts `api_server.py` as `make run` does (see unittests.servers)."""
+"""The job engine on a real server: crash recovery after kill -9, several server processes over
+one journal, expiry. Each test starts `api_server.py` as `make run` does (support.servers)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from unittests.e2e import (
+from unittests.support.e2e import (
     HTTP_TIMEOUT,
     SHUTTING_DOWN,
     Clients,
@@ -26,8 +26,8 @@ from unittests.e2e import (
     wait_done,
     wait_for,
 )
-from unittests.reference import QUESTIONS, Reference
-from unittests.servers import EXIT_TIMEOUT, Server
+from unittests.support.reference import QUESTIONS, Reference
+from unittests.support.servers import EXIT_TIMEOUT, Server
 
 pytestmark = pytest.mark.e2e
 

@@ -19,7 +19,7 @@ from flask import Flask
 from hypothesis import HealthCheck, settings
 
 from app import create_app, shutdown
-from app.openapi import build_document
+from app.openapi.document import build_document
 from app.questions import QUESTIONS
 from app.task import TASKS
 from unittests.conftest import BUNDLED_CSV, SMALL_CSV

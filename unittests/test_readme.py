@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from unittests.conftest import OBESITY, ROOT, ask
-from unittests.reference import ENDPOINTS
+from unittests.support.reference import ENDPOINTS
 
 #: A README example: the curl line of a POST, then the comment line with its finished answer.
 _EXAMPLE = re.compile(

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from app import journal
+from app.embedded_engine import journal
 from unittests.conftest import BUNDLED_CSV, OBESITY
-from unittests.servers import ROOT, Server, free_port, server_env
+from unittests.support.servers import ROOT, Server, free_port, server_env
 
 pytestmark = pytest.mark.e2e
 

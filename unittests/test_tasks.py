@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.data_ingestor import load_dataset
 from app.errors import InvalidInput
 from app.task import TASKS
-from unittests.conftest import MUSCLE, OBESITY, SMALL_CSV
-
-
-@pytest.fixture(scope="module")
-def dataset():
-    return load_dataset(SMALL_CSV)
+from unittests.conftest import MUSCLE, OBESITY
 
 
 def run(dataset, endpoint, question, state=None):
@@ -29,8 +23,8 @@ OBESITY_GLOBAL = 369 / 13
 MUSCLE_GLOBAL = 132 / 5
 
 
-def test_states_mean(dataset):
-    assert ordered(run(dataset, "states_mean", OBESITY)) == [
+def test_states_mean(small_dataset):
+    assert ordered(run(small_dataset, "states_mean", OBESITY)) == [
         ("Ohio", 23.0),
         ("Texas", 23.0),
         ("National", 27.0),
@@ -40,12 +34,12 @@ def test_states_mean(dataset):
     ]
 
 
-def test_state_mean(dataset):
-    assert run(dataset, "state_mean", OBESITY, "Alabama") == {"Alabama": 29.6}
+def test_state_mean(small_dataset):
+    assert run(small_dataset, "state_mean", OBESITY, "Alabama") == {"Alabama": 29.6}
 
 
-def test_best5_lowest_is_best(dataset):
-    assert ordered(run(dataset, "best5", OBESITY)) == [
+def test_best5_lowest_is_best(small_dataset):
+    assert ordered(run(small_dataset, "best5", OBESITY)) == [
         ("Ohio", 23.0),
         ("Texas", 23.0),
         ("National", 27.0),
@@ -54,8 +48,8 @@ def test_best5_lowest_is_best(dataset):
     ]
 
 
-def test_worst5_lowest_is_best(dataset):
-    assert ordered(run(dataset, "worst5", OBESITY)) == [
+def test_worst5_lowest_is_best(small_dataset):
+    assert ordered(run(small_dataset, "worst5", OBESITY)) == [
         ("Guam", 40.0),
         ("Wyoming", 35.0),
         ("Alabama", 29.6),
@@ -64,8 +58,8 @@ def test_worst5_lowest_is_best(dataset):
     ]
 
 
-def test_best5_highest_is_best(dataset):
-    assert ordered(run(dataset, "best5", MUSCLE)) == [
+def test_best5_highest_is_best(small_dataset):
+    assert ordered(run(small_dataset, "best5", MUSCLE)) == [
         ("Ohio", 30.0),
         ("Wyoming", 30.0),
         ("National", 27.0),
@@ -74,8 +68,8 @@ def test_best5_highest_is_best(dataset):
     ]
 
 
-def test_worst5_highest_is_best(dataset):
-    assert ordered(run(dataset, "worst5", MUSCLE)) == [
+def test_worst5_highest_is_best(small_dataset):
+    assert ordered(run(small_dataset, "worst5", MUSCLE)) == [
         ("Alabama", 20.0),
         ("Guam", 25.0),
         ("National", 27.0),
@@ -84,26 +78,30 @@ def test_worst5_highest_is_best(dataset):
     ]
 
 
-def test_global_mean(dataset):
-    assert run(dataset, "global_mean", OBESITY) == {"global_mean": pytest.approx(OBESITY_GLOBAL)}
-    assert run(dataset, "global_mean", MUSCLE) == {"global_mean": pytest.approx(MUSCLE_GLOBAL)}
+def test_global_mean(small_dataset):
+    assert run(small_dataset, "global_mean", OBESITY) == {
+        "global_mean": pytest.approx(OBESITY_GLOBAL)
+    }
+    assert run(small_dataset, "global_mean", MUSCLE) == {
+        "global_mean": pytest.approx(MUSCLE_GLOBAL)
+    }
 
 
-def test_diff_from_mean_in_states_mean_order(dataset):
-    data = run(dataset, "diff_from_mean", OBESITY)
+def test_diff_from_mean_in_states_mean_order(small_dataset):
+    data = run(small_dataset, "diff_from_mean", OBESITY)
     assert list(data) == ["Ohio", "Texas", "National", "Alabama", "Wyoming", "Guam"]
     assert data["Ohio"] == pytest.approx(OBESITY_GLOBAL - 23)
     assert data["Guam"] == pytest.approx(OBESITY_GLOBAL - 40)
 
 
-def test_state_diff_from_mean(dataset):
-    assert run(dataset, "state_diff_from_mean", MUSCLE, "Guam") == {
+def test_state_diff_from_mean(small_dataset):
+    assert run(small_dataset, "state_diff_from_mean", MUSCLE, "Guam") == {
         "Guam": pytest.approx(MUSCLE_GLOBAL - 25)
     }
 
 
-def test_mean_by_category(dataset):
-    data = run(dataset, "mean_by_category", OBESITY)
+def test_mean_by_category(small_dataset):
+    data = run(small_dataset, "mean_by_category", OBESITY)
     assert ordered(data)[:4] == [
         ("('Alabama', 'Gender', 'Female')", 28.0),
         ("('Alabama', 'Gender', 'Male')", 33.0),
@@ -114,8 +112,8 @@ def test_mean_by_category(dataset):
     assert "('Ohio', '', '')" not in data
 
 
-def test_state_mean_by_category(dataset):
-    assert run(dataset, "state_mean_by_category", OBESITY, "Alabama") == {
+def test_state_mean_by_category(small_dataset):
+    assert run(small_dataset, "state_mean_by_category", OBESITY, "Alabama") == {
         "Alabama": {
             "('Gender', 'Female')": 28.0,
             "('Gender', 'Male')": 33.0,
@@ -142,7 +140,7 @@ def test_state_mean_by_category(dataset):
         ),
     ],
 )
-def test_invalid_input_names_the_field(dataset, endpoint, payload, reason):
+def test_invalid_input_names_the_field(small_dataset, endpoint, payload, reason):
     with pytest.raises(InvalidInput) as raised:
-        TASKS[endpoint].from_payload(payload, dataset)
+        TASKS[endpoint].from_payload(payload, small_dataset)
     assert reason in raised.value.reason

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import orjson
 
 from app.data_ingestor import Dataset
-from app.job import JobStatus
+from app.engine.job import JobStatus
 from app.task import Task
 
 #: The body of get_results while a job is queued or executing.

@@ -1,8 +1,8 @@
 """The scale-out engine: jobs run on Celery workers, every job's state lives in Redis.
 
 Chosen by LSS_BROKER_URL. A web process keeps no job state of its own: a POST records the job in
-Redis (`app.registry`: the id from INCR) and sends a Celery task whose id is the job id; a worker
-(`app.worker`) runs the same `Task` as the embedded engine and writes the answer into the job's
+Redis (`registry`: the id from INCR) and sends a Celery task whose id is the job id; a worker
+(`worker`) runs the same `Task` as the embedded engine and writes the answer into the job's
 record. Reads, `jobs`, `num_jobs` and the shutdown flag all go to Redis, so any number of web
 processes and workers, on any number of machines, agree. While Redis cannot be reached, every
 call that needs it raises Unavailable (a 503 with the reason) and the process keeps serving.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -20,12 +19,13 @@ from typing import Any
 import kombu.exceptions
 import redis
 
-from app.celery_config import TASK_NAME, make_celery
+from app.celery_engine.registry import JobRegistry
+from app.celery_engine.settings import TASK_NAME, make_celery
 from app.data_ingestor import Dataset
-from app.engine import RUNNING_BODY, Engine, error_body, job_view
+from app.engine.interface import RUNNING_BODY, Engine, error_body, job_view
+from app.engine.job import JobStatus, format_job_id, parse_job_id
+from app.engine.maintenance import Maintenance, Round
 from app.errors import JobExpired, JobNotFound, ShuttingDown, Unavailable
-from app.job import JobStatus, format_job_id, parse_job_id
-from app.registry import JobRegistry
 from app.task import Task
 
 log = logging.getLogger("lss")
@@ -63,11 +63,7 @@ class CeleryEngine(Engine):
         self._closed = False
         #: The start could not clear an earlier run's shutdown flag: clear it on first contact.
         self._reopen = reopen
-        self._interval = maintenance_interval
-        self._stop = threading.Event()
-        self._maintenance = threading.Thread(
-            target=self._maintain, name="lss-maintenance", daemon=True
-        )
+        self._maintenance = Maintenance([Round("purge", maintenance_interval, self._tend)])
 
     def start(self) -> None:
         """Say where the jobs go (and whether Redis answers), then start the maintenance."""
@@ -77,8 +73,7 @@ class CeleryEngine(Engine):
             log.error("%s; serving anyway: jobs answer 503 until it does", error.reason)
         else:
             log.info("jobs run on Celery workers through Redis at %s", self.registry.address)
-        if self._interval > 0:
-            self._maintenance.start()
+        self._maintenance.start()
 
     # -- submission -----------------------------------------------------------------------------
 
@@ -95,7 +90,7 @@ class CeleryEngine(Engine):
             self.celery.send_task(TASK_NAME, args=(task.endpoint, task.payload()), task_id=job_id)
         except _SEND_ERRORS as error:
             # The id is not answered; the job is recorded, so the workers' sweep for lost jobs
-            # (app.recovery) sends it once Redis is back, and it ends like any other.
+            # (app.celery_engine.lost_jobs) sends it once Redis is back, and it ends like any other.
             log.error("cannot queue %s (%s): %s", job_id, task.endpoint, error)
             raise Unavailable(
                 f"job store unavailable: Redis at {self.registry.address} does not answer"
@@ -188,9 +183,7 @@ class CeleryEngine(Engine):
         """Accept nothing more here. The jobs this process accepted are queued in Redis and
         finish on the workers whatever becomes of it: there is nothing to wait for."""
         self._close_here()
-        self._stop.set()
-        if self._maintenance.is_alive() and self._maintenance is not threading.current_thread():
-            self._maintenance.join(timeout)
+        self._maintenance.stop(timeout)
         try:
             left = self.registry.count_running()
         except Unavailable:
@@ -200,15 +193,9 @@ class CeleryEngine(Engine):
         self.registry.close()
         return True
 
-    def _maintain(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self._settle()
-                self.purge()
-            except Unavailable:
-                pass  # the registry logged it; the next round tries again
-            except Exception:
-                log.exception("maintenance failed")
+    def _tend(self) -> None:
+        self._settle()
+        self.purge()
 
     # -- health ---------------------------------------------------------------------------------
 

@@ -20,18 +20,24 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
-from app import owners
 from app.data_ingestor import Dataset
-from app.engine import RUNNING_BODY, Engine, done_body, error_body, job_view
+from app.embedded_engine import owners
+from app.embedded_engine.expiry import purge_expired
+from app.embedded_engine.journal import Journal
+from app.embedded_engine.store import ResultStore
+from app.engine.interface import RUNNING_BODY, Engine, done_body, error_body, job_view
+from app.engine.job import JobStatus, format_job_id, parse_job_id
+from app.engine.maintenance import Maintenance, Round
 from app.errors import InvalidInput, JobExpired, JobNotFound, ShuttingDown, Unavailable
-from app.job import JobStatus, format_job_id, parse_job_id
-from app.journal import Journal
-from app.maintenance import Maintenance
-from app.store import ResultStore
 from app.task import TASKS, Task
 from app.task_runner import ThreadPool
 
 log = logging.getLogger("lss")
+
+#: Seconds between two looks for jobs left unfinished by processes that died.
+ADOPT_EVERY_S = 2.0
+#: Seconds between two checkpoints of the journal's write-ahead log (see journal.py).
+CHECKPOINT_EVERY_S = 0.5
 
 #: Finished jobs whose body get_results can answer without reading the file back. Bodies are
 #: shared with the answer cache, so each costs one dictionary entry; older jobs are read from disk.
@@ -111,7 +117,18 @@ class EmbeddedEngine(Engine):
         self._unrecorded: dict[int, tuple[JobStatus, float, float, str | None]] = {}
         #: Serialized answers by task key: bounded by the number of distinct questions.
         self._answers: dict[tuple[str, str, str | None], bytes] = {}
-        self.maintenance = Maintenance(self, maintenance_interval) if pool is not None else None
+        self.maintenance = (
+            Maintenance(
+                [
+                    # Here, so that the threads that commit jobs do not wait for the WAL's copy.
+                    Round("checkpoint", CHECKPOINT_EVERY_S, journal.checkpoint),
+                    Round("purge", maintenance_interval, self.purge),
+                    Round("adopt", ADOPT_EVERY_S, self.tend),
+                ]
+            )
+            if pool is not None
+            else None
+        )
 
     def start(self) -> None:
         """Queue the jobs that processes which died left unfinished, then start maintenance."""
@@ -237,11 +254,31 @@ class EmbeddedEngine(Engine):
             for number, *_ in ends:
                 self._unrecorded.pop(number, None)
 
-    def forget(self, numbers: list[int]) -> None:
+    def _forget(self, numbers: list[int]) -> None:
         """Jobs `numbers` were purged: stop answering them from memory."""
         with self._lock:
             for number in numbers:
                 self._recent.pop(number, None)
+
+    # -- maintenance ----------------------------------------------------------------------------
+
+    def purge(self, now: float | None = None) -> int:
+        """Delete the jobs whose time to live ran out before `now`; how many were deleted."""
+        now = time.time() if now is None else now
+        purged = purge_expired(self.journal, self.store, self.ttl, now, self._forget)
+        if purged:
+            log.info("purged %d expired job(s)", purged)
+        return purged
+
+    def tend(self) -> None:
+        """Adopt orphaned jobs, notice a shutdown begun elsewhere, check the pool's threads.
+
+        Often (ADOPT_EVERY_S), since a restart can come while the killed processes are still
+        exiting: their jobs are then not yet orphans."""
+        if not self.closed:
+            self.recover()
+        if self.pool is not None:
+            self.pool.check()
 
     # -- queries --------------------------------------------------------------------------------
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import requests
 
-from unittests.reference import ENDPOINTS, QUESTIONS, STATE_ENDPOINTS, Reference, compare
-from unittests.servers import Server
+from unittests.support.reference import ENDPOINTS, QUESTIONS, STATE_ENDPOINTS, Reference, compare
+from unittests.support.servers import Server
 
 #: Seconds any single HTTP request may take, and a job may take to finish.
 HTTP_TIMEOUT = 5.0

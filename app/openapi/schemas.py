@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.job import JOB_ID_PATTERN
+from app.engine.job import JOB_ID_PATTERN
 from app.questions import QUESTIONS
 from app.task import TASKS
 

@@ -2,8 +2,8 @@
 
 `RedisServer` runs the redis-server the project installs (as `make redis` does, on a free port,
 its data in the test's folder). `InProcessWorker` is Celery's testing worker in a thread of the
-test process, for the fast conformance tests; `WorkerProcess` is `python -m app.worker`, as
-`make worker` starts it, for the fault tests.
+test process, for the fast conformance tests; `WorkerProcess` is
+`python -m app.celery_engine.worker`, as `make worker` starts it, for the fault tests.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
 
-from app import config, redis_server
+from app import config
+from app.celery_engine import redis_server
+from app.celery_engine.lost_jobs import LostJobSweeper
+from app.celery_engine.registry import PREFIX
+from app.celery_engine.worker import build
 from app.data_ingestor import Dataset
-from app.recovery import LostJobSweeper
-from app.registry import PREFIX
-from app.worker import build
-from unittests.servers import ROOT, end_process, free_port
+from unittests.support.servers import ROOT, end_process, free_port
 
 #: Seconds a redis-server or a worker may take to be ready.
 READY_TIMEOUT = 20.0
@@ -134,7 +135,7 @@ class InProcessWorker:
 
 
 class WorkerProcess:
-    """`python -m app.worker`, as `make worker` starts it, with its output in a file."""
+    """The Celery worker process `make worker` starts, with its output in a file."""
 
     def __init__(self, folder: Path, broker_url: str, **env: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -143,7 +144,7 @@ class WorkerProcess:
         environment.update(env)
         with self.output.open("wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "app.worker"],
+                [sys.executable, "-m", "app.celery_engine.worker"],
                 cwd=ROOT,
                 env=environment,
                 stdout=out,

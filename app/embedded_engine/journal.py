@@ -21,10 +21,10 @@ from typing import Any
 
 import orjson
 
-from app.committer import Committer
 from app.config import StartupError
+from app.embedded_engine.committer import Committer
+from app.engine.job import JobStatus
 from app.errors import ShuttingDown, Unavailable
-from app.job import JobStatus
 
 #: How long a statement waits for another process's write before it fails, in seconds.
 BUSY_TIMEOUT_S = 10.0
@@ -134,7 +134,7 @@ def prepare(path: str, legacy: Iterable[tuple[int, JobStatus, float]], highest: 
 
 class Journal:
     """The journal of one process: reads on a small pool of connections, writes group-committed
-    (`app.committer`): what several threads ask at once goes in one transaction."""
+    (`app.embedded_engine.committer`): what several threads ask at once goes in one transaction."""
 
     def __init__(self, path: str) -> None:
         self.path = path

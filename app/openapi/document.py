@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app
 
-from app.api_schemas import DATA, ref, schemas
+from app.openapi.schemas import DATA, ref, schemas
 from app.task import TASKS
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")

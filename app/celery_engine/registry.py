@@ -8,12 +8,12 @@ on ids, on `/api/jobs` and `/api/num_jobs`, and on a graceful shutdown. The keys
                           body (the get_results body), ttl_done, ttl_error
     lss:live              sorted set of the live job numbers (score: the number), for id order
     lss:running           sorted set of the numbers accepted and not finished (score: when
-                          they were accepted, or last sent again by the sweep of app.recovery)
+                          they were accepted, or last sent again by the sweep of lost_jobs.py)
     lss:done, lss:error   sorted sets of the finished numbers (score: when they expire, or +inf)
     lss:shutdown          present once a graceful shutdown began
     lss:sweep             held for a second by the worker whose sweep for lost jobs runs
 
-Each change of a job is one Lua script (app.registry_scripts), so it is atomic. A finished job's
+Each change of a job is one Lua script (registry_scripts.py), so it is atomic. A finished job's
 hash gets its time to live from Redis itself (EXPIRE): its answer goes exactly on time, and
 `purge` then takes its number out of the sorted sets in batches. Redis errors become
 `Unavailable` (a 503).
@@ -33,9 +33,9 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from app.celery_engine.registry_scripts import ACCEPT, FINISH, LOST, PURGE, START
+from app.engine.job import JobStatus
 from app.errors import Unavailable
-from app.job import JobStatus
-from app.registry_scripts import ACCEPT, FINISH, LOST, PURGE, START
 
 log = logging.getLogger("lss")
 

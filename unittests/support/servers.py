@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: Seconds a server may take to answer its first health check, and to exit after a signal.
 READY_TIMEOUT = 20.0
 EXIT_TIMEOUT = 20.0

@@ -1,4 +1,4 @@
-"""The Lua scripts of the job registry (app.registry): each change of a job, atomic in Redis.
+"""The Lua scripts of the job registry (registry.py): each change of a job, atomic in Redis.
 
 KEYS and ARGV are as `JobRegistry` passes them; job hashes are named by a prefix in ARGV.
 """

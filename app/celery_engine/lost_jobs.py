@@ -2,7 +2,7 @@
 
 Two things give a lost worker's jobs back. Kombu's Redis transport keeps each message a worker
 took in its "unacked" hash until the job is acknowledged, and puts it back in the queue once the
-visibility timeout ran out (see app.celery_config). But kombu takes a message off the queue
+visibility timeout ran out (see app.celery_engine.settings). But kombu takes a message off the queue
 (BRPOP) before it writes it to that hash: a worker killed in between, or stopped while its
 BRPOP was answered, takes the message with it, and nothing in kombu ever sends it again. The job
 registry still has the job as running, though, so this sweep finds it: once the queue is empty,
@@ -17,10 +17,10 @@ import threading
 
 from celery import Celery
 
-from app.celery_config import QUEUE, RESTORE_INTERVAL_S, TASK_NAME
+from app.celery_engine.registry import JobRegistry
+from app.celery_engine.settings import QUEUE, RESTORE_INTERVAL_S, TASK_NAME
+from app.engine.job import format_job_id
 from app.errors import Unavailable
-from app.job import format_job_id
-from app.registry import JobRegistry
 
 log = logging.getLogger("lss")
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from app.job import JOB_ID_PATTERN, JobStatus, format_job_id
+from app.engine.job import JOB_ID_PATTERN, JobStatus, format_job_id
 
 #: Prefix of a result body that records a failed job.
 ERROR_PREFIX = b'{"status":"error"'

@@ -1,9 +1,9 @@
-"""A Celery worker of the scale-out engine: `make worker`, or `python -m app.worker`.
+"""A Celery worker of the scale-out engine: `make worker`, or `python -m app.celery_engine.worker`.
 
 It reads the settings and loads the dataset once, before Celery starts (a problem is one line on
 stderr and exit code 2), then runs the jobs queued in Redis on a pool of threads that share that
 dataset. A job is the same `Task` the embedded engine runs, and its answer the same bytes. Beside
-Celery, a thread sends again the jobs a killed worker took with it (app.recovery). Extra
+Celery, a thread sends again the jobs a killed worker took with it (lost_jobs.py). Extra
 arguments go to `celery worker` (say `--concurrency 4`).
 """
 
@@ -18,14 +18,14 @@ from celery import Celery
 from celery.exceptions import Reject
 
 from app import config
-from app.celery_config import TASK_NAME, make_celery
+from app.celery_engine.lost_jobs import LostJobSweeper
+from app.celery_engine.registry import JobRegistry, redis_address
+from app.celery_engine.settings import TASK_NAME, make_celery
 from app.config import StartupError
 from app.data_ingestor import Dataset, load_dataset
-from app.engine import done_body, error_body
+from app.engine.interface import done_body, error_body
+from app.engine.job import JobStatus, parse_job_id
 from app.errors import Unavailable
-from app.job import JobStatus, parse_job_id
-from app.recovery import LostJobSweeper
-from app.registry import JobRegistry, redis_address
 from app.task import TASKS, Task
 
 log = logging.getLogger("lss")

@@ -3,7 +3,7 @@
 Web processes (which send jobs) and workers (which run them) build their Celery app with
 `make_celery`, so both sides agree on the queue, the task name and the broker's options. The
 values trade a little duplicate work for never losing a job: a job runs at least once, and a job
-run twice gives the same answer (the second answer is dropped, see `app.registry`).
+run twice gives the same answer (the second answer is dropped, see `app.celery_engine.registry`).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def celery_settings(broker_url: str, visibility_timeout: int, threads: int) -> d
         # Jobs take milliseconds, and threads share the dataset loaded once per worker process.
         "worker_pool": "threads",
         "worker_concurrency": threads,
-        # The job writes its answer itself into its record in Redis (app.registry): the exact
+        # The job writes its answer itself into its record in Redis (registry.py): the exact
         # body get_results serves, kept LSS_RESULT_TTL_S or LSS_ERROR_TTL_S by outcome. Celery's
         # result backend would store a second copy with one TTL for both.
         "task_ignore_result": True,
