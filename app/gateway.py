@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 from werkzeug.http import HTTP_STATUS_CODES
 
-from app import etag, export
-from app.engine.interface import DONE_PREFIX, Engine
+from app import etag, export, prefer
+from app.engine.interface import DONE_PREFIX, RUNNING_BODY, Engine
 from app.errors import (
     INTERNAL_ERROR,
     ApiError,
@@ -62,6 +62,7 @@ class JobGateway:
         writer: LogWriter,
         max_body: int,
         result_wait: float,
+        held: int = 0,
     ) -> None:
         self._next = flask_app
         self._engine = engine
@@ -70,6 +71,8 @@ class JobGateway:
         self._wait = result_wait
         self._tasks: dict[str, type[Task]] = {f"/api/{name}": task for name, task in TASKS.items()}
         self._etags = etag.ETags()
+        #: Requests held for `Prefer: wait` at once, at most.
+        self._held = prefer.HeldRequests(held)
 
     def routes(self) -> list[tuple[str, str]]:
         """(method, path) of every route answered here, the path in OpenAPI's syntax."""
@@ -101,6 +104,10 @@ class JobGateway:
         job_id = None
         if task is not None and requested == method:
             status, body, job_id = self._submit(environ, path, task)
+            if job_id is not None and "HTTP_PREFER" in environ:
+                body, applied = self._held_answer(environ["HTTP_PREFER"], job_id, body)
+                if applied:
+                    headers.append(("Preference-Applied", applied))
         else:
             self._writer.info(entry_line(requested, path))
             if task is None and requested in (method, "HEAD"):
@@ -129,6 +136,25 @@ class JobGateway:
             log.error("unhandled error in POST %s", path, exc_info=error)
             return 500, error_body(INTERNAL_ERROR), None
         return 200, b'{"job_id":"%s"}' % job_id.encode(), job_id
+
+    def _held_answer(self, header: str, job_id: str, body: bytes) -> tuple[bytes, str | None]:
+        """For `Prefer: wait=N`: the job's final body with its id once it finished within N s,
+        and the preference applied; else the job id's body as it was, and None."""
+        wait = prefer.wanted_wait(header)
+        if not wait or not self._held.try_hold():
+            return body, None
+        try:
+            result = self._engine.result(job_id, wait)
+        except ApiError:  # expired meanwhile, or the store is away: the id is still the answer
+            return body, None
+        except Exception as error:
+            log.error("unhandled error holding %s for Prefer: wait", job_id, exc_info=error)
+            return body, None
+        finally:
+            self._held.release()
+        if result == RUNNING_BODY:
+            return body, None
+        return b'{"job_id":"%s",%s' % (job_id.encode(), result[1:]), f"wait={wait}"
 
     def _task(self, environ: dict[str, Any], path: str, task_type: type[Task]) -> Task:
         """The task a POST asks for, from its body.

@@ -33,6 +33,18 @@ def _html(description: str) -> dict[str, Any]:
     return {"description": description, "content": {_HTML: {"schema": {"type": "string"}}}}
 
 
+#: The request header of SPEC §14 on every POST.
+_PREFER = {
+    "name": "Prefer",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "example": "wait=5",
+    "description": "RFC 7240. `wait=N` (seconds, at most 30): hold the request until the job "
+    "is done or N s passed; a server holding as many requests as it may answers at once",
+}
+
+
 def _submit(endpoint: str) -> dict[str, Any]:
     """POST /api/<endpoint>: one of the nine questions, answered with a job id."""
     needs_state = TASKS[endpoint].needs_state
@@ -50,9 +62,20 @@ def _submit(endpoint: str) -> dict[str, Any]:
                     _JSON: {"schema": ref("StateQuestionBody" if needs_state else "QuestionBody")}
                 },
             },
+            "parameters": [_PREFER],
             "responses": {
                 "200": {
-                    **_json(ref("JobAccepted"), "Accepted: the job's id"),
+                    **_json(
+                        {"oneOf": [ref("JobAccepted"), ref("JobAnswered")]},
+                        "Accepted: the job's id; with `Prefer: wait=N` and the job finished "
+                        "within N s, its id with its done or error body",
+                    ),
+                    "headers": {
+                        "Preference-Applied": {
+                            "description": "`wait=N` when the answer is the finished job's",
+                            "schema": {"type": "string"},
+                        }
+                    },
                     "links": {
                         "GetResult": {
                             "operationId": "get_results",
