@@ -143,7 +143,7 @@ def test_a_failing_job_reports_error_and_its_worker_serves_the_next(make_engine,
     assert "RuntimeError: boom" in lss_log.text  # with its traceback
 
 
-def test_a_dead_worker_thread_is_replaced_and_its_job_marked_error(make_engine, lss_log):
+def test_a_dead_pool_thread_is_replaced_and_its_job_marked_error(make_engine, lss_log):
     class Fatal(Task):
         endpoint = "fatal"
 
@@ -156,7 +156,7 @@ def test_a_dead_worker_thread_is_replaced_and_its_job_marked_error(make_engine, 
     assert orjson.loads(engine.result(after, wait=5)) == GLOBAL_MEAN
     assert orjson.loads(engine.result(lost, wait=1)) == {
         "status": "error",
-        "reason": "worker thread died: SystemExit: pulled the plug",
+        "reason": "pool thread died: SystemExit: pulled the plug",
     }
     reasons, figures = engine.health()
     assert reasons == []
