@@ -161,7 +161,7 @@ def test_a_dead_pool_thread_is_replaced_and_its_job_marked_error(make_engine, ls
     reasons, figures = engine.health()
     assert reasons == []
     assert (figures["threads"], figures["threads_alive"], figures["threads_replaced"]) == (1, 1, 1)
-    assert f"{lost} (fatal) failed on lss-worker-1" in lss_log.text
+    assert f"{lost} (fatal) failed on lss-pool-1" in lss_log.text
 
 
 def test_an_unwritable_result_becomes_an_error_not_a_lost_job(make_engine, monkeypatch):
