@@ -336,7 +336,8 @@ def test_two_engines_over_one_journal_act_as_one_service(make_engine, gated):
     assert orjson.loads(second.result(quick, wait=5)) == GLOBAL_MEAN  # its own
     assert orjson.loads(first.result(quick)) == GLOBAL_MEAN  # the other's
     assert second.result(held) == b'{"status":"running"}'
-    assert first.num_pending() == second.num_pending() == 1
+    # second first: it records its own job's end, which its pool thread may still be writing.
+    assert second.num_pending() == first.num_pending() == 1
     assert second.recent(10)["counts"] == {"running": 1, "done": 1, "error": 0}
 
     assert first.close() == 1
