@@ -75,7 +75,7 @@ def build(settings: dict[str, Any], dataset: Dataset) -> tuple[Celery, JobRunner
     """A Celery app with the job task registered, and the runner that task uses."""
     url = config.worker_broker_url(settings)
     celery = make_celery(url, settings["VISIBILITY_TIMEOUT_S"], settings["THREADS"])
-    runner = JobRunner(dataset, JobRegistry(url, client_name=f"lss-pool-{os.getpid()}"))
+    runner = JobRunner(dataset, JobRegistry(url, client_name=f"lss-worker-{os.getpid()}"))
 
     @celery.task(name=TASK_NAME, bind=True)
     def run_job(self: Any, endpoint: str, payload: Any) -> None:
