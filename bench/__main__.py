@@ -16,21 +16,12 @@ from pathlib import Path
 from app.config import SETTINGS
 from app.data_ingestor import load_dataset
 from bench import charts, throughput
-from bench.celery_mode import CeleryRun
-from bench.cold import measure_cold
+from bench.celery_engine import CeleryRun
 from bench.datasets import OUT, ensure_dataset
 from bench.floor_server import server_threads
+from bench.lab.cold import measure_cold
+from bench.lab.settle import settle
 from bench.load import LoadConfig, LoadResult, LoadRunner, Plan, merge
-from bench.proc import (
-    ROOT,
-    MemorySampler,
-    Server,
-    floor_argv,
-    gunicorn_argv,
-    running,
-    service_argv,
-    waitress_argv,
-)
 from bench.report import (
     HEADLINE_CLIENTS,
     TARGET_P99_MS,
@@ -45,7 +36,16 @@ from bench.report import (
     machine_info,
     render,
 )
-from bench.settle import settle
+from bench.server import (
+    ROOT,
+    MemorySampler,
+    Server,
+    floor_argv,
+    gunicorn_argv,
+    running,
+    service_argv,
+    waitress_argv,
+)
 from bench.workload import build_plan
 
 BUNDLED = ROOT / "nutrition_activity_obesity_usa_subset.csv"
@@ -375,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     _log("cold tasks (in-process)")
     run.cold = measure_cold(BUNDLED)
-    # Servers' folders are removed only at the end: see bench.proc.running.
+    # Servers' folders are removed only at the end: see bench.server.running.
     celery = CeleryRun()
     bench_throughput = throughput.ThroughputRun()
     with LoadRunner() as runner, tempfile.TemporaryDirectory(prefix="lss-bench-") as workdir:

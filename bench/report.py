@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import throughput_report
-from bench.cold import ColdResult
+from bench.lab.cold import ColdResult
 from bench.load import LoadResult
 from bench.throughput import ThroughputRun
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from bench import job_costs, wrk
 from bench.job_costs import JournalCost
+from bench.lab.profile import ProfileSummary, py_spy, start_recording, stop_recording, summarise
+from bench.lab.settle import settle
 from bench.load import Plan
-from bench.proc import running, service_argv
-from bench.profile import ProfileSummary, py_spy, start_recording, stop_recording, summarise
-from bench.settle import settle
+from bench.server import running, service_argv
 
 #: The service before the job journal (the last commit without it): the "before" of the journal's
 #: cost, measured side by side. `--baseline none` leaves it out.
@@ -34,7 +34,7 @@ ABLATED = {
     ("journal", "file"): "without journal or file",
     ("journal", "file", "log"): "without journal, file or log lines",
 }
-ABLATED_ARGV = [sys.executable, "-m", "bench.ablated"]
+ABLATED_ARGV = [sys.executable, "-m", "bench.lab.ablated"]
 
 
 @dataclass

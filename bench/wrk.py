@@ -22,7 +22,7 @@ from pathlib import Path
 import orjson
 
 from bench.load import Plan
-from bench.proc import ROOT, MemorySampler, Server, running
+from bench.server import ROOT, MemorySampler, Server, running
 
 SCRIPT = ROOT / "bench" / "cycle.lua"
 #: Uncounted seconds before each measured slice (wrk opens new connections).

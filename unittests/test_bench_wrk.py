@@ -88,7 +88,7 @@ def test_the_service_with_parts_left_out_answers_right_without_them(
     """bench/ablated.py, which the benchmark uses to measure what the journal, the result files
     and the request log lines cost: the answers stay right, and no journal row, result file or
     request line is written."""
-    argv = [sys.executable, "-m", "bench.ablated"]
+    argv = [sys.executable, "-m", "bench.lab.ablated"]
     argv += ["--without", "journal", "--without", "file", "--without", "log"]
     server = start_server(argv=argv, LSS_WORKERS=workers)
     result = run_wrk(server.url, 4, 1.0, plan_file)

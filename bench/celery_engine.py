@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.celery_engine import redis_server
-from bench.proc import ROOT, free_port, service_argv
 from bench.report import HEADLINE_CLIENTS, Point, _f, _table
+from bench.server import ROOT, free_port, service_argv
 
 if TYPE_CHECKING:
     from bench.__main__ import Bench, Contender

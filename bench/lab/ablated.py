@@ -1,6 +1,6 @@
 """The service with parts of a job's record left out: what each part costs, measured under wrk.
 
-Only the benchmark starts it (`python -m bench.ablated --without journal --without file`), next to
+Only the benchmark starts it (`python -m bench.lab.ablated --without journal`), next to
 the real service, to turn "what the gap to the limit is made of" from estimates into measurements:
 
 - `journal`: a job's id comes from a counter in its process and its end is not written; the
@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from bench.proc import ROOT
+from bench.server import ROOT
 
 #: Job numbers of a worker process start at its pid times this, so processes never share one.
 _PER_PROCESS = 10**9

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bench.proc import MemorySampler
+from bench.server import MemorySampler
 
 
 class _Growing:
