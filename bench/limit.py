@@ -3,12 +3,11 @@
 No framework, no validation, no pool, no result files, no journal, no log: what the HTTP server
 (granian, as `make run` configures it) and the machine allow for one submit and its polls. The
 service's throughput is reported as a fraction of this app's, measured side by side.
-Serve with `python -m bench.limit --port P` (LSS_DATA_FILE names the data).
+Serve with `python -m bench.limit` (LSS_DATA_FILE, LSS_HOST and LSS_PORT as for the service).
 """
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import os
 from collections.abc import Callable, Iterable
@@ -63,20 +62,16 @@ def create_app() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[byte
 
 
 def main() -> None:
-    """Serve the limit app with the service's own server settings (threads, worker processes)."""
+    """Serve the limit app with the service's own server settings (address, threads, processes)."""
     from api_server import check_port, make_server
     from app import config
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--host", default="127.0.0.1")
-    args = parser.parse_args()
-    check_port(args.host, args.port)
-    settings = config.load()  # LSS_SERVER_THREADS and LSS_WORKERS, as the service reads them
+    settings = config.load()  # LSS_HOST, LSS_PORT, LSS_SERVER_THREADS, LSS_WORKERS
+    check_port(settings["HOST"], settings["PORT"])
     make_server(
         "bench.limit:create_app",
-        args.host,
-        args.port,
+        settings["HOST"],
+        settings["PORT"],
         settings["SERVER_THREADS"],
         settings["WORKERS"],
     ).serve()

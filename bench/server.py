@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import shutil
 import signal
 import socket
@@ -14,12 +15,13 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = ROOT / "nutrition_activity_obesity_usa_subset.csv"
 STARTUP_TIMEOUT = 300.0
 STOP_TIMEOUT = 15.0
 
@@ -42,93 +44,57 @@ class Server:
     workdir: Path
     startup_s: float = 0.0
     rss_after_start: int = 0
-    health: bytes = b""
-    _ps: psutil.Process | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
 
     def tree(self) -> list[psutil.Process]:
-        """The server process and its children (gunicorn's worker, for one)."""
-        if self._ps is None:
-            self._ps = psutil.Process(self.process.pid)
-        try:
-            return [self._ps, *self._ps.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return []
+        """The server process and its children (granian's worker processes)."""
+        with suppress(psutil.NoSuchProcess):
+            main = psutil.Process(self.process.pid)
+            return [main, *main.children(recursive=True)]
+        return []
 
     def rss(self) -> int:
-        """Memory of the whole process tree, in bytes: the proportional set size (PSS), so that
-        pages the worker processes share with the main process they were forked from count
-        once, split between them (resident size where the system cannot tell PSS)."""
+        """Memory of the process tree in bytes: the proportional set size (PSS), so that pages the
+        worker processes share with the main process count once."""
         total = 0
         for proc in self.tree():
             with suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-                try:
-                    total += proc.memory_full_info().pss
-                except AttributeError:
-                    total += proc.memory_info().rss
+                total += proc.memory_full_info().pss
         return total
 
-    def cpu_times(self) -> tuple[float, float]:
-        """(user, system) CPU seconds used so far by the process tree."""
-        user = system = 0.0
+    def cpu_s(self) -> float:
+        """User + system CPU seconds used so far by the process tree."""
+        total = 0.0
         for proc in self.tree():
-            try:
-                times = proc.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            user += times.user
-            system += times.system
-        return user, system
-
-    def context_switches(self) -> int:
-        """Context switches (voluntary and not) of every thread of the process tree so far
-        (Linux: /proc/<pid>/task/<tid>/status; 0 where it cannot tell)."""
-        total = 0
-        for proc in self.tree():
-            with suppress(OSError):
-                for task in os.scandir(f"/proc/{proc.pid}/task"):
-                    with suppress(OSError), open(f"{task.path}/status") as status:
-                        total += sum(
-                            int(line.split()[1]) for line in status if "ctxt_switches" in line
-                        )
+            with suppress(psutil.NoSuchProcess):
+                total += sum(proc.cpu_times()[:2])
         return total
 
-    def output_tail(self, lines: int = 20) -> str:
-        """The last lines the server printed (stdout and stderr)."""
-        try:
-            text = (self.workdir / "server.out").read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
 
-
-def _get(host: str, port: int, path: str, timeout: float = 2.0) -> tuple[int, bytes]:
-    """One GET on a fresh connection."""
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+def _healthy(host: str, port: int) -> bool:
+    """Whether GET /api/health answers 200 on a fresh connection."""
+    conn = http.client.HTTPConnection(host, port, timeout=5.0)
     try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.read()
+        conn.request("GET", "/api/health")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
     finally:
         conn.close()
 
 
 def _wait_healthy(server: Server, spawned: float) -> None:
-    """Poll GET /api/health until it answers 200; record the start-up time and memory."""
-    limit = spawned + STARTUP_TIMEOUT
-    while time.perf_counter() < limit:
+    """Poll /api/health until it answers 200; record the start-up time and memory."""
+    while time.perf_counter() < spawned + STARTUP_TIMEOUT:
         if server.process.poll() is not None:
-            raise RuntimeError(
-                f"{server.name} exited with code {server.process.returncode} during start-up:\n"
-                + server.output_tail()
-            )
-        try:
-            status, body = _get(server.host, server.port, "/api/health", timeout=5.0)
-        except OSError:
-            status, body = 0, b""
-        if status == 200:
+            output = (server.workdir / "server.out").read_text(errors="replace")
+            raise RuntimeError(f"{server.name} exited during start-up:\n{output[-2000:]}")
+        if _healthy(server.host, server.port):
             server.startup_s = time.perf_counter() - spawned
             server.rss_after_start = server.rss()
-            server.health = body
             return
         time.sleep(0.01)
     raise RuntimeError(f"{server.name} was not healthy after {STARTUP_TIMEOUT:.0f} s")
@@ -136,15 +102,14 @@ def _wait_healthy(server: Server, spawned: float) -> None:
 
 def _stop(server: Server) -> None:
     """SIGTERM the server; kill it (and any child left) if it has not exited in time."""
-    process = server.process
     children = server.tree()[1:]
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+    if server.process.poll() is None:
+        server.process.send_signal(signal.SIGTERM)
         try:
-            process.wait(STOP_TIMEOUT)
+            server.process.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            server.process.kill()
+            server.process.wait()
     for child in children:
         with suppress(psutil.NoSuchProcess):
             child.kill()
@@ -154,20 +119,19 @@ def _stop(server: Server) -> None:
 def running(
     name: str,
     argv: list[str],
-    data_file: Path,
+    data_file: Path = BUNDLED,
     env: dict[str, str] | None = None,
     parent: Path | None = None,
     cwd: Path = ROOT,
 ) -> Iterator[Server]:
-    """Start `argv` on a free port with a fresh results dir and log, yield it once healthy.
+    """Start `argv` on a free port with a fresh results folder and log; yield it once healthy.
 
-    The folder is made in `parent` and left there for the caller to remove once nothing is being
-    measured (deleting tens of thousands of result files keeps the file system busy for a while
-    after); without a parent it is removed when the server stops.
+    The folder is made in `parent` and left for the caller to remove once nothing is measured
+    any more; without a parent it is removed when the server stops.
     """
-    host = "127.0.0.1"
-    port = free_port(host)
-    workdir = Path(tempfile.mkdtemp(prefix=f"lss-bench-{name}-", dir=parent))
+    host, port = "127.0.0.1", free_port()
+    prefix = re.sub(r"[^\w.-]+", "_", name)
+    workdir = Path(tempfile.mkdtemp(prefix=f"lss-bench-{prefix}-", dir=parent))
     environ = {
         **os.environ,
         **(env or {}),
@@ -178,16 +142,10 @@ def running(
         "LSS_LOG_FILE": str(workdir / "webserver.log"),
         "PYTHONUNBUFFERED": "1",
     }
-    argv = [part.replace("{port}", str(port)).replace("{host}", host) for part in argv]
     with open(workdir / "server.out", "wb") as out:
         spawned = time.perf_counter()
         process = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=environ,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            argv, cwd=cwd, env=environ, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     server = Server(name=name, host=host, port=port, process=process, workdir=workdir)
     try:
@@ -204,63 +162,19 @@ def service_argv(root: Path = ROOT) -> list[str]:
     return [sys.executable, str(root / "api_server.py")]
 
 
-def floor_argv(server: str = "granian", threads: int | None = None) -> list[str]:
-    """The floor app under `server` (granian, waitress or cheroot), on the placeholder port."""
-    argv = [sys.executable, "-m", "bench.floor_server", "--server", server, "--port", "{port}"]
-    return [*argv, "--threads", str(threads)] if threads else argv
-
-
-def gunicorn_argv(threads: int) -> list[str]:
-    """The floor app under gunicorn: one forked gthread worker with `threads` threads."""
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers",
-        "1",
-        "--worker-class",
-        "gthread",
-        "--threads",
-        str(threads),
-        "--bind",
-        "{host}:{port}",
-        "--graceful-timeout",
-        "5",
-        "--log-level",
-        "warning",
-        "bench.floor:app_from_env()",
-    ]
-
-
-def waitress_argv(target: str, threads: int) -> list[str]:
-    """`target` (a factory, "module:function") under waitress, in one process."""
-    return [
-        sys.executable,
-        "-m",
-        "waitress",
-        "--host",
-        "{host}",
-        "--port",
-        "{port}",
-        "--threads",
-        str(threads),
-        "--connection-limit",
-        "1000",
-        "--asyncore-use-poll",
-        "--call",
-        target,
-    ]
+def limit_argv() -> list[str]:
+    """The raw WSGI limit app (bench/limit.py), on the port `running` hands it."""
+    return [sys.executable, "-m", "bench.limit"]
 
 
 class MemorySampler:
     """A server's peak memory, sampled on a background thread while the server is measured.
 
-    A sample reads the memory map of each of its processes (the kernel walks their page tables
-    under their memory-map lock) and finds its worker processes by scanning every process on the
-    machine. Fifty samples a second of every running server took CPU from the one measured and
-    stalled it (its p99 at 16 connections: 29 ms against 12 without), so samples are taken a few
-    times a second, only inside `measuring()`, and once at the end of each measured stretch: an
-    idle server's memory does not change.
+    A sample reads the memory map of each of its processes (under their memory-map lock) and
+    finds its worker processes by scanning every process on the machine. Fifty samples a second
+    of every running server took CPU from the one measured and stalled it, so samples are taken a
+    few times a second, only inside `measuring()`, and once as it ends: an idle server's memory
+    does not change.
     """
 
     def __init__(self, server: Server, interval: float = 0.25) -> None:

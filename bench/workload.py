@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-import orjson
-
-from app.data_ingestor import Dataset, load_dataset
-from app.engine.job import JobStatus
+from app.data_ingestor import load_dataset
 from app.task import TASKS
-from bench.load import Key, Plan
+
+
+class Key(NamedTuple):
+    """One distinct question a client can ask: equal keys always get equal answers."""
+
+    endpoint: str
+    question: str
+    state: str | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the clients may ask and what the answers must be."""
+
+    #: (endpoint, question): all nine endpoints x nine questions.
+    combos: tuple[tuple[str, str], ...]
+    #: question -> the locations with data for it (what the state endpoints may ask about).
+    states: dict[str, tuple[str, ...]]
+    #: endpoint -> whether its body carries a state.
+    needs_state: dict[str, bool]
+    #: Key -> the expected `data` of the finished job.
+    expected: dict[Key, Any]
+    #: Rows of the dataset the answers come from.
+    rows: int
 
 
 def plain(value: Any) -> Any:
@@ -24,8 +45,9 @@ def plain(value: Any) -> Any:
     return value
 
 
-def build_plan(dataset: Dataset) -> Plan:
-    """Every request the mix can send and its answer, from the project's Task classes."""
+def build_plan(path: Path) -> Plan:
+    """Every request the mix can send to a server of the dataset at `path`, and its answer."""
+    dataset = load_dataset(path)
     combos: list[tuple[str, str]] = []
     expected: dict[Key, Any] = {}
     states = {q: tuple(index.state_means) for q, index in dataset.questions.items()}
@@ -40,14 +62,5 @@ def build_plan(dataset: Dataset) -> Plan:
         states=states,
         needs_state={endpoint: task.needs_state for endpoint, task in TASKS.items()},
         expected=expected,
+        rows=dataset.rows_read,
     )
-
-
-def load_plan(path: str | Path) -> Plan:
-    """Load the dataset at `path` with the project's loader and build its plan."""
-    return build_plan(load_dataset(path))
-
-
-def done_body(data: Any) -> bytes:
-    """The serialized get_results body of a finished job, as the service builds it."""
-    return orjson.dumps({"status": JobStatus.DONE.value, "data": data})

@@ -1,56 +1,101 @@
-"""The benchmark's report of what the gap to the limit is made of: its steps must add up."""
+"""BENCHMARKS.md as `make bench` writes it: its method, its sections, its targets, nothing local."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from bench.throughput import ABLATED, CONNECTIONS, LIMIT, ThroughputRun, service_name
-from bench.throughput_report import render
+from bench import report, throughput
+from bench.__main__ import SECTIONS, _parse
+from bench.answers import Answers
+from bench.lineup import Measured
+from bench.load import LoadResult
+from bench.section import Section, Target
+from bench.throughput import Throughput
 from bench.wrk import Slice, WrkPoint
 
 
-def _point(name: str, jobs_per_s: float, cpu_ms: float, switches: float) -> WrkPoint:
-    """A contender that did `jobs_per_s` over two 1-second slices."""
-    jobs = int(jobs_per_s)
-    slices = [Slice(jobs, 1.0, jobs, 0, 2.0, 9.0, 20.0) for _ in range(2)]
-    return WrkPoint(
-        name,
-        CONNECTIONS[0],
-        slices,
-        cpu_s=2 * jobs * cpu_ms / 1000,
-        switches=int(2 * jobs * switches),
-        peak_rss=100 << 20,
-        startup_s=0.5,
+def _wrk(name: str, jobs_per_s: float, p99: float, bad: int = 0) -> WrkPoint:
+    slices = [Slice(int(jobs_per_s), 1.0, int(jobs_per_s), bad, 2.0, p99, 20.0, 0.5)] * 2
+    return WrkPoint(Measured(name, slices, slices[0], 0.5, 90_000_000, 120_000_000))
+
+
+def _throughput() -> Throughput:
+    section = Throughput()
+    for count in throughput.CONNECTIONS:
+        for name, jobs_per_s, p99 in [
+            ("limit w=1", 10_000, 4.0),
+            ("limit w=2", 12_000, 5.0),
+            ("service w=1", 4_000, 9.0),
+            ("service w=2", 6_000, 8.0),
+        ]:
+            section.points[name, count] = _wrk(name, jobs_per_s, p99)
+    return section
+
+
+class _Extra(Section):
+    """What a later issue adds: a module with a Section, and a line in SECTIONS."""
+
+    name = "extra"
+    title = "An extra section"
+
+    def targets(self) -> list[Target]:
+        return [Target("an extra goal", "1 thing", True)]
+
+    def markdown(self) -> list[str]:
+        return ["## An extra section", "", "Its figures.", ""]
+
+
+def _render(sections: list[Section], notes: tuple[str, ...] = ()) -> str:
+    return report.render(
+        sections,
+        command="python -m bench",
+        minutes=1.0,
+        machine={"CPU": "a test machine"},
+        settings={"Slices": "a few"},
+        notes=notes,
+        charts=[Path(__file__).resolve().parent.parent / "bench" / "charts" / "a_chart.png"],
+        output=Path(__file__).resolve().parent.parent / "BENCHMARKS.md",
     )
 
 
-def test_the_gap_is_split_into_parts_that_add_up_to_the_service_vs_the_limit() -> None:
-    head = CONNECTIONS[0]
-    run = ThroughputRun(default_workers=2)
-    service = service_name(2)
-    # jobs/s, CPU ms per job and switches per job, from the service down to the limit
-    figures = {
-        service: (4000, 0.300, 10.0),
-        f"{service} {ABLATED[('journal',)]}": (5000, 0.240, 9.0),
-        f"{service} {ABLATED[('journal', 'file')]}": (5000 * 1.05, 0.220, 8.5),
-        f"{service} {ABLATED[('journal', 'file', 'log')]}": (6000, 0.200, 8.0),
-        LIMIT: (10000, 0.100, 5.0),
+def test_the_headline_is_the_default_service_over_the_faster_limit() -> None:
+    text = _render([_throughput()])
+    assert "does 0.50x the raw WSGI limit's jobs/s** (6,000 vs 12,000; p99" in text
+    assert "| service >= 0.5x the raw WSGI limit's jobs/s at 16 connections" in text
+    assert "| 0.50x (6,000 vs 12,000 jobs/s) | **MET** |" in text
+    assert "| service w=1 @ 64 | 4,000 | **0.33x** |" in text
+    assert "| 16 | 1.50x | 9.0 / 8.0 | 120 / 120 |" in text  # two workers against one
+
+
+def test_a_wrong_answer_is_not_met() -> None:
+    section = Answers()
+    right = LoadResult(1.0, [1.0, 2.0], 3, 0, {})
+    section.points = {
+        16: {"service": (LoadResult(1.0, [1.0, 2.0], 9, 1, {"timed out": 2}), 90_000_000)},
+        4: {"service": (right, 80_000_000)},
     }
-    for name, (jobs_per_s, cpu_ms, switches) in figures.items():
-        run.points[(name, head)] = _point(name, jobs_per_s, cpu_ms, switches)
-    text = "\n".join(render(run))
-    section = text.split("## What the gap to the limit is made of")[1]
-    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
-    parts = [row.split(" | ") for row in rows[1:-1]]
-    assert [part[0].lstrip("| ").split(" (")[0] for part in parts] == [
-        "the job journal",
-        "the result file",
-        "the log lines",
-        "the rest: the gateway's Python",
-    ]
-    steps = [float(part[1]) for part in parts]
-    total = float(re.sub(r"[*|\s]", "", rows[-1].split(" | ")[1]))
-    assert steps[0] == 1e6 / 4000 - 1e6 / 5000  # each step is the difference of its two runs
-    assert abs(sum(steps) - total) <= len(steps)  # rounded to whole µs each
-    assert total == 1e6 / 4000 - 1e6 / 10000
-    assert "and without the log lines too at 0.60x" in section
+    for point in section.points.values():
+        point["limit"] = (right, 70_000_000)
+    text = _render([section])
+    assert "1 wrong, 2 errors of 12 jobs (timed out) | **NOT MET** |" in text
+    assert "| 4 | 2 | 2 | 1.00x |" in text
+
+
+def test_the_report_says_how_to_read_it_and_names_no_machine_path_nor_date() -> None:
+    text = _render([_throughput(), Answers(), _Extra()], notes=("one problem",))
+    for heading in ("## How to read this", "## Targets", "## Findings of the research"):
+        assert heading in text
+    assert "interleaved slices" in text and "`bench/limit.py`" in text
+    assert "- one problem" in text
+    assert "| an extra goal | 1 thing | **MET** |" in text and "## An extra section" in text
+    assert "![a chart](bench/charts/a_chart.png)" in text
+    assert not re.search(r"(/work/|/tmp/|/home/|/root/)", text)
+    assert not re.search(r"\b20\d\d-\d\d-\d\d\b", text)
+
+
+def test_every_section_can_be_skipped_by_name() -> None:
+    names = [section.name for section in SECTIONS]
+    assert len(set(names)) == len(names) and all(names)
+    args = _parse(["--no-celery", "--no-data-sweep", "--quick"])
+    assert args.no_celery and args.no_data_sweep and not args.no_wrk

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("app", "lss_client")
+PACKAGES = ("app", "bench", "lss_client")
 
 
 def _modules() -> dict[str, Path]:

@@ -1,0 +1,56 @@
+"""What the sections of one run share: its settings, a scratch folder, its log and its notes."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TypeVar
+
+from bench import lineup
+from bench.lineup import Contender, Measured
+from bench.server import BUNDLED, Server
+from bench.workload import Plan, build_plan
+
+S = TypeVar("S")
+
+
+@dataclass
+class Session:
+    """One run of the benchmark, as its sections see it."""
+
+    workdir: Path
+    quick: bool = False
+    #: Measured seconds per contender and point, cut into `rounds` interleaved slices.
+    seconds: float = 8.0
+    rounds: int = 4
+    #: The client counts of the load generator's sweep.
+    clients: tuple[int, ...] = (1, 4, 16, 64)
+    #: Problems met on the way, for the report.
+    notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def plan(self) -> Plan:
+        """The requests and answers of the bundled dataset."""
+        return build_plan(BUNDLED)
+
+    def log(self, message: str) -> None:
+        """Progress goes to stderr; stdout gets the report."""
+        print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+    def note(self, message: str) -> None:
+        """A problem worth a line in the report."""
+        self.notes.append(message)
+        self.log(message)
+
+    def side_by_side(
+        self, contenders: Sequence[Contender], run: Callable[[Server, float], S]
+    ) -> dict[str, Measured[S]]:
+        """The contenders measured in one lineup with this session's slices."""
+        self.log(f"side by side: {', '.join(c.name for c in contenders)}")
+        return lineup.measure(
+            contenders, run, workdir=self.workdir, rounds=self.rounds, seconds=self.seconds
+        )
