@@ -14,11 +14,9 @@ from app import config
 from bench import report
 from bench.answers import Answers
 from bench.celery_engine import CeleryEngine
-from bench.datasets import OUT
-from bench.machine import code_fingerprint, machine_info
 from bench.scaling import DataSweep
 from bench.section import Section
-from bench.server import ROOT
+from bench.server import OUT, ROOT
 from bench.session import Session
 from bench.throughput import Throughput
 
@@ -27,30 +25,27 @@ SECTIONS: tuple[type[Section], ...] = (Throughput, Answers, DataSweep, CeleryEng
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    """The command line."""
+    """The command line; --quick changes the defaults and writes to bench/out/."""
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="Benchmark the service side by side with its limit; write BENCHMARKS.md.",
         epilog="Research instruments (a revision side by side, py-spy, ...): python -m bench.lab",
     )
-    parser.add_argument("--quick", action="store_true", help="smoke run: short slices, ~2 min")
+    parser.add_argument("--quick", action="store_true", help="smoke run: short slices, 2 minutes")
     parser.add_argument("--seconds", type=float, help="measured s per server and point (8)")
-    parser.add_argument("--rounds", type=int, help="slices each point is cut into (4)")
-    parser.add_argument("--clients", default="1,4,16,64", help="load generator's client counts")
-    parser.add_argument("--output", type=Path, help="report (BENCHMARKS.md; --quick: bench/out)")
-    parser.add_argument("--charts", type=Path, help="PNG folder (bench/charts; --quick: bench/out)")
+    parser.add_argument("--rounds", type=int, help="interleaved slices of a point (4)")
+    parser.add_argument("--clients", default="1,4,16,64", help="the load generator's sweep")
+    parser.add_argument("--output", type=Path, help="the report (BENCHMARKS.md)")
+    parser.add_argument("--charts", type=Path, help="the PNG folder (bench/charts)")
     for section in SECTIONS:
-        parser.add_argument(
-            f"--no-{section.name}", action="store_true", help=f"skip the {section.title}"
-        )
+        parser.add_argument(f"--no-{section.name}", action="store_true", help=section.title)
     args = parser.parse_args(argv)
-    args.clients = tuple(int(c) for c in args.clients.split(",") if c.strip())
+    args.clients = tuple(int(c) for c in args.clients.split(","))
     args.seconds = args.seconds or (2.0 if args.quick else 8.0)
-    args.rounds = max(1, args.rounds or (2 if args.quick else 4))
-    args.output = args.output or (
-        OUT / "BENCHMARKS-quick.md" if args.quick else ROOT / "BENCHMARKS.md"
-    )
-    args.charts = args.charts or (OUT / "charts-quick" if args.quick else ROOT / "bench" / "charts")
+    args.rounds = args.rounds or (2 if args.quick else 4)
+    quick = OUT / "BENCHMARKS-quick.md", OUT / "charts-quick"
+    default = quick if args.quick else (ROOT / "BENCHMARKS.md", ROOT / "bench" / "charts")
+    args.output, args.charts = args.output or default[0], args.charts or default[1]
     return args
 
 
@@ -58,10 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run every section not skipped, then print the report and write it with its charts."""
     args = _parse(argv)
     command = " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)])
-    started, code = time.monotonic(), code_fingerprint()
-    machine = machine_info(code)
+    started, settings, machine = time.monotonic(), config.load(), report.machine_info()
     sections = [s() for s in SECTIONS if not getattr(args, f"no_{s.name.replace('-', '_')}")]
-    # The servers' folders go with `workdir`, at the end, when nothing is measured any more.
+    # The servers' folders go with `workdir` at the end, when nothing is measured any more.
     with tempfile.TemporaryDirectory(prefix="lss-bench-") as workdir:
         session = Session(Path(workdir), args.quick, args.seconds, args.rounds, args.clients)
         for section in sections:
@@ -71,30 +65,14 @@ def main(argv: list[str] | None = None) -> int:
                 section.measure(session)
             except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
                 session.note(f"{section.title} failed: {error}")
-    if code_fingerprint() != code:
-        session.note(
-            f"the service's code changed during this run (hash {code} at the start, "
-            f"{code_fingerprint()} at the end): the figures mix versions; run again"
-        )
-    charts = [chart for section in sections for chart in section.charts(args.charts)]
-    settings_now = config.load()
-    settings = {
-        "Slices": f"per server and point: a warm-up, then {args.seconds:g} s measured in "
-        f"{args.rounds} interleaved slices",
-        "WSGI": f"granian (`api_server.make_server`), {settings_now['SERVER_THREADS']} threads per "
-        f"worker process, {settings_now['WORKERS']} worker processes unless a row says otherwise",
-        "Job pool": "TP_NUM_OF_THREADS, else the CPU count (the service's default)",
-    }
-    text = report.render(
-        sections,
-        command=command,
-        minutes=(time.monotonic() - started) / 60,
-        machine=machine,
-        settings=settings,
-        notes=session.notes,
-        charts=charts,
-        output=args.output,
+    machine["Slices"] = f"a warm-up, then {args.seconds:g} s in {args.rounds} interleaved slices"
+    machine["WSGI"] = (
+        f"granian, {settings['SERVER_THREADS']} threads per worker process, "
+        f"{settings['WORKERS']} worker processes unless a row says otherwise"
     )
+    charts = [chart for section in sections for chart in section.charts(args.charts)]
+    minutes = (time.monotonic() - started) / 60
+    text = report.render(sections, command, minutes, machine, session.notes, charts, args.output)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")
     print(text)

@@ -22,8 +22,7 @@ def draw(
     lines: dict[str, float] | None = None,
     log_y: bool = False,
 ) -> Path:
-    """One line per series over a log x axis labelled with its values, dotted red lines at the
-    `lines` (targets), written to `path`; a series named "... p50" is dashed."""
+    """A PNG of one line per series (dashed if named "... p50") and the target `lines`."""
     figure, axes = plt.subplots(figsize=(6.4, 4.0))
     x_label, xs = x
     for n, (name, values) in enumerate(series.items()):

@@ -1,8 +1,4 @@
-"""A keep-alive HTTP/1.1 client connection, a few lines over a socket.
-
-`http.client` spent more CPU per request than the servers the benchmark measured, on the cores
-they share; this does only what the job API needs.
-"""
+"""The load generator's HTTP client: `http.client` cost more CPU per request than the servers."""
 
 from __future__ import annotations
 
@@ -14,11 +10,7 @@ _CLOSE = b"\r\nconnection: close"
 
 
 class Connection:
-    """A keep-alive HTTP/1.1 client connection: a request out, a Content-Length framed answer in.
-
-    Only what the job API needs: no chunked answers, no redirects, no TLS. Anything else is a
-    ConnectionError, which the client counts as an error and answers by reconnecting.
-    """
+    """Keep-alive HTTP/1.1, answers framed by Content-Length; anything else is a ConnectionError."""
 
     def __init__(self, host: str, port: int, timeout: float) -> None:
         self._sock = socket.create_connection((host, port), timeout=timeout)
@@ -54,6 +46,7 @@ class Connection:
         return int(head[9:12]), buffer[start : start + size]
 
     def _receive(self) -> bytes:
+        """The next bytes from the server."""
         chunk = self._sock.recv(1 << 16)
         if not chunk:
             raise ConnectionError("the server closed the connection")

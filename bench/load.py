@@ -1,12 +1,4 @@
-"""The Python load generator: closed-loop clients that check every answer they get.
-
-Each client is a thread with one keep-alive connection of its own: it submits a job, polls until
-the job is done (at once, then with a back-off doubling from 0.5 to 8 ms), compares the answer
-with the one computed in-process, and submits the next, walking all nine endpoints x nine
-questions from its own offset (the state endpoints draw a state, seeded). A run is a warm-up
-(its jobs are not timed, but they are checked) and then the measured window; throughput counts
-jobs done inside the window, latency is submit-to-done.
-"""
+"""The Python load generator: closed-loop client threads that check every answer they get."""
 
 from __future__ import annotations
 
@@ -14,78 +6,22 @@ import math
 import random
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from typing import TypeVar
 
 import orjson
 
+from bench import point
 from bench.connection import Connection
-from bench.lineup import Measured
+from bench.point import Point, Slice
 from bench.server import Server
-from bench.workload import Key, Plan
+from bench.workload import Key, Plan, done_body
 
-FIRST_BACKOFF = 0.0005
-MAX_BACKOFF = 0.008
+FIRST_BACKOFF, MAX_BACKOFF = 0.0005, 0.008
 JOB_TIMEOUT_S = 10.0
-#: Uncounted seconds at the start of each run (new connections); the server is already warm.
 LEAD_IN_S = 0.2
 _RUNNING = b'{"status":"running"}'
-
-
-@dataclass
-class LoadResult:
-    """What the clients of one or more runs saw (latencies in milliseconds, sorted)."""
-
-    seconds: float
-    latencies_ms: list[float]
-    #: Every job checked, warm-ups included, and the wrong answers and errors among them.
-    checked: int
-    wrong: int
-    errors: dict[str, int]
-
-    @property
-    def jobs_per_s(self) -> float:
-        return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
-
-    def percentile(self, fraction: float) -> float:
-        """Nearest-rank percentile of submit-to-done latency (NaN without jobs)."""
-        if not self.latencies_ms:
-            return math.nan
-        return self.latencies_ms[max(1, math.ceil(fraction * len(self.latencies_ms))) - 1]
-
-    @property
-    def p50(self) -> float:
-        return self.percentile(0.50)
-
-    @property
-    def p99(self) -> float:
-        return self.percentile(0.99)
-
-    @property
-    def error_count(self) -> int:
-        """Failed jobs: a status other than 200, a connection error, a time-out, an error body."""
-        return sum(self.errors.values())
-
-
-def same(got: Any, want: Any) -> bool:
-    """True when parsed JSON `got` equals `want` exactly: same types, key order, float values."""
-    if isinstance(want, dict):
-        return (
-            isinstance(got, dict)
-            and list(got) == list(want)
-            and all(same(got[key], item) for key, item in want.items())
-        )
-    if isinstance(want, (list, tuple)):
-        return (
-            isinstance(got, list)
-            and len(got) == len(want)
-            and all(same(g, w) for g, w in zip(got, want, strict=True))
-        )
-    if isinstance(want, bool) or isinstance(got, bool):
-        return got is want
-    return type(got) is type(want) and got == want
+T = TypeVar("T")
 
 
 class _Client:
@@ -96,10 +32,7 @@ class _Client:
         self.rng = random.Random(2011 * 7919 + index)
         self.position = index * len(plan.combos) // max(1, clients)
         self.conn: Connection | None = None
-        #: Key -> a body already parsed and found right: identical bytes need no second parse.
-        self.verified: dict[Key, bytes] = {}
-        #: (start, end, outcome) per job, perf_counter seconds.
-        self.records: list[tuple[float, float, str]] = []
+        self.records: list[tuple[float, float, str]] = []  # (start, end, outcome) per job
 
     def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
         """One request on the keep-alive connection (opened again if closed)."""
@@ -119,9 +52,7 @@ class _Client:
                 status, data = self.request("GET", path)
                 if status != 200:
                     return f"get_results answered {status}"
-                if data != _RUNNING and not (
-                    len(data) < 64 and orjson.loads(data).get("status") == "running"
-                ):
+                if data != _RUNNING and (len(data) > 64 or b'"running"' not in data):
                     return self.check(key, data)
                 if time.perf_counter() > give_up:
                     return "timed out"
@@ -133,17 +64,15 @@ class _Client:
             return f"connection: {type(error).__name__}"
 
     def check(self, key: Key, data: bytes) -> str:
-        """Compare a finished job's body with the expected answer."""
-        if self.verified.get(key) == data:
+        """Right when `data` is the expected answer as orjson writes it (key order, types, bits)."""
+        want = self.plan.expected[key]
+        if data == done_body(want):
             return "ok"
         parsed = orjson.loads(data)
         status = parsed.get("status") if isinstance(parsed, dict) else None
         if status == "error":
             return "status error"
-        if status != "done" or not same(parsed.get("data"), self.plan.expected[key]):
-            return "wrong"
-        self.verified[key] = data
-        return "ok"
+        return "ok" if status == "done" and orjson.dumps(parsed.get("data")) == want else "wrong"
 
     def run(self, deadline: float) -> None:
         """Submit jobs back to back until `deadline`."""
@@ -154,7 +83,7 @@ class _Client:
             state = self.rng.choice(plan.states[question]) if plan.needs_state[endpoint] else None
             key = Key(endpoint, question, state)
             if key not in bodies:
-                payload = {"question": question, **({"state": state} if state else {})}
+                payload = {"question": question} | ({"state": state} if state else {})
                 bodies[key] = orjson.dumps(payload)
             outcome = self.job(key, bodies[key])
             self.records.append((start, time.perf_counter(), outcome))
@@ -164,7 +93,14 @@ class _Client:
             self.conn.close()
 
 
-def run(plan: Plan, server: Server, clients: int, seconds: float) -> LoadResult:
+def _percentile(latencies: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of sorted latencies (NaN without any)."""
+    if not latencies:
+        return math.nan
+    return latencies[max(1, math.ceil(fraction * len(latencies))) - 1]
+
+
+def run(plan: Plan, server: Server, clients: int, seconds: float) -> Slice:
     """`clients` clients against `server`: LEAD_IN_S uncounted, then `seconds` measured."""
     workers = [_Client(n, plan, server, clients) for n in range(clients)]
     window = time.perf_counter() + LEAD_IN_S
@@ -175,34 +111,24 @@ def run(plan: Plan, server: Server, clients: int, seconds: float) -> LoadResult:
     for thread in threads:
         thread.join(deadline - time.perf_counter() + JOB_TIMEOUT_S + 5)
     records = [record for w in workers for record in w.records]
-    outcomes = Counter(outcome for _, _, outcome in records)
-    latencies = sorted(
-        (end - start) * 1000 for start, end, o in records if o == "ok" and window <= end <= deadline
-    )
-    wrong = outcomes.pop("wrong", 0)
-    outcomes.pop("ok", None)
-    return LoadResult(seconds, latencies, len(records), wrong, dict(outcomes))
+    done = sorted((e - s) * 1000 for s, e, o in records if o == "ok" and window <= e <= deadline)
+    wrong = sum(o == "wrong" for _, _, o in records)
+    bad = sum(o not in ("ok", "wrong") for _, _, o in records)
+    p50, p99 = _percentile(done, 0.5), _percentile(done, 0.99)
+    return Slice(len(done), seconds, bad, p50, p99, checked=len(records), wrong=wrong)
 
 
-def client(plan: Plan | Callable[[Server], Plan], clients: int) -> Callable[[Server, float], Any]:
-    """A lineup's client: `clients` clients of `plan` (or of the plan a server's name picks)."""
-
-    def load(server: Server, seconds: float) -> LoadResult:
-        return run(plan(server) if callable(plan) else plan, server, clients, seconds)
-
-    return load
+def client(plan: Callable[[Server], Plan], clients: int) -> Callable[[Server, float], Slice]:
+    """A lineup's client: `clients` clients of the plan `plan(server)` gives each server."""
+    return lambda server, seconds: run(plan(server), server, clients, seconds)
 
 
-def merge(measured: Measured[LoadResult]) -> LoadResult:
-    """A contender's slices as one run; the warm-up adds its checks, not its latencies."""
-    results: Sequence[LoadResult] = measured.slices
-    errors: Counter[str] = Counter()
-    for result in [*results, measured.warm_up]:
-        errors.update(result.errors)
-    return LoadResult(
-        seconds=sum(r.seconds for r in results),
-        latencies_ms=sorted(ms for r in results for ms in r.latencies_ms),
-        checked=sum(r.checked for r in [*results, measured.warm_up]),
-        wrong=sum(r.wrong for r in [*results, measured.warm_up]),
-        errors=dict(errors),
-    )
+def columns(
+    of: Callable[[T], Point], versus: tuple[str, Callable[[T], str]] | None = None
+) -> list[tuple[str, Callable[[T], str]]]:
+    """The columns of a table of points measured by the load generator."""
+    return [
+        *point.columns(of, versus),
+        ("answers checked", lambda row: f"{of(row).checked:,}"),
+        ("wrong", lambda row: str(of(row).wrong)),
+    ]

@@ -1,15 +1,19 @@
-"""BENCHMARKS.md: how to read it, the machine, the targets, then each section's figures."""
+"""BENCHMARKS.md: how to read it, the machine and code measured, the targets, each section."""
 
 from __future__ import annotations
 
 import os
+import platform
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.findings import FINDINGS
 from bench.markdown import table
 from bench.section import Section
+from bench.server import ROOT
 
+#: What the research instruments found (kept with them, in bench/lab/), copied into the report.
+FINDINGS = ROOT / "bench" / "lab" / "FINDINGS.md"
 METHOD = [
     "## How to read this",
     "",
@@ -43,13 +47,41 @@ METHOD = [
 ]
 
 
+def _proc_line(path: str, prefix: str) -> str:
+    """The value of the first line of a /proc file that starts with `prefix`."""
+    try:
+        with open(path) as lines:
+            return next(line.split(":", 1)[1].strip() for line in lines if line.startswith(prefix))
+    except (OSError, StopIteration):
+        return "unknown"
+
+
+def machine_info() -> dict[str, str]:
+    """CPU, memory, Python, OS and the commit measured."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    memory = _proc_line("/proc/meminfo", "MemTotal:").split()[0]
+    commit = subprocess.run(
+        ["git", "describe", "--always", "--dirty=, with uncommitted changes"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout.strip()
+    return {
+        "CPU": f"{_proc_line('/proc/cpuinfo', 'model name')}, {os.cpu_count()} cores "
+        f"({usable} usable)",
+        "Memory": f"{int(memory) / 1024**2:.1f} GiB" if memory.isdigit() else memory,
+        "Python": f"{platform.python_implementation()} {platform.python_version()}",
+        "OS": platform.platform(),
+        "Commit": commit or "unknown",
+        "Load average at start (1, 5, 15 min)": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
 def render(
     sections: Sequence[Section],
-    *,
     command: str,
     minutes: float,
     machine: dict[str, str],
-    settings: dict[str, str],
     notes: Sequence[str],
     charts: Sequence[Path],
     output: Path,
@@ -65,7 +97,7 @@ def render(
     for section in sections:
         lines += section.headline()
     lines += [*METHOD, "## Machine and settings", ""]
-    lines += table(["", ""], [[k, v] for k, v in {**machine, **settings}.items()])
+    lines += table(["", ""], [[k, v] for k, v in machine.items()])
     if notes:
         lines += ["", "## Problems in this run", "", *(f"- {note}" for note in notes)]
     lines += ["", "## Targets", ""]
@@ -77,7 +109,7 @@ def render(
     lines += [""]
     for section in sections:
         lines += section.markdown()
-    lines += FINDINGS
+    lines += [*FINDINGS.read_text(encoding="utf-8").splitlines(), ""]
     if charts:
         lines += ["## Charts", ""]
         for chart in charts:

@@ -1,8 +1,4 @@
-"""A section of `make bench`: one thing it measures, with its targets, report and charts.
-
-`bench.__main__.SECTIONS` lists them in the order they run; adding one is adding a module with a
-Section subclass and a line there.
-"""
+"""A section of `make bench`: what one part measures, its targets, its report and its charts."""
 
 from __future__ import annotations
 
@@ -15,7 +11,7 @@ from bench.session import Session
 
 @dataclass(frozen=True)
 class Target:
-    """A goal of an issue: what it asks, the figure measured, whether it is met."""
+    """A goal set by an issue: what it asks, the figure measured, whether it is met."""
 
     name: str
     measured: str
@@ -27,14 +23,13 @@ class Target:
 
 
 class Section:
-    """Measures in `measure`, then reports from what it kept; every report part is optional."""
+    """A part of the report; `bench.__main__.SECTIONS` lists them, in the order they run."""
 
-    #: `python -m bench --no-NAME` skips the section.
-    name: ClassVar[str] = ""
+    name: ClassVar[str] = ""  # `python -m bench --no-NAME` skips it
     title: ClassVar[str] = ""
 
     def measure(self, session: Session) -> None:
-        """Run the measurements (servers, clients) and keep their figures."""
+        """Run the servers and clients, and keep the figures."""
         raise NotImplementedError
 
     def headline(self) -> list[str]:
@@ -46,7 +41,7 @@ class Section:
         return []
 
     def markdown(self) -> list[str]:
-        """The section of the report: a heading, how it is measured, its tables."""
+        """The section: a heading, how it is measured, its tables."""
         return []
 
     def charts(self, folder: Path) -> list[Path]:

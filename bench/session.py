@@ -1,4 +1,4 @@
-"""What the sections of one run share: its settings, a scratch folder, its log and its notes."""
+"""A session: what the sections of one run share, its settings, scratch folder, log and notes."""
 
 from __future__ import annotations
 
@@ -8,28 +8,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
 
 from bench import lineup
-from bench.lineup import Contender, Measured
+from bench.lineup import Contender
+from bench.point import Point, Slice
 from bench.server import BUNDLED, Server
 from bench.workload import Plan, build_plan
-
-S = TypeVar("S")
 
 
 @dataclass
 class Session:
-    """One run of the benchmark, as its sections see it."""
+    """One run of the benchmark as its sections see it; `seconds` is cut into `rounds` slices."""
 
     workdir: Path
     quick: bool = False
-    #: Measured seconds per contender and point, cut into `rounds` interleaved slices.
     seconds: float = 8.0
     rounds: int = 4
-    #: The client counts of the load generator's sweep.
     clients: tuple[int, ...] = (1, 4, 16, 64)
-    #: Problems met on the way, for the report.
     notes: list[str] = field(default_factory=list)
 
     @cached_property
@@ -38,7 +33,7 @@ class Session:
         return build_plan(BUNDLED)
 
     def log(self, message: str) -> None:
-        """Progress goes to stderr; stdout gets the report."""
+        """Progress, on stderr (stdout gets the report)."""
         print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
     def note(self, message: str) -> None:
@@ -47,8 +42,8 @@ class Session:
         self.log(message)
 
     def side_by_side(
-        self, contenders: Sequence[Contender], run: Callable[[Server, float], S]
-    ) -> dict[str, Measured[S]]:
+        self, contenders: Sequence[Contender], run: Callable[[Server, float], Slice]
+    ) -> dict[str, Point]:
         """The contenders measured in one lineup with this session's slices."""
         self.log(f"side by side: {', '.join(c.name for c in contenders)}")
         return lineup.measure(

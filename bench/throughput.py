@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from app.config import SETTINGS
-from bench import wrk
+from bench import point, wrk
 from bench.lineup import Contender
-from bench.markdown import columns, mb, ratio
+from bench.markdown import columns, ratio
+from bench.point import Point
 from bench.section import Section, Target
 from bench.server import limit_argv, service_argv
 from bench.session import Session
-from bench.wrk import WrkPoint
 
 #: Connection counts of the wrk sweep; the first is the headline's.
 CONNECTIONS = (16, 64)
@@ -38,7 +38,7 @@ class Throughput(Section):
     title = "Throughput with a C client (wrk)"
 
     def __init__(self) -> None:
-        self.points: dict[tuple[str, int], WrkPoint] = {}
+        self.points: dict[tuple[str, int], Point] = {}
 
     def measure(self, session: Session) -> None:
         if not wrk.installed():
@@ -47,18 +47,16 @@ class Throughput(Section):
         plan = wrk.write_plan(session.plan, session.workdir / "plan.tsv")
         lineup = [*map(limit, WORKER_COUNTS), *map(service, WORKER_COUNTS)]
         for count in CONNECTIONS:
-            for name, measured in session.side_by_side(lineup, wrk.client(count, plan)).items():
-                self.points[name, count] = point = WrkPoint(measured)
-                session.log(
-                    f"{name} @ {count}: {point.jobs_per_s:,.0f} jobs/s, p99 {point.p99_ms:.1f} ms"
-                )
+            for name, p in session.side_by_side(lineup, wrk.client(count, plan)).items():
+                self.points[name, count] = p
+                session.log(f"{name} @ {count}: {p.jobs_per_s:,.0f} jobs/s, p99 {p.p99_ms:.1f} ms")
 
-    def limit(self, count: int) -> WrkPoint | None:
+    def limit(self, count: int) -> Point | None:
         """The limit at `count` connections: the faster of its worker counts."""
         found = [p for n in WORKER_COUNTS if (p := self.points.get((limit(n).name, count)))]
         return max(found, key=lambda p: p.jobs_per_s, default=None)
 
-    def _pair(self, count: int) -> tuple[WrkPoint, WrkPoint] | None:
+    def _pair(self, count: int) -> tuple[Point, Point] | None:
         """The service with its defaults and the limit, at `count` connections."""
         found = self.points.get((service(DEFAULT_WORKERS).name, count)), self.limit(count)
         return (found[0], found[1]) if found[0] and found[1] else None
@@ -106,7 +104,19 @@ class Throughput(Section):
     def markdown(self) -> list[str]:
         if not self.points:
             return []
-        lines = [
+        rows = [(name, count, p) for (name, count), p in self.points.items()]
+
+        def share(row: tuple[str, int, Point]) -> str:
+            best = self.limit(row[1])
+            return f"**{ratio(row[2].jobs_per_s, best.jobs_per_s):.2f}x**" if best else "-"
+
+        one, two = (service(n).name for n in WORKER_COUNTS)
+        workers = [
+            f"{ratio(b.jobs_per_s, a.jobs_per_s):.2f}x the jobs/s of one at {c} connections"
+            for c in CONNECTIONS
+            if (a := self.points.get((one, c))) and (b := self.points.get((two, c)))
+        ]
+        return [
             f"## {self.title}",
             "",
             "`wrk` runs `bench/cycle.lua`, one connection per wrk thread: each connection submits "
@@ -115,60 +125,20 @@ class Throughput(Section):
             "script times submit-to-done per job. The service and the limit (`bench/limit.py`) "
             "run with 1 and with 2 worker processes, all four at once, measured in interleaved "
             "slices with a second of uncounted lead-in each. 'vs limit' is jobs/s over the "
-            "faster limit's at the same connection count; p99 is the median of the slices' p99s "
-            "(their range beside it); CPU is user + system time of the server's processes; "
-            "'bad' counts error statuses.",
-            "",
-        ]
-        rows = [(name, count, p) for (name, count), p in self.points.items()]
-
-        def share(row: tuple[str, int, WrkPoint]) -> str:
-            best = self.limit(row[1])
-            return f"**{ratio(row[2].jobs_per_s, best.jobs_per_s):.2f}x**" if best else "-"
-
-        lines += columns(
-            rows,
-            [
-                ("server @ connections", lambda r: f"{r[0]} @ {r[1]}"),
-                ("jobs/s", lambda r: f"{r[2].jobs_per_s:,.0f}"),
-                ("vs limit", share),
-                ("p50 / p99 ms", lambda r: f"{r[2].p50_ms:.2f} / {r[2].p99_ms:.1f}"),
-                ("p99 by slice", lambda r: "{:.1f}-{:.1f}".format(*r[2].p99_range)),
-                ("CPU µs/job", lambda r: f"{r[2].cpu_us_per_job:.0f}"),
-                ("bad", lambda r: str(r[2].bad)),
-                ("peak PSS MB", lambda r: mb(r[2].measured.peak_rss)),
-                ("start-up s", lambda r: f"{r[2].measured.startup_s:.2f}"),
-            ],
-        )
-        return [*lines, "", *self._workers()]
-
-    def _workers(self) -> list[str]:
-        """One worker process against two, from the same lineups."""
-        one, two = (service(n).name for n in WORKER_COUNTS)
-        rows = [
-            (c, a, b)
-            for c in CONNECTIONS
-            if (a := self.points.get((one, c))) and (b := self.points.get((two, c)))
-        ]
-        if not rows:
-            return []
-        return [
-            "### Worker processes (LSS_WORKERS)",
-            "",
-            f"The service's default is {DEFAULT_WORKERS} worker processes; this is the evidence, "
-            "measured again in every run.",
+            "faster limit's at the same connection count; p50 and p99 are the medians of the "
+            "slices' (the p99s' range beside); CPU is user + system time of all the server's "
+            "processes; 'errors' counts error statuses.",
             "",
             *columns(
                 rows,
                 [
-                    ("connections", lambda r: str(r[0])),
-                    ("2 / 1 jobs/s", lambda r: f"{ratio(r[2].jobs_per_s, r[1].jobs_per_s):.2f}x"),
-                    ("p99 ms (1 / 2)", lambda r: f"{r[1].p99_ms:.1f} / {r[2].p99_ms:.1f}"),
-                    (
-                        "peak PSS MB (1 / 2)",
-                        lambda r: f"{mb(r[1].measured.peak_rss)} / {mb(r[2].measured.peak_rss)}",
-                    ),
+                    ("server @ connections", lambda r: f"{r[0]} @ {r[1]}"),
+                    *point.columns(lambda r: r[2], ("vs limit", share)),
+                    ("CPU µs/job", lambda r: f"{r[2].cpu_us_per_job:.0f}"),
                 ],
             ),
+            "",
+            f"Worker processes (LSS_WORKERS, default {DEFAULT_WORKERS}): in this run two did "
+            f"{' and '.join(workers) or '-'}.",
             "",
         ]

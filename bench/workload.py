@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
+
+import orjson
 
 from app.data_ingestor import load_dataset
 from app.task import TASKS
@@ -28,35 +30,29 @@ class Plan:
     states: dict[str, tuple[str, ...]]
     #: endpoint -> whether its body carries a state.
     needs_state: dict[str, bool]
-    #: Key -> the expected `data` of the finished job.
-    expected: dict[Key, Any]
+    #: Key -> the expected `data` of the finished job, as orjson writes it.
+    expected: dict[Key, bytes]
     #: Rows of the dataset the answers come from.
     rows: int
 
 
-def plain(value: Any) -> Any:
-    """`value` with numpy scalars turned into the Python ones they subclass (same value)."""
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
-    if isinstance(value, float) and type(value) is not float:
-        return float(value)
-    return value
+def done_body(data: bytes) -> bytes:
+    """The get_results body of a finished job, as the service writes it."""
+    return b'{"status":"done","data":' + data + b"}"
 
 
 def build_plan(path: Path) -> Plan:
     """Every request the mix can send to a server of the dataset at `path`, and its answer."""
     dataset = load_dataset(path)
     combos: list[tuple[str, str]] = []
-    expected: dict[Key, Any] = {}
+    expected: dict[Key, bytes] = {}
     states = {q: tuple(index.state_means) for q, index in dataset.questions.items()}
     for endpoint, task_class in TASKS.items():
         for question in dataset.questions:
             combos.append((endpoint, question))
             for state in states[question] if task_class.needs_state else (None,):
                 answer = task_class(question, state).compute(dataset)
-                expected[Key(endpoint, question, state)] = plain(answer)
+                expected[Key(endpoint, question, state)] = orjson.dumps(answer)
     return Plan(
         combos=tuple(combos),
         states=states,

@@ -1,23 +1,17 @@
-"""wrk, a load generator written in C, running the closed loop of bench/cycle.lua.
-
-The Python load generator checks answers but costs about as much CPU per request as the servers
-it measures; wrk costs a fraction of that, so the servers, not the client, set the pace.
-"""
+"""wrk, a load generator written in C, running the closed loop of bench/cycle.lua."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import statistics
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 
-from bench.lineup import Measured
+from bench.point import Slice
 from bench.server import ROOT, Server
 from bench.workload import Plan
 
@@ -42,20 +36,6 @@ def write_plan(plan: Plan, path: Path, seed_states: int = 7) -> Path:
         lines.append(f"{endpoint}\t{orjson.dumps(body).decode()}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-@dataclass
-class Slice:
-    """What one wrk run printed, and the server's CPU seconds meanwhile."""
-
-    jobs: int
-    seconds: float
-    polls: int
-    bad: int
-    p50_ms: float
-    p99_ms: float
-    max_ms: float
-    cpu_s: float = 0.0
 
 
 def run_wrk(url: str, connections: int, seconds: float, plan: Path) -> Slice:
@@ -90,50 +70,3 @@ def client(connections: int, plan: Path) -> Callable[[Server, float], Slice]:
         return result
 
     return run
-
-
-@dataclass(frozen=True)
-class WrkPoint:
-    """One contender's wrk slices at one connection count, summed up."""
-
-    measured: Measured[Slice]
-
-    @property
-    def slices(self) -> list[Slice]:
-        return self.measured.slices
-
-    @property
-    def jobs(self) -> int:
-        return sum(s.jobs for s in self.slices)
-
-    @property
-    def jobs_per_s(self) -> float:
-        seconds = sum(s.seconds for s in self.slices)
-        return self.jobs / seconds if seconds else 0.0
-
-    @property
-    def us_per_job(self) -> float:
-        """Microseconds per job of the closed loop (1 / jobs per second)."""
-        return 1e6 / self.jobs_per_s if self.jobs_per_s else float("nan")
-
-    @property
-    def p50_ms(self) -> float:
-        return statistics.median(s.p50_ms for s in self.slices)
-
-    @property
-    def p99_ms(self) -> float:
-        """The median of the slices' p99s (their range is `p99_range`)."""
-        return statistics.median(s.p99_ms for s in self.slices)
-
-    @property
-    def p99_range(self) -> tuple[float, float]:
-        return min(s.p99_ms for s in self.slices), max(s.p99_ms for s in self.slices)
-
-    @property
-    def bad(self) -> int:
-        """Error statuses, the warm-up's included."""
-        return self.measured.warm_up.bad + sum(s.bad for s in self.slices)
-
-    @property
-    def cpu_us_per_job(self) -> float:
-        return 1e6 * sum(s.cpu_s for s in self.slices) / self.jobs if self.jobs else float("nan")

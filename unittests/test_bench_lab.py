@@ -14,26 +14,26 @@ import requests
 from app.task import TASKS
 from bench.lab import baseline, cold, gap, profile
 from bench.lab.__main__ import main
-from bench.lineup import Measured
-from bench.server import ROOT
+from bench.point import Point, Slice
+from bench.server import ROOT, Server
 from bench.workload import build_plan
-from bench.wrk import Slice, WrkPoint, run_wrk, write_plan
+from bench.wrk import run_wrk, write_plan
 from unittests.conftest import BUNDLED_CSV, SMALL_CSV, require_tool
+from unittests.support import servers
 from unittests.support.e2e import check_answer, job_mix, post, wait_done
 from unittests.support.reference import Reference
-from unittests.support.servers import Server
 
 
 def _wrk() -> None:
     require_tool(shutil.which("wrk") is not None, "wrk is not installed (apt-get install wrk)")
 
 
-def _point(name: str, jobs_per_s: float, cpu_us: float) -> WrkPoint:
+def _point(name: str, jobs_per_s: float, cpu_us: float) -> Point:
     """A contender that did `jobs_per_s` over two 1-second slices."""
     jobs = int(jobs_per_s)
-    cpu_s = jobs * cpu_us / 1e6
-    slices = [Slice(jobs, 1.0, jobs, 0, 2.0, 9.0, 20.0, cpu_s) for _ in range(2)]
-    return WrkPoint(Measured(name, slices, slices[0], 0.5, 100 << 20, 110 << 20))
+    slices = [Slice(jobs, 1.0, 0, 2.0, 9.0, jobs * cpu_us / 1e6) for _ in range(2)]
+    server = Server(name, "127.0.0.1", 1, None, Path("."), 0.5, 100 << 20)  # type: ignore[arg-type]
+    return Point.of(server, slices, slices[0], 110 << 20)
 
 
 def test_the_gap_is_split_into_steps_that_add_up_to_the_service_vs_the_limit() -> None:
@@ -62,7 +62,7 @@ def test_the_gap_is_split_into_steps_that_add_up_to_the_service_vs_the_limit() -
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_the_service_with_parts_left_out_answers_right_without_them(
-    start_server: Callable[..., Server], tmp_path: Path, reference: Reference, workers: str
+    start_server: Callable[..., servers.Server], tmp_path: Path, reference: Reference, workers: str
 ) -> None:
     """bench/lab/ablated.py, which `gap` measures: the answers stay right, and no journal row,
     result file or request line is written."""

