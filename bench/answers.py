@@ -65,15 +65,15 @@ class Answers(Section):
     def markdown(self) -> list[str]:
         if not self.points:
             return []
-        rows, limits = [], {}
-        for clients, points in self.points.items():
-            for point in points.values():
-                rows.append(row := replace(point, name=f"{point.name} @ {clients}"))
-                limits[row.name] = points["limit"].jobs_per_s
 
-        def share(c: Point) -> str:
-            return f"{ratio(c.jobs_per_s, limits[c.name]):.2f}x"
+        def share(row: tuple[Point, float]) -> str:
+            return f"{ratio(row[0].jobs_per_s, row[1]):.2f}x"
 
+        rows = [
+            (replace(p, name=f"{p.name} @ {clients}"), points["limit"].jobs_per_s)
+            for clients, points in self.points.items()
+            for p in points.values()
+        ]
         return [
             f"## {self.title}",
             "",
@@ -88,8 +88,8 @@ class Answers(Section):
             *columns(
                 rows,
                 [
-                    ("server @ clients", lambda c: c.name),
-                    *load.columns(lambda c: c, ("vs limit", share)),
+                    ("server @ clients", lambda r: r[0].name),
+                    *load.columns(lambda r: r[0], ("vs limit", share)),
                 ],
             ),
             "",

@@ -8,6 +8,8 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+import psutil
+
 from bench.markdown import table
 from bench.section import Section
 from bench.server import ROOT
@@ -47,29 +49,16 @@ METHOD = [
 ]
 
 
-def _proc_line(path: str, prefix: str) -> str:
-    """The value of the first line of a /proc file that starts with `prefix`."""
-    try:
-        with open(path) as lines:
-            return next(line.split(":", 1)[1].strip() for line in lines if line.startswith(prefix))
-    except (OSError, StopIteration):
-        return "unknown"
-
-
 def machine_info() -> dict[str, str]:
     """CPU, memory, Python, OS and the commit measured."""
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    memory = _proc_line("/proc/meminfo", "MemTotal:").split()[0]
-    commit = subprocess.run(
-        ["git", "describe", "--always", "--dirty=, with uncommitted changes"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    ).stdout.strip()
+    with open("/proc/cpuinfo") as cpuinfo:
+        model = next((line.split(":")[1].strip() for line in cpuinfo if "model name" in line), "")
+    describe = ["git", "describe", "--always", "--dirty=, with uncommitted changes"]
+    commit = subprocess.run(describe, capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    usable = len(os.sched_getaffinity(0))
     return {
-        "CPU": f"{_proc_line('/proc/cpuinfo', 'model name')}, {os.cpu_count()} cores "
-        f"({usable} usable)",
-        "Memory": f"{int(memory) / 1024**2:.1f} GiB" if memory.isdigit() else memory,
+        "CPU": f"{model or 'unknown'}, {os.cpu_count()} cores ({usable} usable)",
+        "Memory": f"{psutil.virtual_memory().total / 1024**3:.1f} GiB",
         "Python": f"{platform.python_implementation()} {platform.python_version()}",
         "OS": platform.platform(),
         "Commit": commit or "unknown",

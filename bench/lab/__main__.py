@@ -1,8 +1,4 @@
-"""``python -m bench.lab <command>``: the benchmark's research instruments, each its own report.
-
-Not run by `make bench`: each answers a question a change raises (is it faster than before?
-where does the time go?) and prints a Markdown report to stdout, progress to stderr.
-"""
+"""``python -m bench.lab <command>``: the benchmark's research instruments, one report each."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""``baseline REV``: the service at the working tree and at git revision REV, side by side (wrk).
-
-The before/after of a change to the request path: both run at once on the same data and are
-measured in interleaved slices, so the ratio holds under the machine's noise.
-"""
+"""``baseline REV``: the service at the working tree and at git revision REV, side by side (wrk)."""
 
 from __future__ import annotations
 

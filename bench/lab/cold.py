@@ -1,7 +1,4 @@
-"""``cold``: the first computation and serialization of every distinct answer, in-process.
-
-What a job costs when its answer is not cached yet: `Task.compute`, then the done body.
-"""
+"""``cold``: the first computation and serialization of every distinct answer, in-process."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""``gap``: what the service's gap to the limit is made of, measured by leaving parts out.
-
-The service, the same service without its journal writes, without its result files too, and
-without the job routes' log lines too (`bench/lab/ablated.py`), and the limit with 1 and 2
-worker processes, side by side under wrk. Each step is what one part adds per job.
-"""
+"""``gap``: the service, itself with parts left out (`ablated.py`) and the limit, side by side."""
 
 from __future__ import annotations
 

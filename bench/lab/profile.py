@@ -1,9 +1,5 @@
-"""``profile``: py-spy on every process of the service under wrk, summarised per job.
-
-py-spy samples only the threads that hold the GIL (`--gil`): the Python CPU time of each job, by
-thread and by function. System calls made without the GIL do not show; the CPU µs per job of
-`make bench` has all of it. The raw stacks are kept for flame graphs.
-"""
+"""``profile``: py-spy on every process of the service under wrk, GIL time per job by thread and
+function (system calls made without the GIL do not show); the raw stacks stay for flame graphs."""
 
 from __future__ import annotations
 
