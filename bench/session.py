@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -12,7 +13,7 @@ from pathlib import Path
 from bench import lineup
 from bench.lineup import Contender
 from bench.point import Point, Slice
-from bench.server import BUNDLED, Server
+from bench.server import BUNDLED, ROOT, Server
 from bench.workload import Plan, build_plan
 
 
@@ -37,9 +38,12 @@ class Session:
         print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
     def note(self, message: str) -> None:
-        """A problem worth a line in the report."""
-        self.notes.append(message)
+        """A problem worth a line in the report: one line, no path of this machine."""
         self.log(message)
+        message = message.replace(str(self.workdir), "<scratch>").replace(str(ROOT), ".")
+        self.notes.append(
+            re.sub(r"(?<![\w.>])/[\w.+-]+(/[\w.+-]+)+", "<path>", " ".join(message.split()))[:400]
+        )
 
     def side_by_side(
         self, contenders: Sequence[Contender], run: Callable[[Server, float], Slice]

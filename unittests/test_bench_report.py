@@ -11,6 +11,7 @@ from bench.answers import Answers
 from bench.point import Point, Slice
 from bench.section import Section, Target
 from bench.server import Server
+from bench.session import Session
 from bench.throughput import Throughput
 
 
@@ -98,3 +99,9 @@ def test_every_section_can_be_skipped_by_name() -> None:
     assert len(set(names)) == len(names) and all(names)
     args = _parse(["--no-celery", "--no-data-sweep", "--quick"])
     assert args.no_celery and args.no_data_sweep and not args.no_wrk
+
+
+def test_a_problem_is_noted_on_one_line_without_the_machine_s_paths(tmp_path: Path) -> None:
+    session = Session(tmp_path)
+    session.note(f"a worker died:\n  File /usr/lib/x.py, line 3\n  see {tmp_path}/w/server.out")
+    assert session.notes == ["a worker died: File <path>, line 3 see <scratch>/w/server.out"]
