@@ -39,6 +39,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--charts", type=Path, help="the PNG folder (bench/charts)")
     for section in SECTIONS:
         parser.add_argument(f"--no-{section.name}", action="store_true", help=section.title)
+    names = [section.name for section in SECTIONS]
+    parser.add_argument("--only", choices=names, action="append", help="run just these sections")
     args = parser.parse_args(argv)
     args.clients = tuple(int(c) for c in args.clients.split(","))
     args.seconds = args.seconds or (2.0 if args.quick else 8.0)
@@ -54,7 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     command = " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)])
     started, settings, machine = time.monotonic(), config.load(), report.machine_info()
-    sections = [s() for s in SECTIONS if not getattr(args, f"no_{s.name.replace('-', '_')}")]
+    sections = [
+        s()
+        for s in SECTIONS
+        if not getattr(args, f"no_{s.name.replace('-', '_')}") and s.name in (args.only or [s.name])
+    ]
     # The servers' folders go with `workdir` at the end, when nothing is measured any more.
     with tempfile.TemporaryDirectory(prefix="lss-bench-") as workdir:
         session = Session(Path(workdir), args.quick, args.seconds, args.rounds, args.clients)

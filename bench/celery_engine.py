@@ -1,4 +1,5 @@
-"""Section: the Celery engine with 1 and 2 workers beside the embedded one, as users start them."""
+"""Section: the Celery engine with 1 and 2 workers beside the embedded one, as users start them,
+and beside a bare Celery round trip (bench/celery_bare.py) with as many workers, one Redis."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from pathlib import Path
 import redis
 
 from app.celery_engine import redis_server
-from bench import load
+from bench import celery_bare, load
 from bench.lineup import Contender
 from bench.markdown import columns, ratio
-from bench.point import Point
-from bench.section import Section
+from bench.point import Point, Slice
+from bench.section import Section, Target
 from bench.server import Server, free_port, running, service_argv
 from bench.session import Session
 
@@ -47,6 +48,7 @@ def stack_up(stack: ExitStack, workdir: Path, counts: tuple[int, ...]) -> list[s
     urls = []
     for count in counts:
         urls.append(url := f"redis://127.0.0.1:{port}/{count}")
+        urls.append(f"redis://127.0.0.1:{port}/{10 + count}")  # the bare round trip's
         for number in range(count):
             env = {"LSS_BROKER_URL": url}
             name = f"worker-{count}-{number}"
@@ -62,17 +64,73 @@ class CeleryEngine(Section):
 
     def __init__(self) -> None:
         self.points: list[Point] = []
+        #: The bare round trip's points, by worker count.
+        self.bare: dict[int, Point] = {}
 
     def measure(self, session: Session) -> None:
         lineup = [Contender("embedded", service_argv())]
+        bare: dict[str, str] = {}  # the bare contenders' broker URLs
+        engine = load.client(lambda _: session.plan, CLIENTS)
+
+        def run(server: Server, seconds: float) -> Slice:
+            if server.name in bare:
+                return celery_bare.drive(bare[server.name], CLIENTS, seconds)
+            return engine(server, seconds)
+
         with ExitStack() as stack:
-            urls = stack_up(stack, session.workdir, WORKER_COUNTS)
-            for count, url in zip(WORKER_COUNTS, urls, strict=True):
-                env = {"LSS_BROKER_URL": url}
-                name = f"celery, {count} worker{'s' * (count > 1)}"
-                lineup.append(Contender(name, service_argv(), env=env))
-            points = session.side_by_side(lineup, load.client(lambda _: session.plan, CLIENTS))
-        self.points = [points[c.name] for c in lineup]
+            urls = iter(stack_up(stack, session.workdir, WORKER_COUNTS))
+            for count in WORKER_COUNTS:
+                workers = f"{count} worker{'s' * (count > 1)}"
+                env = {"LSS_BROKER_URL": next(urls)}
+                lineup.append(Contender(f"celery, {workers}", service_argv(), env=env))
+                bare[name := f"bare round trip, {workers}"] = url = next(urls)
+                argv = [sys.executable, "-m", "bench.celery_bare", url, str(count)]
+                lineup.append(Contender(name, argv))
+            points = session.side_by_side(lineup, run)
+        named = {c.name: points[c.name] for c in lineup}
+        self.points = [p for name, p in named.items() if name not in bare]
+        self.bare = {count: named[name] for count, name in zip(WORKER_COUNTS, bare, strict=True)}
+
+    def _versus_bare(self, c: Point) -> str:
+        """An engine row's jobs/s over the bare round trip's with as many workers."""
+        count = next((n for n in WORKER_COUNTS if c.name.startswith(f"celery, {n} ")), None)
+        if count is None or count not in self.bare:
+            return "-"
+        return f"{ratio(c.jobs_per_s, self.bare[count].jobs_per_s):.2f}x"
+
+    def targets(self) -> list[Target]:
+        if not self.points or not self.bare:
+            return []
+        embedded, engines = self.points[0], self.points[1:]
+        worst_bare = min(
+            ratio(c.jobs_per_s, self.bare[n].jobs_per_s)
+            for n, c in zip(WORKER_COUNTS, engines, strict=True)
+        )
+        worst_embedded = min(ratio(c.jobs_per_s, embedded.jobs_per_s) for c in engines)
+        worst_p99 = max(c.p99_ms for c in engines)
+        one, two = engines[0].jobs_per_s, engines[-1].jobs_per_s
+        return [
+            Target(
+                f"Celery engine >= 0.8x the bare round trip's jobs/s ({CLIENTS} clients)",
+                f"{worst_bare:.2f}x at worst",
+                worst_bare >= 0.8,
+            ),
+            Target(
+                f"Celery engine >= 0.25x the embedded engine's jobs/s ({CLIENTS} clients)",
+                f"{worst_embedded:.2f}x at worst",
+                worst_embedded >= 0.25,
+            ),
+            Target(
+                "Celery engine p99 submit-to-done <= 30 ms",
+                f"{worst_p99:.1f} ms at worst",
+                worst_p99 <= 30,
+            ),
+            Target(
+                "Celery engine: two workers not slower than one",
+                f"{ratio(two, one):.2f}x",
+                two >= one * 0.95,
+            ),
+        ]
 
     def markdown(self) -> list[str]:
         if not self.points:
@@ -82,20 +140,26 @@ class CeleryEngine(Section):
         def share(c: Point) -> str:
             return f"{ratio(c.jobs_per_s, embedded):.2f}x"
 
+        rows = [*self.points, *self.bare.values()]
         return [
             f"## {self.title}",
             "",
             f"The service at {CLIENTS} clients on the bundled data as `make run` serves it, beside "
             "itself on the Celery engine (`make redis`, `make worker`, `LSS_BROKER_URL=... make "
-            "run`) with 1 and 2 workers, each stack on its own Redis database, all measured side "
-            "by side with the load generator, answers checked. Everything shares this machine's "
-            "cores: this is the cost of the hop through Redis, not the gain of more machines.",
+            "run`) with 1 and 2 workers, and beside a bare Celery round trip with as many workers "
+            "(`bench/celery_bare.py`: a no-op task sent with `apply_async` by "
+            f"{CLIENTS} client threads, its result read back with `AsyncResult.get` from a Redis "
+            "result backend, which answers by pub/sub; the engine's Celery settings and worker "
+            "flags). Each stack has its own Redis database on one redis-server, all measured side "
+            "by side, the engine's answers checked. Everything shares this machine's cores: this "
+            "is the cost of the hop through Redis, not the gain of more machines.",
             "",
             *columns(
-                self.points,
+                rows,
                 [
                     ("engine", lambda c: c.name),
                     *load.columns(lambda c: c, ("vs embedded", share)),
+                    ("vs bare", self._versus_bare),
                 ],
             ),
             "",
