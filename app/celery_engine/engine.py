@@ -19,7 +19,7 @@ from typing import Any
 import kombu.exceptions
 import redis
 
-from app.celery_engine.registry import JobRegistry
+from app.celery_engine.registry import LONGEST_WAIT_S, JobRegistry
 from app.celery_engine.settings import TASK_NAME, make_celery
 from app.data_ingestor import Dataset
 from app.engine.interface import RUNNING_BODY, Engine, error_body, job_view
@@ -32,8 +32,6 @@ log = logging.getLogger("lss")
 
 #: How long /api/health waits for a worker to answer its ping, in seconds.
 WORKER_PING_S = 1.0
-#: Pause between two looks at a pending job while get_results lets it finish, in seconds.
-_POLL_S = 0.002
 #: What sending a task raises when the broker cannot be reached.
 _SEND_ERRORS = (kombu.exceptions.OperationalError, redis.RedisError, OSError)
 
@@ -109,9 +107,11 @@ class CeleryEngine(Engine):
         number = parse_job_id(job_id)
         if number is None:
             raise JobNotFound()
-        deadline = time.monotonic() + wait
+        # One look; a job still running is then waited for on Redis (registry.result), one
+        # round trip per LONGEST_WAIT_S, woken the moment a worker records its answer.
+        deadline, step = time.monotonic() + wait, 0.0
         while True:
-            found = self.registry.result(number)
+            found = self.registry.result(number, step)
             if found is None:
                 if number <= self.registry.highest():
                     raise JobExpired(job_id)
@@ -119,10 +119,9 @@ class CeleryEngine(Engine):
             status, body, reason = found
             if status is not JobStatus.RUNNING:
                 return body if body is not None else error_body(reason or "job failed")
-            left = deadline - time.monotonic()
-            if left <= 0:
+            step = min(LONGEST_WAIT_S, deadline - time.monotonic())
+            if step < 0.001:  # Redis counts timeouts in milliseconds
                 return RUNNING_BODY
-            time.sleep(min(_POLL_S, left))
 
     def statuses(self) -> Iterator[tuple[str, JobStatus]]:
         for number, status in self.registry.statuses():

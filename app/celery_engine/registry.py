@@ -10,6 +10,8 @@ on ids, on `/api/jobs` and `/api/num_jobs`, and on a graceful shutdown. The keys
     lss:running           sorted set of the numbers accepted and not finished (score: when
                           they were accepted, or last sent again by the sweep of lost_jobs.py)
     lss:done, lss:error   sorted sets of the finished numbers (score: when they expire, or +inf)
+    lss:wake:<n>          a list that gets an item when job n finishes (for a few seconds), for
+                          the reads that wait for it
     lss:shutdown          present once a graceful shutdown began
     lss:sweep             held for a second by the worker whose sweep for lost jobs runs
 
@@ -50,6 +52,12 @@ ANSWER_TIMEOUT_S = 5.0
 #: Job numbers read per round trip when listing, and purged per script run (short scripts keep
 #: Redis answering other clients in between).
 BATCH = 500
+_WAKE = PREFIX + "wake:"
+#: Seconds a finished job's wake-up list lives: longer than a read takes between its look at the
+#: job and its wait (a read that comes later sees the job done and does not wait).
+WAKE_TTL_S = 10
+#: Longest blocking wait of one command, in seconds: well within ANSWER_TIMEOUT_S.
+LONGEST_WAIT_S = 2.0
 
 _FIELDS = ("endpoint", "request", "status", "accepted", "started", "finished", "reason")
 
@@ -131,13 +139,23 @@ class JobRegistry:
         with self._reaching():
             return bool(self._start(keys=[f"{_JOB}{number}"], args=[repr(time.time())]))
 
-    def finish(self, number: int, status: JobStatus, body: bytes, reason: str | None) -> bool:
-        """Record job `number`'s answer; False if another run of it already finished."""
+    def finish(
+        self,
+        number: int,
+        status: JobStatus,
+        body: bytes,
+        reason: str | None,
+        started: float | None = None,
+    ) -> bool:
+        """Record job `number`'s answer (and when it started: then a worker needs no `start`,
+        one round trip fewer); False if another run of it already finished."""
+        args = [number, status.value, body, reason or "", repr(time.time())]
+        args += ["" if started is None else repr(started), WAKE_TTL_S]
         with self._reaching():
             return bool(
                 self._finish(
-                    keys=[f"{_JOB}{number}", _RUNNING, _FINISHED[status]],
-                    args=[number, status.value, body, reason or "", repr(time.time())],
+                    keys=[f"{_JOB}{number}", _RUNNING, _FINISHED[status], f"{_WAKE}{number}"],
+                    args=args,
                 )
             )
 
@@ -171,10 +189,25 @@ class JobRegistry:
 
     # -- queries --------------------------------------------------------------------------------
 
-    def result(self, number: int) -> tuple[JobStatus, bytes | None, str | None] | None:
-        """Job `number`'s status, answer body and failure reason; None if Redis has no such job."""
+    def result(
+        self, number: int, wait: float = 0.0
+    ) -> tuple[JobStatus, bytes | None, str | None] | None:
+        """Job `number`'s status, answer body and failure reason; None if Redis has no such job.
+
+        With `wait` (s, at most LONGEST_WAIT_S), first wait that long for it to finish, in the
+        same round trip: Redis blocks on the job's wake-up list (taking nothing from it).
+        """
+        key = f"{_JOB}{number}"
         with self._reaching():
-            status, body, reason = self.redis.hmget(f"{_JOB}{number}", "status", "body", "reason")
+            if wait <= 0:
+                found = self.redis.hmget(key, "status", "body", "reason")
+            else:
+                pipe = self.redis.pipeline(transaction=False)
+                wake = f"{_WAKE}{number}"
+                pipe.execute_command("BLMOVE", wake, wake, "LEFT", "LEFT", f"{wait:.3f}")
+                pipe.hmget(key, "status", "body", "reason")
+                found = pipe.execute()[1]
+        status, body, reason = found
         if status is None:
             return None
         return JobStatus(status.decode()), body, None if reason is None else reason.decode()

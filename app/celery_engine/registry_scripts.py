@@ -19,13 +19,17 @@ if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
 redis.call('HSET', KEYS[1], 'started', ARGV[1])
 return 1
 """
-#: Record a job's answer and start its time to live. A second run of a job (given to another
-#: worker after a loss) leaves the first answer alone: 0.
+#: Record a job's answer (and when it started, ARGV[6], if given), start its time to live, and
+#: wake whoever waits for it (KEYS[4], a list a waiter reads without taking: registry.result). A
+#: second run of a job (given to another worker after a loss) leaves the first answer alone: 0.
 FINISH = """
 if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
 local ttl = tonumber(redis.call('HGET', KEYS[1], 'ttl_' .. ARGV[2])) or 0
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'body', ARGV[3], 'finished', ARGV[5])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'reason', ARGV[4]) end
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'started', ARGV[6]) end
+redis.call('RPUSH', KEYS[4], 1)
+redis.call('EXPIRE', KEYS[4], ARGV[7])
 redis.call('ZREM', KEYS[2], ARGV[1])
 if ttl > 0 then
   redis.call('EXPIRE', KEYS[1], ttl)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from typing import Any
 
 from celery import Celery
@@ -55,9 +56,9 @@ class JobRunner:
         if number is None:
             log.error("task with a malformed job id %r dropped", job_id)
             return
-        if not self.registry.start(number):
-            log.info("%s (%s) already finished or expired: not run again", job_id, endpoint)
-            return
+        # No look first at whether another run finished it: that is rare, the answer is
+        # cached, and `finish` keeps the first answer; the start is recorded with the answer.
+        started = time.time()
         try:
             body, reason = self._answer(TASKS[endpoint].from_payload(payload, self.dataset)), None
         except Exception as error:
@@ -65,7 +66,8 @@ class JobRunner:
             reason = " ".join(f"job failed: {type(error).__name__}: {error}".split())
             body = error_body(reason)
         status = JobStatus.DONE if reason is None else JobStatus.ERROR
-        self.registry.finish(number, status, body, reason)
+        if not self.registry.finish(number, status, body, reason, started):
+            log.info("%s (%s) already finished or expired: answer dropped", job_id, endpoint)
 
     def _answer(self, task: Task) -> bytes:
         """The result body of `task`, computed once per distinct task."""
