@@ -82,12 +82,12 @@ def _write(path: Path, text: str) -> Path:
         ("LocationDesc,Question\nOhio,x\n", "Data_Value, StratificationCategory1"),
         (b"\xff\xfe\x00bad\x00", "not a readable CSV"),
         (
-            "LocationDesc,Question,Data_Value,StratificationCategory1,Stratification1\n",
+            "YearStart,LocationDesc,Question,Data_Value,StratificationCategory1,Stratification1\n",
             "no usable rows",
         ),
         (
-            "LocationDesc,Question,Data_Value,StratificationCategory1,Stratification1\n"
-            f"Ohio,{OBESITY},n/a,Total,Total\nOhio,Some other question,12,Total,Total\n",
+            "YearStart,LocationDesc,Question,Data_Value,StratificationCategory1,Stratification1\n"
+            f"2011,Ohio,{OBESITY},n/a,Total,Total\n2011,Ohio,Some other question,12,Total,Total\n",
             "no usable rows (2 read",
         ),
     ],
@@ -114,9 +114,10 @@ def test_unusable_file_names_the_file_and_the_problem(tmp_path, content, problem
 
 
 def test_non_numeric_and_infinite_values_are_skipped(tmp_path):
-    header = "LocationDesc,Question,Data_Value,StratificationCategory1,Stratification1\n"
+    header = "YearStart,LocationDesc,Question,Data_Value,StratificationCategory1,Stratification1\n"
     rows = "".join(
-        f"Ohio,{OBESITY},{value},Total,Total\n" for value in ("10", "abc", "inf", "-inf", "", "30")
+        f"2011,Ohio,{OBESITY},{value},Total,Total\n"
+        for value in ("10", "abc", "inf", "-inf", "", "30")
     )
     dataset = load_dataset(_write(tmp_path / "data.csv", header + rows))
     assert (dataset.rows_used, dataset.rows_skipped) == (2, 4)

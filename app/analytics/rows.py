@@ -1,0 +1,176 @@
+"""The extract's rows as arrays, grouped once at load into cells of (question, location,
+category, stratum), each cell's rows ascending by year, so that a statistic reads the few cells it
+needs and never scans the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.analytics.stats import se_from_ci
+
+#: What a row can give the statistics of SPEC §13 (its `status`).
+USED = 0  # a value and a usable confidence interval
+NO_CI = 1  # a value, but no usable interval (a limit missing, or a zero-width interval)
+SUPPRESSED = 2  # no value, and its footnote says the value was suppressed
+MISSING = 3  # no value otherwise (blank or not a number)
+STATUSES = 4
+
+#: YearStart of a row whose year is blank or not a whole number from 1 to LAST_YEAR.
+NO_YEAR = 0
+LAST_YEAR = 9999
+
+#: Words of a Data_Value_Footnote saying that the value was withheld (lower case).
+SUPPRESSION_MARKERS = ("suppress", "insufficient", "not available")
+
+
+def says_suppressed(footnote: str) -> bool:
+    """Whether a Data_Value_Footnote says the row's value was suppressed."""
+    text = footnote.lower()
+    return any(marker in text for marker in SUPPRESSION_MARKERS)
+
+
+def whole_years(years: np.ndarray) -> np.ndarray:
+    """YearStart values as int32, NO_YEAR where one is missing or not a whole year."""
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(years) & (years >= 1) & (years <= LAST_YEAR) & (np.floor(years) == years)
+    return np.where(ok, years, NO_YEAR).astype(np.int32)
+
+
+@dataclass(frozen=True)
+class CellRows:
+    """The rows of one cell within a year range (views into the table's arrays)."""
+
+    year: np.ndarray
+    value: np.ndarray
+    se: np.ndarray
+    size: np.ndarray
+    status: np.ndarray
+
+
+@dataclass(frozen=True)
+class QuestionRows:
+    """Where one question's rows and cells are, and what its rows with a value cover."""
+
+    rows: slice
+    #: The question's cells are table cells first_cell <= c < stop_cell.
+    first_cell: int
+    stop_cell: int
+    #: Every location with a row (with a value or not), sorted; cell_location indexes it.
+    locations: tuple[str, ...]
+    cell_location: np.ndarray
+    #: The years with a value, ascending.
+    years: tuple[int, ...]
+    #: category -> its strata with a value, sorted (named categories and strata only).
+    strata: dict[str, tuple[str, ...]]
+
+
+class RowTable:
+    """Every row of the nine questions that has a location, with or without a value."""
+
+    def __init__(
+        self,
+        keys: Sequence[tuple[np.ndarray, Sequence[str]]],
+        year: np.ndarray,
+        value: np.ndarray,
+        low: np.ndarray,
+        high: np.ndarray,
+        size: np.ndarray,
+        suppressed: np.ndarray,
+    ) -> None:
+        """Group the rows; `keys` are (codes, names) of question, location, category, stratum."""
+        # Each name's rank in sorted order, combined into one number per row: sorting those
+        # numbers sorts the cells as tuples of names are sorted.
+        combined = np.zeros(len(year), dtype=np.int64)
+        ordered_names = []
+        for codes, names in keys:
+            order = sorted(range(len(names)), key=lambda n, names=names: str(names[n]))
+            rank = np.empty(len(names), dtype=np.int64)
+            rank[order] = np.arange(len(names))
+            combined = combined * len(names) + rank[codes]
+            ordered_names.append(np.array([str(names[n]) for n in order], dtype=object))
+        distinct, cell = np.unique(combined, return_inverse=True)
+        parts = []
+        for names in reversed(ordered_names):
+            distinct, rank = np.divmod(distinct, len(names))
+            parts.append(names[rank].tolist())
+        year = whole_years(year)
+        rows = np.lexsort((year, cell.ravel()))
+
+        #: (question, location, category, stratum) of each cell, in sorted order.
+        self.cells: list[tuple[str, str, str, str]] = list(zip(*reversed(parts), strict=True))
+        self.cell = cell.ravel()[rows].astype(np.int32)
+        self.year = year[rows]
+        self.value = value[rows]
+        self.se = se_from_ci(low[rows], high[rows])
+        self.size = size[rows]
+        has_value = np.isfinite(self.value)
+        self.status = np.select(
+            [has_value & np.isfinite(self.se), has_value, suppressed[rows]],
+            [USED, NO_CI, SUPPRESSED],
+            MISSING,
+        ).astype(np.int8)
+        counts = np.bincount(self.cell, minlength=len(self.cells))
+        self.cell_start = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        self._index = {key: n for n, key in enumerate(self.cells)}
+        self._by_category: dict[tuple[str, str, str], list[int]] = {}
+        for n, (question, location, category, _) in enumerate(self.cells):
+            self._by_category.setdefault((question, location, category), []).append(n)
+        self.questions = self._questions(has_value)
+
+    def _questions(self, has_value: np.ndarray) -> dict[str, QuestionRows]:
+        """Each question's QuestionRows."""
+        first: dict[str, int] = {}
+        for n, (question, *_) in enumerate(self.cells):
+            first.setdefault(question, n)
+        stops = [*list(first.values())[1:], len(self.cells)]
+        cell_has_value = np.add.reduceat(has_value, self.cell_start[:-1]) > 0
+        questions = {}
+        for (question, start), stop in zip(first.items(), stops, strict=True):
+            rows = slice(int(self.cell_start[start]), int(self.cell_start[stop]))
+            names = [self.cells[n][1] for n in range(start, stop)]
+            locations = tuple(sorted(set(names)))
+            place = {name: n for n, name in enumerate(locations)}
+            years = self.year[rows][has_value[rows]]
+            strata: dict[str, set[str]] = {}
+            for n in range(start, stop):
+                _, _, category, stratum = self.cells[n]
+                if cell_has_value[n] and category and stratum:
+                    strata.setdefault(category, set()).add(stratum)
+            questions[question] = QuestionRows(
+                rows=rows,
+                first_cell=start,
+                stop_cell=stop,
+                locations=locations,
+                cell_location=np.array([place[name] for name in names], dtype=np.int32),
+                years=tuple(int(y) for y in np.unique(years[years != NO_YEAR])),
+                strata={category: tuple(sorted(names)) for category, names in strata.items()},
+            )
+        return questions
+
+    def find(self, question: str, location: str, category: str, stratum: str) -> int | None:
+        """The cell of these four, if any row has them."""
+        return self._index.get((question, location, category, stratum))
+
+    def category_cells(self, question: str, location: str, category: str) -> list[int]:
+        """The cells of one location's strata in `category`, by stratum name."""
+        return self._by_category.get((question, location, category), [])
+
+    def rows(self, cell: int, years: tuple[int, int] | None = None) -> CellRows:
+        """A cell's rows, only those of years from..to (inclusive) if `years` is given."""
+        start, stop = int(self.cell_start[cell]), int(self.cell_start[cell + 1])
+        if years is not None:  # years of 1..LAST_YEAR (requests are checked): never NO_YEAR
+            within = self.year[start:stop]
+            begin = start + int(np.searchsorted(within, years[0], side="left"))
+            end = start + int(np.searchsorted(within, years[1], side="right"))
+            start, stop = begin, max(begin, end)
+        return CellRows(
+            year=self.year[start:stop],
+            value=self.value[start:stop],
+            se=self.se[start:stop],
+            size=self.size[start:stop],
+            status=self.status[start:stop],
+        )
