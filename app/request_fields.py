@@ -6,7 +6,7 @@ sent; fields an endpoint does not take are ignored, as they always were.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,13 +61,13 @@ def _question(payload: Mapping[str, Any], dataset: Dataset) -> str:
     return question
 
 
-def _state(payload: Mapping[str, Any], dataset: Dataset, question: str) -> str:
+def _state(payload: Mapping[str, Any], locations: Container[str]) -> str:
     state = payload.get("state")
     if state is None:
         raise InvalidInput(f"missing field 'state'; {_STATES_AT}")
     if not isinstance(state, str):
         raise InvalidInput(f"field 'state' must be a string; {_STATES_AT}")
-    if state not in dataset.questions[question].state_means:
+    if state not in locations:
         raise InvalidInput(
             f"field 'state': no data for {_echo(state)} on this question; {_STATES_AT}"
         )
@@ -152,14 +152,23 @@ def parse(
     needs_state: bool = False,
     needs_category: bool = False,
     takes_stratification: bool = True,
+    state_needs_values: bool = True,
     endpoint: str = "",
 ) -> Fields:
-    """The checked fields of a request body, in the order a client reads them."""
+    """The checked fields of a request body, in the order a client reads them.
+
+    A state must have a row with a value for the question, or only some row when not
+    `state_needs_values` (a statistic that reports what its rows lack, such as a state whose
+    every value was suppressed).
+    """
     if not isinstance(payload, Mapping):
         raise InvalidInput("request body must be a JSON object")
     question = _question(payload, dataset)
     rows = dataset.rows.questions[question]
-    state = _state(payload, dataset, question) if needs_state else None
+    state = None
+    if needs_state:
+        values = dataset.questions[question].state_means
+        state = _state(payload, values if state_needs_values else rows.locations)
     category = _category(payload, rows) if needs_category else None
     years = _years(payload, rows)
     if not takes_stratification and payload.get("stratification") is not None:
@@ -181,6 +190,8 @@ def check_selected(dataset: Dataset, fields: Fields) -> None:
             f"field 'state': no data for {_echo(fields.state)} on this question with "
             f"{describe(selection)}; {_STATES_AT}"
         )
+    named = [name for name in ("years", "stratification") if getattr(fields, name) is not None]
     raise InvalidInput(
-        f"fields 'years' and 'stratification': no rows for this question with {describe(selection)}"
+        f"{'fields' if len(named) > 1 else 'field'} {' and '.join(map(repr, named))}: no row "
+        f"with a value for this question with {describe(selection)}"
     )

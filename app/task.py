@@ -26,6 +26,8 @@ class Task:
     needs_state: ClassVar[bool] = False
     needs_category: ClassVar[bool] = False
     takes_stratification: ClassVar[bool] = True
+    #: Whether the state must have a row with a value (else any row of the question will do).
+    state_needs_values: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -80,6 +82,7 @@ class Task:
             needs_state=cls.needs_state,
             needs_category=cls.needs_category,
             takes_stratification=cls.takes_stratification,
+            state_needs_values=cls.state_needs_values,
             endpoint=cls.endpoint,
         )
         cls.check(fields, dataset)
@@ -217,6 +220,7 @@ class StateTrend(Task):
 
     endpoint = "state_trend"
     needs_state = True
+    state_needs_values = False  # a state whose every row was suppressed is answered, saying so
 
     def compute(self, dataset: Dataset) -> Any:
         return state_trend(dataset.rows, dataset.sha256, self.question, self.state, self.selection)
@@ -238,6 +242,7 @@ class Disparities(Task):
     needs_state = True
     needs_category = True
     takes_stratification = False  # it compares the strata of `category`
+    state_needs_values = False
 
     def compute(self, dataset: Dataset) -> Any:
         return disparities(

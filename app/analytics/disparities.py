@@ -36,8 +36,12 @@ def _gap(estimate: Estimate | None, reference: Estimate | None, same: bool) -> d
     if estimate is None or reference is None:
         return {"gap": None, "gap_low": None, "gap_high": None, "ratio": None}
     gap = difference(estimate, reference)
-    return {"gap": gap.value, "gap_low": gap.low, "gap_high": gap.high,
-            "ratio": ratio(estimate, reference)}  # fmt: skip
+    return {
+        "gap": gap.value,
+        "gap_low": gap.low,
+        "gap_high": gap.high,
+        "ratio": ratio(estimate, reference),
+    }
 
 
 def disparities(

@@ -53,18 +53,19 @@ class CellRows:
 
 @dataclass(frozen=True)
 class QuestionRows:
-    """Where one question's rows and cells are, and what its rows with a value cover."""
+    """Where one question's rows and cells are, and what they cover."""
 
     rows: slice
     #: The question's cells are table cells first_cell <= c < stop_cell.
     first_cell: int
     stop_cell: int
-    #: Every location with a row (with a value or not), sorted; cell_location indexes it.
+    #: Every location with a row, sorted; cell_location indexes it. Rows with a value or not:
+    #: a year or a group whose rows are all suppressed is still one the question has rows for.
     locations: tuple[str, ...]
     cell_location: np.ndarray
-    #: The years with a value, ascending.
+    #: The years of its rows, ascending.
     years: tuple[int, ...]
-    #: category -> its strata with a value, sorted (named categories and strata only).
+    #: category -> its strata, sorted (named categories and strata only).
     strata: dict[str, tuple[str, ...]]
 
 
@@ -119,34 +120,32 @@ class RowTable:
         self._by_category: dict[tuple[str, str, str], list[int]] = {}
         for n, (question, location, category, _) in enumerate(self.cells):
             self._by_category.setdefault((question, location, category), []).append(n)
-        self.questions = self._questions(has_value)
+        self.questions = self._questions()
 
-    def _questions(self, has_value: np.ndarray) -> dict[str, QuestionRows]:
+    def _questions(self) -> dict[str, QuestionRows]:
         """Each question's QuestionRows."""
         first: dict[str, int] = {}
         for n, (question, *_) in enumerate(self.cells):
             first.setdefault(question, n)
         stops = [*list(first.values())[1:], len(self.cells)]
-        cell_has_value = np.add.reduceat(has_value, self.cell_start[:-1]) > 0
         questions = {}
         for (question, start), stop in zip(first.items(), stops, strict=True):
             rows = slice(int(self.cell_start[start]), int(self.cell_start[stop]))
             names = [self.cells[n][1] for n in range(start, stop)]
             locations = tuple(sorted(set(names)))
             place = {name: n for n, name in enumerate(locations)}
-            years = self.year[rows][has_value[rows]]
             strata: dict[str, set[str]] = {}
-            for n in range(start, stop):
-                _, _, category, stratum = self.cells[n]
-                if cell_has_value[n] and category and stratum:
+            for _, _, category, stratum in self.cells[start:stop]:
+                if category and stratum:
                     strata.setdefault(category, set()).add(stratum)
+            years = np.unique(self.year[rows])
             questions[question] = QuestionRows(
                 rows=rows,
                 first_cell=start,
                 stop_cell=stop,
                 locations=locations,
                 cell_location=np.array([place[name] for name in names], dtype=np.int32),
-                years=tuple(int(y) for y in np.unique(years[years != NO_YEAR])),
+                years=tuple(int(year) for year in years[years != NO_YEAR]),
                 strata={category: tuple(sorted(names)) for category, names in strata.items()},
             )
         return questions
