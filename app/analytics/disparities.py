@@ -52,8 +52,10 @@ def disparities(
     found: dict[str, Estimate | None] = {}
     counted: dict[str, RowCounts] = {}
     for cell in table.category_cells(question, state, category):
-        rows = table.rows(cell, years)
         stratum = table.cells[cell][3]
+        if not stratum:  # a row without a stratum counts in no by-category statistic
+            continue
+        rows = table.rows(cell, years)
         found[stratum], counted[stratum] = pooled(rows), RowCounts.of(rows.status)
     order = _in_brfss_order(category, list(found))
     reference = _reference(question, {stratum: found[stratum] for stratum in order})
