@@ -21,15 +21,24 @@ def test_se_from_ci_leaves_out_intervals_that_give_no_finite_weight():
     assert np.isnan(se[1:]).all()  # zero width, inverted, a limit missing (twice)
 
 
-def test_pool_weights_by_inverse_variance():
-    # w = 1, 0.25: v = (10 * 1 + 20 * 0.25) / 1.25 = 12, se = 1 / √1.25
-    pooled = stats.pool(np.array([10.0, 20.0]), np.array([1.0, 2.0]), np.array([100.0, np.nan]))
-    assert pooled.value == pytest.approx(12)
-    assert pooled.se == pytest.approx(1 / math.sqrt(1.25))
-    assert pooled.sample_size == 100  # the known sizes only
-    assert (pooled.low, pooled.high) == pytest.approx((12 - Z * pooled.se, 12 + Z * pooled.se))
-    no_sizes = stats.pool(np.array([10.0]), np.array([1.0]), np.array([np.nan]))
-    assert no_sizes.sample_size is None
+def test_pool_weights_by_inverse_variance_in_each_group():
+    values, ses = np.array([10.0, 20.0, 5.0, 7.0]), np.array([1.0, 2.0, 1.0, 1.0])
+    sizes, groups = np.array([100.0, np.nan, np.nan, np.nan]), np.array([0, 0, 2, 2])
+    first, empty, last = stats.pool(values, ses, sizes, groups, 3)
+    # group 0: w = 1, 0.25: v = (10 * 1 + 20 * 0.25) / 1.25 = 12, se = 1 / √1.25
+    assert first is not None
+    assert first.value == pytest.approx(12)
+    assert first.se == pytest.approx(1 / math.sqrt(1.25))
+    assert first.sample_size == 100  # the known sizes only
+    assert (first.low, first.high) == pytest.approx((12 - Z * first.se, 12 + Z * first.se))
+    assert empty is None  # no rows
+    # group 2: w = 1, 1: v = 6, se = 1 / √2; no row has a size
+    assert last is not None
+    assert (last.value, last.se, last.sample_size) == (
+        pytest.approx(6),
+        pytest.approx(0.5**0.5),
+        None,
+    )
 
 
 @pytest.mark.parametrize(

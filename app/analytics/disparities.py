@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.analytics import method
-from app.analytics.estimates import interval, pooled, reliability
+from app.analytics.estimates import interval, pooled_cells, reliability
 from app.analytics.provenance import RowCounts, provenance
 from app.analytics.rows import RowTable
 from app.analytics.selection import Selection
@@ -49,14 +49,12 @@ def disparities(
 ) -> dict[str, Any]:
     """The `data` of a disparities job (SPEC §13)."""
     years = selection.year_range(table.questions[question])
-    found: dict[str, Estimate | None] = {}
-    counted: dict[str, RowCounts] = {}
-    for cell in table.category_cells(question, state, category):
-        stratum = table.cells[cell][3]
-        if not stratum:  # a row without a stratum counts in no by-category statistic
-            continue
-        rows = table.rows(cell, years)
-        found[stratum], counted[stratum] = pooled(rows), RowCounts.of(rows.status)
+    # A row without a stratum counts in no by-category statistic.
+    cells = [c for c in table.category_cells(question, state, category) if table.cells[c][3]]
+    strata = [table.cells[cell][3] for cell in cells]
+    pooled = dict(zip(strata, pooled_cells(table, cells, years), strict=True))
+    found = {stratum: estimate for stratum, (estimate, _) in pooled.items()}
+    counted = {stratum: counts for stratum, (_, counts) in pooled.items()}
     order = _in_brfss_order(category, list(found))
     reference = _reference(question, {stratum: found[stratum] for stratum in order})
     best = found[reference] if reference is not None else None

@@ -12,20 +12,8 @@ from app.data_ingestor import QuestionIndex
 
 def _gather(table: RowTable, question: str, selection: Selection) -> np.ndarray:
     """The table's row numbers that the selection keeps, of rows with a value."""
-    rows = table.questions[question]
-    if selection.stratification is None:
-        chosen = np.arange(rows.rows.start, rows.rows.stop)
-    else:
-        spans = [
-            np.arange(table.cell_start[cell], table.cell_start[cell + 1])
-            for cell in cells(table, question, selection)
-        ]
-        chosen = np.concatenate(spans) if spans else np.arange(0)
-    keep = np.isfinite(table.value[chosen])
-    if selection.years is not None:
-        year = table.year[chosen]
-        keep &= (year >= selection.years[0]) & (year <= selection.years[1])
-    return chosen[keep]
+    chosen, _ = table.gather(cells(table, question, selection), selection.years)
+    return chosen[np.isfinite(table.value[chosen])]
 
 
 def _means(groups: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:

@@ -5,23 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from app.analytics import method
-from app.analytics.estimates import interval, pooled, reliability
+from app.analytics.estimates import interval, pooled_cells, reliability
 from app.analytics.provenance import RowCounts, provenance
 from app.analytics.rows import RowTable
 from app.analytics.selection import Selection
-from app.analytics.stats import Estimate, holm, two_sided_p, versus, z_score
+from app.analytics.stats import holm, two_sided_p, versus, z_score
 from app.questions import NATIONAL
-
-
-def _pooled(
-    table: RowTable, question: str, location: str, selection: Selection, years: tuple[int, int]
-) -> tuple[Estimate | None, RowCounts]:
-    """One location's estimate over the selection, and the counts of its rows."""
-    cell = table.find(question, location, *selection.stratum())
-    if cell is None:
-        return None, RowCounts()
-    rows = table.rows(cell, years)
-    return pooled(rows), RowCounts.of(rows.status)
 
 
 def compare_to_national(
@@ -30,7 +19,8 @@ def compare_to_national(
     """The `data` of a compare_to_national job (SPEC §13)."""
     rows = table.questions[question]
     years = selection.year_range(rows)
-    found = {place: _pooled(table, question, place, selection, years) for place in rows.locations}
+    cells = [table.find(question, place, *selection.stratum()) for place in rows.locations]
+    found = dict(zip(rows.locations, pooled_cells(table, cells, years), strict=True))
     nation, nation_counts = found.pop(NATIONAL, (None, RowCounts()))
     total = sum((counts for _, counts in found.values()), nation_counts)
 

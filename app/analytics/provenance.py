@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import metadata
 
-import numpy as np
-
-from app.analytics.rows import MISSING, NO_CI, STATUSES, SUPPRESSED, USED
+from app.analytics.rows import MISSING, NO_CI, SUPPRESSED, USED
 
 
 def _service_version() -> str:
@@ -31,10 +29,9 @@ class RowCounts:
     without_ci: int = 0
 
     @classmethod
-    def of(cls, status: np.ndarray) -> RowCounts:
-        """The counts of rows with these statuses (app.analytics.rows)."""
-        counts = np.bincount(status, minlength=STATUSES).tolist()
-        return cls(counts[USED], counts[SUPPRESSED], counts[MISSING], counts[NO_CI])
+    def of(cls, by_status: list[int]) -> RowCounts:
+        """The counts from how many rows have each status (app.analytics.rows)."""
+        return cls(by_status[USED], by_status[SUPPRESSED], by_status[MISSING], by_status[NO_CI])
 
     def __add__(self, other: RowCounts) -> RowCounts:
         return RowCounts(

@@ -41,17 +41,6 @@ def whole_years(years: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class CellRows:
-    """The rows of one cell within a year range (views into the table's arrays)."""
-
-    year: np.ndarray
-    value: np.ndarray
-    se: np.ndarray
-    size: np.ndarray
-    status: np.ndarray
-
-
-@dataclass(frozen=True)
 class QuestionRows:
     """Where one question's rows and cells are, and what they cover."""
 
@@ -83,8 +72,8 @@ class RowTable:
         suppressed: np.ndarray,
     ) -> None:
         """Group the rows; `keys` are (codes, names) of question, location, category, stratum."""
-        # Each name's rank in sorted order, combined into one number per row: sorting those
-        # numbers sorts the cells as tuples of names are sorted.
+        # Each name's rank in sorted order, combined into one number per row, then the year:
+        # sorting those numbers sorts the rows by cell (as tuples of names sort), then by year.
         combined = np.zeros(len(year), dtype=np.int64)
         ordered_names = []
         for codes, names in keys:
@@ -93,17 +82,21 @@ class RowTable:
             rank[order] = np.arange(len(names))
             combined = combined * len(names) + rank[codes]
             ordered_names.append(np.array([str(names[n]) for n in order], dtype=object))
-        distinct, cell = np.unique(combined, return_inverse=True)
+        year = whole_years(year)
+        rows = np.argsort(combined * (LAST_YEAR + 1) + year)
+        combined = combined[rows]
+        starts = np.flatnonzero(np.concatenate(([True], combined[1:] != combined[:-1])))
+        distinct = combined[starts]
         parts = []
         for names in reversed(ordered_names):
             distinct, rank = np.divmod(distinct, len(names))
             parts.append(names[rank].tolist())
-        year = whole_years(year)
-        rows = np.lexsort((year, cell.ravel()))
 
         #: (question, location, category, stratum) of each cell, in sorted order.
         self.cells: list[tuple[str, str, str, str]] = list(zip(*reversed(parts), strict=True))
-        self.cell = cell.ravel()[rows].astype(np.int32)
+        #: Where each cell's rows begin (and, last, where the rows end).
+        self.cell_start = np.append(starts, len(rows)).astype(np.int64)
+        self.cell = np.repeat(np.arange(len(starts), dtype=np.int32), np.diff(self.cell_start))
         self.year = year[rows]
         self.value = value[rows]
         self.se = se_from_ci(low[rows], high[rows])
@@ -114,8 +107,6 @@ class RowTable:
             [USED, NO_CI, SUPPRESSED],
             MISSING,
         ).astype(np.int8)
-        counts = np.bincount(self.cell, minlength=len(self.cells))
-        self.cell_start = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
         self._index = {key: n for n, key in enumerate(self.cells)}
         self._by_category: dict[tuple[str, str, str], list[int]] = {}
         for n, (question, location, category, _) in enumerate(self.cells):
@@ -158,18 +149,19 @@ class RowTable:
         """The cells of one location's strata in `category`, by stratum name."""
         return self._by_category.get((question, location, category), [])
 
-    def rows(self, cell: int, years: tuple[int, int] | None = None) -> CellRows:
-        """A cell's rows, only those of years from..to (inclusive) if `years` is given."""
-        start, stop = int(self.cell_start[cell]), int(self.cell_start[cell + 1])
-        if years is not None:  # years of 1..LAST_YEAR (requests are checked): never NO_YEAR
-            within = self.year[start:stop]
-            begin = start + int(np.searchsorted(within, years[0], side="left"))
-            end = start + int(np.searchsorted(within, years[1], side="right"))
-            start, stop = begin, max(begin, end)
-        return CellRows(
-            year=self.year[start:stop],
-            value=self.value[start:stop],
-            se=self.se[start:stop],
-            size=self.size[start:stop],
-            status=self.status[start:stop],
-        )
+    def gather(
+        self, cells: Sequence[int], years: tuple[int, int] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The row numbers of several cells (only those of years from..to, inclusive, if given),
+        and for each row the position of its cell in `cells`."""
+        cells = np.asarray(cells, dtype=np.int64)
+        starts, stops = self.cell_start[cells], self.cell_start[cells + 1]
+        lengths = stops - starts
+        group = np.repeat(np.arange(len(cells)), lengths)
+        first = np.cumsum(lengths) - lengths  # where each cell's rows begin in the result
+        index = np.arange(int(lengths.sum())) + np.repeat(starts - first, lengths)
+        if years is not None:
+            year = self.year[index]
+            keep = (year >= years[0]) & (year <= years[1])  # NO_YEAR is in no checked range
+            index, group = index[keep], group[keep]
+        return index, group

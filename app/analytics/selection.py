@@ -52,7 +52,5 @@ def has_values(
     table: RowTable, question: str, selection: Selection, location: str | None = None
 ) -> bool:
     """Whether any row with a value is selected (of `location`, if given)."""
-    for cell in cells(table, question, selection, location):
-        if np.isfinite(table.rows(cell, selection.years).value).any():
-            return True
-    return False
+    index, _ = table.gather(cells(table, question, selection, location), selection.years)
+    return bool(np.isfinite(table.value[index]).any())

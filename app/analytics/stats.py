@@ -50,18 +50,28 @@ class Estimate:
         return self.value + Z95 * self.se
 
 
-def pool(values: np.ndarray, ses: np.ndarray, sizes: np.ndarray) -> Estimate:
-    """The inverse-variance mean of rows (at least one, each with a usable se): v = Σ w x / Σ w,
-    w = 1 / se², se = 1 / √Σ w; the sample size is the sum of the rows' known sizes (None when
-    no row has one)."""
+def pool(
+    values: np.ndarray, ses: np.ndarray, sizes: np.ndarray, groups: np.ndarray, count: int
+) -> list[Estimate | None]:
+    """The inverse-variance mean of each group's rows (each row with a usable se), for groups
+    0..count-1: v = Σ w x / Σ w, w = 1 / se², se = 1 / √Σ w; the sample size is the sum of the
+    rows' known sizes (None when no row has one). None for a group without rows."""
     weights = 1.0 / (ses * ses)
-    total = float(weights.sum())
-    known = sizes[~np.isnan(sizes)]
-    return Estimate(
-        value=float((weights * values).sum() / total),
-        se=1.0 / math.sqrt(total),
-        sample_size=int(known.sum()) if known.size else None,
-    )
+    total = np.bincount(groups, weights=weights, minlength=count)
+    weighted = np.bincount(groups, weights=weights * values, minlength=count)
+    known = ~np.isnan(sizes)
+    size = np.bincount(groups[known], weights=sizes[known], minlength=count)
+    sized = np.bincount(groups[known], minlength=count)
+    return [
+        Estimate(
+            value=float(weighted[group] / total[group]),
+            se=1.0 / math.sqrt(total[group]),
+            sample_size=int(size[group]) if sized[group] else None,
+        )
+        if total[group] > 0
+        else None
+        for group in range(count)
+    ]
 
 
 def unreliable(estimate: Estimate) -> list[str]:

@@ -34,8 +34,7 @@ def state_trend(
     series: list[tuple[int, Estimate]] = []
     counts = RowCounts()
     if cell is not None:
-        selected = table.rows(cell, (first, last))
-        series, counts = pooled_by_year(selected), RowCounts.of(selected.status)
+        series, counts = pooled_by_year(table, cell, (first, last))
     present = {year for year, _ in series}
     slope = _slope(series)
     data: dict[str, Any] = {
