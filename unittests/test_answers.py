@@ -26,3 +26,11 @@ def test_an_answer_is_computed_once_and_the_oldest_let_go_past_the_limit(small_d
     assert len(answers) == 2  # the unfiltered one went first
     answers.body(Counted(OBESITY))
     assert len(calls) == 4
+
+
+def test_answers_are_let_go_past_their_bytes(small_dataset):
+    one = len(Answers(small_dataset).body(TASKS["states_mean"](OBESITY)))
+    answers = Answers(small_dataset, limit_bytes=2 * one)
+    for years in ((2015, 2015), (2011, 2015), (2011, 2018)):
+        answers.body(TASKS["states_mean"](OBESITY, years=years))
+    assert len(answers) <= 2
