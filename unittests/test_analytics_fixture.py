@@ -501,3 +501,15 @@ def test_payload_and_key_carry_the_fields_only_when_given(dataset):
 def test_the_fixture_is_in_the_real_schema():
     header = Path(ANALYTICS_CSV).read_text().splitlines()[0].split(",")
     assert len(header) == 34 and "High_Confidence_Limit " in header
+
+
+def test_a_question_whose_rows_have_no_year_is_in_no_range(tmp_path):
+    lines = ANALYTICS_CSV.read_text().splitlines()
+    header, yearless = lines[0], [line for line in lines[1:] if line.split(",")[1] == ""]
+    path = tmp_path / "yearless.csv"
+    path.write_text("\n".join([header, *yearless]) + "\n")
+    dataset = load_dataset(path)
+    data = run(dataset, "compare_to_national", question=OBESITY)
+    assert data["years"] is None
+    assert data["states"]["Ohio"]["reason"] == "no rows in the years and stratification asked for"
+    assert run(dataset, "state_mean", question=OBESITY, state="Ohio") == {"Ohio": 99.0}

@@ -61,7 +61,7 @@ def compare_to_national(
     return {
         "question": question,
         "stratification": {"category": category, "stratum": stratum},
-        "years": list(years),
+        "years": list(years) if rows.years else None,  # None: no row of the question has one
         "national": national,
         "states": states,
         "adjustment": "holm",

@@ -211,7 +211,9 @@ class AnalyticsReference:
         )
 
     def _span(self, question: str, years: tuple[int, int] | None) -> tuple[int, int]:
-        return years or (min(self._years[question]), max(self._years[question]))
+        if years or not self._years[question]:
+            return years or (0, -1)
+        return min(self._years[question]), max(self._years[question])
 
     def _rows(self, key: tuple[str, str, str, str], span: tuple[int, int]) -> list[_Row]:
         return [r for r in self._cells.get(key, []) if r.year and span[0] <= r.year <= span[1]]
@@ -335,7 +337,7 @@ class AnalyticsReference:
         return {
             "question": question,
             "stratification": {"category": stratification[0], "stratum": stratification[1]},
-            "years": list(span),
+            "years": list(span) if self._years[question] else None,
             "national": national,
             "states": states,
             "adjustment": "holm",
