@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Container, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from app.analytics.rows import LAST_YEAR, QuestionRows
 from app.analytics.selection import Selection, has_values
@@ -145,35 +145,34 @@ def describe(selection: Selection) -> str:
     return " and ".join(parts)
 
 
-def parse(
-    payload: Any,
-    dataset: Dataset,
-    *,
-    needs_state: bool = False,
-    needs_category: bool = False,
-    takes_stratification: bool = True,
-    state_needs_values: bool = True,
-    endpoint: str = "",
-) -> Fields:
-    """The checked fields of a request body, in the order a client reads them.
+class Rules(Protocol):
+    """Which fields an endpoint takes (its Task class)."""
 
-    A state must have a row with a value for the question, or only some row when not
-    `state_needs_values` (a statistic that reports what its rows lack, such as a state whose
-    every value was suppressed).
-    """
+    endpoint: str
+    needs_state: bool
+    needs_category: bool
+    takes_stratification: bool
+    #: Whether the state must have a row with a value, or only some row of the question (a
+    #: statistic that reports what its rows lack, such as a state whose every value was
+    #: suppressed).
+    state_needs_values: bool
+
+
+def parse(payload: Any, dataset: Dataset, rules: Rules) -> Fields:
+    """The checked fields of a request body, in the order a client reads them."""
     if not isinstance(payload, Mapping):
         raise InvalidInput("request body must be a JSON object")
     question = _question(payload, dataset)
     rows = dataset.rows.questions[question]
     state = None
-    if needs_state:
+    if rules.needs_state:
         values = dataset.questions[question].state_means
-        state = _state(payload, values if state_needs_values else rows.locations)
-    category = _category(payload, rows) if needs_category else None
+        state = _state(payload, values if rules.state_needs_values else rows.locations)
+    category = _category(payload, rows) if rules.needs_category else None
     years = _years(payload, rows)
-    if not takes_stratification and payload.get("stratification") is not None:
+    if not rules.takes_stratification and payload.get("stratification") is not None:
         raise InvalidInput(
-            f"field 'stratification' does not apply to {endpoint}, which compares every "
+            f"field 'stratification' does not apply to {rules.endpoint}, which compares every "
             "stratum of the field 'category'"
         )
     stratification = _stratification(payload, rows)

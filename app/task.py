@@ -27,7 +27,7 @@ class Task:
     needs_category: ClassVar[bool] = False
     takes_stratification: ClassVar[bool] = True
     #: Whether the state must have a row with a value (else any row of the question will do).
-    state_needs_values: ClassVar[bool] = True
+    state_needs_values: ClassVar[bool] = True  # the fields' rules: app.request_fields.Rules
 
     def __init__(
         self,
@@ -76,15 +76,7 @@ class Task:
     @classmethod
     def from_payload(cls, payload: Any, dataset: Dataset) -> Task:
         """Check a request body against the dataset, raising InvalidInput naming the bad field."""
-        fields = request_fields.parse(
-            payload,
-            dataset,
-            needs_state=cls.needs_state,
-            needs_category=cls.needs_category,
-            takes_stratification=cls.takes_stratification,
-            state_needs_values=cls.state_needs_values,
-            endpoint=cls.endpoint,
-        )
+        fields = request_fields.parse(payload, dataset, cls)
         cls.check(fields, dataset)
         return cls(
             fields.question,
