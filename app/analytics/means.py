@@ -3,6 +3,9 @@ the fly from the row arrays (without a selection the tasks read the precomputed 
 
 from __future__ import annotations
 
+import math
+from itertools import pairwise
+
 import numpy as np
 
 from app.analytics.rows import RowTable
@@ -10,39 +13,38 @@ from app.analytics.selection import Selection, cells
 from app.data_ingestor import QuestionIndex
 
 
-def _gather(table: RowTable, question: str, selection: Selection) -> np.ndarray:
-    """The table's row numbers that the selection keeps, of rows with a value."""
-    chosen, _ = table.gather(cells(table, question, selection), selection.years)
-    return chosen[np.isfinite(table.value[chosen])]
-
-
-def _means(groups: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each group's mean and row count (groups numbered 0..size-1; empty ones count 0)."""
-    counts = np.bincount(groups, minlength=size)
-    sums = np.bincount(groups, weights=values, minlength=size)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return sums / counts, counts
+def _location_means(locations: np.ndarray, values: np.ndarray) -> list[tuple[int, float]]:
+    """(location, mean) of rows sorted by location, each sum correctly rounded (math.fsum):
+    means that are equal are equal floats, so that ties go by name as they should."""
+    starts = [0, *(np.flatnonzero(np.diff(locations)) + 1).tolist(), len(values)]
+    return [
+        (int(locations[start]), math.fsum(values[start:stop].tolist()) / (stop - start))
+        for start, stop in pairwise(starts)
+    ]
 
 
 def selected_index(table: RowTable, question: str, selection: Selection) -> QuestionIndex:
-    """The QuestionIndex of `question` over the selected rows only (at least one)."""
+    """The QuestionIndex of `question` over the selected rows with a value (at least one)."""
     rows = table.questions[question]
-    chosen = _gather(table, question, selection)
+    chosen, _ = table.gather(cells(table, question, selection), selection.years)
+    chosen = chosen[np.isfinite(table.value[chosen])]  # by cell, so by location
     values = table.value[chosen]
     local = table.cell[chosen] - rows.first_cell
-    location = rows.cell_location[local]
-
-    means, counts = _means(location, values, len(rows.locations))
-    by_location = [(rows.locations[n], float(means[n])) for n in np.flatnonzero(counts)]
+    by_location = [
+        (rows.locations[place], mean)
+        for place, mean in _location_means(rows.cell_location[local], values)
+    ]
     state_means = dict(sorted(by_location, key=lambda item: (item[1], item[0])))
 
-    means, counts = _means(local, values, rows.stop_cell - rows.first_cell)
+    count = rows.stop_cell - rows.first_cell
+    sizes = np.bincount(local, minlength=count)
+    sums = np.bincount(local, weights=values, minlength=count)
     category_means = []
     per_state: dict[str, list[tuple[str, float]]] = {}
-    for n in np.flatnonzero(counts).tolist():  # cells are in sorted tuple order
+    for n in np.flatnonzero(sizes).tolist():  # cells are in sorted tuple order
         _, place, category, stratum = table.cells[rows.first_cell + n]
         if category and stratum:
-            mean = float(means[n])
+            mean = float(sums[n] / sizes[n])
             category_means.append((str((place, category, stratum)), mean))
             per_state.setdefault(place, []).append((str((category, stratum)), mean))
 
