@@ -181,16 +181,17 @@ class _Digest:
         return self._hexdigest
 
 
-def _numbers(frame: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarray:
+def _numbers(frame: pd.DataFrame, column: str, rows: np.ndarray | slice) -> np.ndarray:
     """A numeric column's values of `rows` as floats (NaN for none; all NaN if the file has no
     such column)."""
     if column not in frame:
-        return np.full(int(rows.sum()), math.nan)
+        return np.full(len(frame), math.nan)[rows]
     return frame[column].to_numpy(dtype=float, na_value=math.nan)[rows]
 
 
-def _table(frame: pd.DataFrame, rows: np.ndarray) -> RowTable:
-    """The RowTable of the selected rows."""
+def _table(frame: pd.DataFrame, known: np.ndarray) -> RowTable:
+    """The RowTable of the `known` rows."""
+    rows = slice(None) if known.all() else known  # a view, not a copy, of every column
     keys = []
     for column in (QUESTION, LOCATION, CATEGORY, STRATUM):
         categorical = frame[column].cat
@@ -200,7 +201,7 @@ def _table(frame: pd.DataFrame, rows: np.ndarray) -> RowTable:
         marked = np.array([says_suppressed(str(note)) for note in notes.categories] + [False])
         suppressed = marked[notes.codes.to_numpy()[rows]]  # code -1 (none) takes the last
     else:
-        suppressed = np.zeros(int(rows.sum()), dtype=bool)
+        suppressed = np.zeros(len(frame), dtype=bool)[rows]
     return RowTable(
         keys,
         year=_numbers(frame, YEAR, rows),

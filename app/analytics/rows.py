@@ -99,7 +99,7 @@ class RowTable:
         self.cell = np.repeat(np.arange(len(starts), dtype=np.int32), np.diff(self.cell_start))
         self.year = year[rows]
         self.value = value[rows]
-        self.se = se_from_ci(low[rows], high[rows])
+        self.se = se_from_ci(low, high)[rows]
         self.size = size[rows]
         has_value = np.isfinite(self.value)
         self.status = np.select(
