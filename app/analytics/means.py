@@ -4,7 +4,6 @@ the fly from the row arrays (without a selection the tasks read the precomputed 
 from __future__ import annotations
 
 import math
-from itertools import pairwise
 
 import numpy as np
 
@@ -12,15 +11,24 @@ from app.analytics.rows import RowTable
 from app.analytics.selection import Selection, cells
 from app.data_ingestor import QuestionIndex
 
+#: Means this close (relative) may be equal but for the order of the additions.
+_NEAR = 1e-9
+
 
 def _location_means(locations: np.ndarray, values: np.ndarray) -> list[tuple[int, float]]:
-    """(location, mean) of rows sorted by location, each sum correctly rounded (math.fsum):
-    means that are equal are equal floats, so that ties go by name as they should."""
-    starts = [0, *(np.flatnonzero(np.diff(locations)) + 1).tolist(), len(values)]
-    return [
-        (int(locations[start]), math.fsum(values[start:stop].tolist()) / (stop - start))
-        for start, stop in pairwise(starts)
-    ]
+    """(location, mean) of rows sorted by location.
+
+    Means that come out nearly equal are taken again from correctly rounded sums (math.fsum),
+    so that equal means are equal floats and ties go by name as they should.
+    """
+    starts = np.flatnonzero(np.concatenate(([True], locations[1:] != locations[:-1])))
+    stops = np.append(starts[1:], len(values))
+    means = np.add.reduceat(values, starts) / (stops - starts)
+    ranked = np.argsort(means, kind="stable")
+    close = np.isclose(means[ranked[1:]], means[ranked[:-1]], rtol=_NEAR, atol=0.0)
+    for n in {*ranked[1:][close].tolist(), *ranked[:-1][close].tolist()}:
+        means[n] = math.fsum(values[starts[n] : stops[n]].tolist()) / (stops[n] - starts[n])
+    return list(zip(locations[starts].tolist(), means.tolist(), strict=True))
 
 
 def selected_index(table: RowTable, question: str, selection: Selection) -> QuestionIndex:
