@@ -49,7 +49,7 @@ sample: $(STAMP)  ## regenerate the bundled synthetic sample
 vendor: $(STAMP)  ## re-fetch the pages' third-party files from the npm registry
 	$(PY) scripts/vendor_assets.py
 
-bench: $(BENCH_STAMP)  ## throughput, latency and memory, side by side with a bare Flask floor
+bench: $(BENCH_STAMP)  ## BENCHMARKS.md: the service beside its raw WSGI limit (research: python -m bench.lab)
 	$(PY) -m bench
 
 clean:

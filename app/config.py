@@ -107,7 +107,7 @@ SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     "LOG_MAX_BYTES": ("LSS_LOG_MAX_BYTES", 10 * 1024 * 1024, _integer(1)),
     # Rotated log files kept.
     "LOG_BACKUPS": ("LSS_LOG_BACKUPS", 5, _integer(1)),
-    # Threads of the WSGI server that answer HTTP requests (measured best on 2 cores by make bench).
+    # Threads of the WSGI server that answer HTTP requests (4 measured best on 2 cores).
     "SERVER_THREADS": ("LSS_SERVER_THREADS", 4, _integer(1)),
     # Server processes (granian's), each with its own pool, over one journal and results folder.
     "WORKERS": ("LSS_WORKERS", 2, _integer(1, 64)),

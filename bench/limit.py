@@ -1,46 +1,29 @@
 """The raw WSGI limit: the two job routes answered inline from precomputed answers, nothing else.
 
-No framework, no validation, no pool, no result files, no journal, no log: what the HTTP server
-(granian, as `make run` configures it) and the machine allow for one submit and its polls. The
-service's throughput is reported as a fraction of this app's, measured side by side.
-Serve with `python -m bench.limit --port P` (LSS_DATA_FILE names the data).
+Run by `python -m bench.limit` (LSS_DATA_FILE, LSS_PORT and the server settings as the service).
 """
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import os
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import orjson
 
-from app.data_ingestor import load_dataset
-from app.engine.interface import done_body
-from app.task import TASKS
+from bench.workload import Key, build_plan, done_body
 
 #: Answers kept for polling; older ones are dropped (a closed loop polls right away).
 KEEP = 1 << 16
 _JSON = ("Content-Type", "application/json")
 
 
-def _answers(path: str) -> dict[tuple[str, str, str | None], bytes]:
-    """The done body of every (endpoint, question, state) the data can answer."""
-    dataset = load_dataset(path)
-    answers = {}
-    for endpoint, task in TASKS.items():
-        for question, index in dataset.questions.items():
-            for state in index.state_means if task.needs_state else [None]:
-                answers[(endpoint, question, state)] = done_body(
-                    task(question, state).compute(dataset)
-                )
-    return answers
-
-
 def create_app() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
     """The WSGI callable, its answers computed from LSS_DATA_FILE."""
-    answers = _answers(os.environ["LSS_DATA_FILE"])
+    plan = build_plan(Path(os.environ["LSS_DATA_FILE"]))
+    answers = {key: done_body(data) for key, data in plan.expected.items()}
     ids = itertools.count(1)
     results: dict[int, bytes] = {}
 
@@ -49,7 +32,7 @@ def create_app() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[byte
         if environ["REQUEST_METHOD"] == "POST":
             body = orjson.loads(environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"])))
             number = next(ids)
-            results[number] = answers[(path[5:], body["question"], body.get("state"))]
+            results[number] = answers[Key(path[5:], body["question"], body.get("state"))]
             results.pop(number - KEEP, None)
             out = b'{"job_id":"job_id_%d"}' % number
         elif path.startswith("/api/get_results/job_id_"):
@@ -63,20 +46,16 @@ def create_app() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[byte
 
 
 def main() -> None:
-    """Serve the limit app with the service's own server settings (threads, worker processes)."""
+    """Serve the limit app with the service's own server settings (address, threads, processes)."""
     from api_server import check_port, make_server
     from app import config
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--host", default="127.0.0.1")
-    args = parser.parse_args()
-    check_port(args.host, args.port)
-    settings = config.load()  # LSS_SERVER_THREADS and LSS_WORKERS, as the service reads them
+    settings = config.load()  # LSS_HOST, LSS_PORT, LSS_SERVER_THREADS, LSS_WORKERS
+    check_port(settings["HOST"], settings["PORT"])
     make_server(
         "bench.limit:create_app",
-        args.host,
-        args.port,
+        settings["HOST"],
+        settings["PORT"],
         settings["SERVER_THREADS"],
         settings["WORKERS"],
     ).serve()

@@ -1,155 +1,144 @@
-"""The throughput sections of `make bench`: wrk against the service, its limit and a baseline,
-the journal's cost per job, and where a job's time goes (py-spy under wrk)."""
+"""Section: throughput with wrk, the service beside the raw WSGI limit, 1 and 2 processes each."""
 
 from __future__ import annotations
 
-import contextlib
-import sys
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from app.config import SETTINGS
+from bench import point, wrk
+from bench.lineup import Contender
+from bench.markdown import columns, ratio
+from bench.point import Point
+from bench.section import Section, Target
+from bench.server import limit_argv, service_argv
+from bench.session import Session
 
-from bench import job_costs, wrk
-from bench.job_costs import JournalCost
-from bench.load import Plan
-from bench.proc import running, service_argv
-from bench.profile import ProfileSummary, py_spy, start_recording, stop_recording, summarise
-from bench.settle import settle
-
-#: The service before the job journal (the last commit without it): the "before" of the journal's
-#: cost, measured side by side. `--baseline none` leaves it out.
-BASELINE = "413c077"
-#: Connection counts of the wrk sweep; the first is the headline.
+#: Connection counts of the wrk sweep; the first is the headline's.
 CONNECTIONS = (16, 64)
-#: Worker process counts compared to choose LSS_WORKERS's default (the limit runs with each too).
+#: Worker process counts (LSS_WORKERS) of the service and of the limit.
 WORKER_COUNTS = (1, 2)
-#: The name the faster limit is filed under at each connection count.
-LIMIT = "limit"
-#: Parts of a job's record left out (bench/ablated.py) -> the suffix of that contender's name:
-#: measured at the headline connection count with default settings, they split the gap to the
-#: limit into what the journal, the result file, the request log lines and everything else cost.
-ABLATED = {
-    ("journal",): "without journal",
-    ("journal", "file"): "without journal or file",
-    ("journal", "file", "log"): "without journal, file or log lines",
-}
-ABLATED_ARGV = [sys.executable, "-m", "bench.ablated"]
+#: The service's default LSS_WORKERS.
+DEFAULT_WORKERS = int(SETTINGS["WORKERS"][1])
+TARGET_LIMIT_RATIO = 0.5
+TARGET_P99_MS = 10.0
 
 
-@dataclass
-class ThroughputRun:
-    """What the throughput sections measured."""
-
-    default_workers: int = 1
-    #: Connection count -> the worker count of the faster limit, the one ratios are taken to.
-    limit_workers: dict[int, int] = field(default_factory=dict)
-    baseline: str = ""
-    points: dict[tuple[str, int], wrk.WrkPoint] = field(default_factory=dict)
-    journal: JournalCost | None = None
-    profile: ProfileSummary | None = None
-    profile_path: str = ""
-    notes: list[str] = field(default_factory=list)
-
-    def get(self, name: str, connections: int) -> wrk.WrkPoint | None:
-        return self.points.get((name, connections))
+def service(workers: int) -> Contender:
+    """The service as `make run` starts it, with `workers` worker processes."""
+    return Contender(f"service w={workers}", service_argv(), env={"LSS_WORKERS": str(workers)})
 
 
-def service_name(workers: int) -> str:
-    return f"service w={workers}"
+def limit(workers: int) -> Contender:
+    """The raw WSGI limit app under the same server settings."""
+    return Contender(f"limit w={workers}", limit_argv(), env={"LSS_WORKERS": str(workers)})
 
 
-def limit_name(workers: int) -> str:
-    return f"limit w={workers}"
+class Throughput(Section):
+    """wrk's closed loop against the service and the limit, at 16 and 64 connections."""
 
+    name = "wrk"
+    title = "Throughput with a C client (wrk)"
 
-def measure(
-    plan: Plan,
-    data_file: Path,
-    workdir: Path,
-    *,
-    default_workers: int,
-    baseline: str,
-    connections: tuple[int, ...],
-    rounds: int,
-    seconds: float,
-    log: Callable[[str], None],
-) -> ThroughputRun:
-    """The service with 1 and 2 worker processes, the raw WSGI limit and the baseline, at each
-    connection count, measured with wrk in interleaved slices."""
-    run = ThroughputRun(default_workers=default_workers, baseline=baseline)
-    settle(workdir, run.notes, log)
-    log("journal cost per job (in-process)")
-    run.journal = job_costs.measure()
-    if wrk.wrk() is None:
-        run.notes.append("wrk is not installed (apt-get install wrk): no wrk measurements")
-        log(run.notes[-1])
-        return run
-    plan_file = wrk.write_plan(plan, workdir / "plan.tsv")
-    settle(workdir, run.notes, log)
-    contenders = [
-        wrk.WrkContender(limit_name(n), wrk.limit_argv(), {"LSS_WORKERS": str(n)})
-        for n in WORKER_COUNTS
-    ]
-    contenders += [
-        wrk.WrkContender(service_name(n), service_argv(), {"LSS_WORKERS": str(n)})
-        for n in WORKER_COUNTS
-    ]
-    ablated = [
-        wrk.WrkContender(
-            f"{service_name(default_workers)} {ABLATED[key]}",
-            [*ABLATED_ARGV, *(arg for part in key for arg in ("--without", part))],
-            {"LSS_WORKERS": str(default_workers)},
-        )
-        for key in ABLATED
-    ]
-    with contextlib.ExitStack() as stack:
-        if baseline:
-            tree = stack.enter_context(wrk.baseline_tree(baseline, workdir))
-            contenders.append(
-                wrk.WrkContender(f"baseline {baseline}", service_argv(tree), cwd=tree)
-            )
-        for count in connections:
-            these = contenders + (ablated if count == connections[0] else [])
-            log(f"wrk: {', '.join(c.name for c in these)} at {count} connections")
-            points = wrk.compare(these, count, plan_file, data_file, workdir, rounds, seconds, log)
-            for name, point in points.items():
-                run.points[(name, count)] = point
-            # The limit is what the machine allows: the faster of its worker counts.
-            best = max(WORKER_COUNTS, key=lambda n: points[limit_name(n)].jobs_per_s)
-            run.points[(LIMIT, count)] = points[limit_name(best)]
-            run.limit_workers[count] = best
-            settle(workdir, run.notes, log)
-    return run
+    def __init__(self) -> None:
+        self.points: dict[tuple[str, int], Point] = {}
 
+    def measure(self, session: Session) -> None:
+        if not wrk.installed():
+            session.note("wrk is not installed (apt-get install wrk): no throughput figures")
+            return
+        plan = wrk.write_plan(session.plan, session.workdir / "plan.tsv")
+        lineup = [*map(limit, WORKER_COUNTS), *map(service, WORKER_COUNTS)]
+        for count in CONNECTIONS:
+            for name, p in session.side_by_side(lineup, wrk.client(count, plan)).items():
+                self.points[name, count] = p
+                session.log(f"{name} @ {count}: {p.jobs_per_s:,.0f} jobs/s, p99 {p.p99_ms:.1f} ms")
 
-def profile(
-    run: ThroughputRun,
-    plan: Plan,
-    data_file: Path,
-    workdir: Path,
-    folder: Path,
-    seconds: float,
-    log: Callable[[str], None],
-) -> None:
-    """py-spy (threads holding the GIL) on the service's processes under wrk, default settings."""
-    if py_spy() is None or wrk.wrk() is None:
-        run.notes.append("profile skipped: py-spy or wrk is not installed")
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    raw = folder / "service-wrk.txt"
-    plan_file = wrk.write_plan(plan, workdir / "plan-profile.tsv")
-    env = {"LSS_WORKERS": str(run.default_workers)}
-    with running("profiled", service_argv(), data_file, env=env, parent=workdir) as server:
-        url = f"http://{server.host}:{server.port}"
-        wrk.run_wrk(url, CONNECTIONS[0], 1.0, plan_file)
-        recorder = start_recording(server.process.pid, raw, subprocesses=True)
-        time.sleep(1.0)  # py-spy attaches
-        try:
-            result = wrk.run_wrk(url, CONNECTIONS[0], seconds, plan_file)
-        finally:
-            stop_recording(recorder)
-    if raw.exists():
-        run.profile = summarise(raw, result.jobs)
-        run.profile_path = str(folder)
-        log(f"profile: {run.profile.samples} GIL samples over {result.jobs} jobs in {raw}")
+    def limit(self, count: int) -> Point | None:
+        """The limit at `count` connections: the faster of its worker counts."""
+        found = [p for n in WORKER_COUNTS if (p := self.points.get((limit(n).name, count)))]
+        return max(found, key=lambda p: p.jobs_per_s, default=None)
+
+    def _pair(self, count: int) -> tuple[Point, Point] | None:
+        """The service with its defaults and the limit, at `count` connections."""
+        found = self.points.get((service(DEFAULT_WORKERS).name, count)), self.limit(count)
+        return (found[0], found[1]) if found[0] and found[1] else None
+
+    def headline(self) -> list[str]:
+        if not (pair := self._pair(CONNECTIONS[0])):
+            return []
+        s, lim = pair
+        return [
+            f"**Headline: at {CONNECTIONS[0]} connections (wrk, closed loop) the service with its "
+            f"default settings (LSS_WORKERS={DEFAULT_WORKERS}) does "
+            f"{ratio(s.jobs_per_s, lim.jobs_per_s):.2f}x the raw WSGI limit's jobs/s** "
+            f"({s.jobs_per_s:,.0f} vs {lim.jobs_per_s:,.0f}; p99 submit-to-done "
+            f"{s.p99_ms:.1f} vs {lim.p99_ms:.1f} ms).",
+            "",
+        ]
+
+    def targets(self) -> list[Target]:
+        head = CONNECTIONS[0]
+        if not (pair := self._pair(head)):
+            return [Target("service vs the raw WSGI limit (wrk)", "not measured", None)]
+        s, lim = pair
+        share = ratio(s.jobs_per_s, lim.jobs_per_s)
+        points = self.points.values()
+        return [
+            Target(
+                f"service >= {TARGET_LIMIT_RATIO}x the raw WSGI limit's jobs/s at {head} "
+                "connections (wrk, default settings)",
+                f"{share:.2f}x ({s.jobs_per_s:,.0f} vs {lim.jobs_per_s:,.0f} jobs/s)",
+                share >= TARGET_LIMIT_RATIO,
+            ),
+            Target(
+                f"p99 submit-to-done <= {TARGET_P99_MS:g} ms at {head} connections (wrk)",
+                f"{s.p99_ms:.1f} ms (slices {s.p99_range[0]:.1f}-{s.p99_range[1]:.1f}; "
+                f"limit {lim.p99_ms:.1f} ms)",
+                s.p99_ms <= TARGET_P99_MS,
+            ),
+            Target(
+                "no error status in the wrk runs",
+                f"{sum(p.bad for p in points)} of {sum(p.jobs for p in points):,} jobs",
+                all(p.bad == 0 for p in points),
+            ),
+        ]
+
+    def markdown(self) -> list[str]:
+        if not self.points:
+            return []
+        rows = [(name, count, p) for (name, count), p in self.points.items()]
+
+        def share(row: tuple[str, int, Point]) -> str:
+            best = self.limit(row[1])
+            return f"**{ratio(row[2].jobs_per_s, best.jobs_per_s):.2f}x**" if best else "-"
+
+        one, two = (service(n).name for n in WORKER_COUNTS)
+        workers = [
+            f"{ratio(b.jobs_per_s, a.jobs_per_s):.2f}x the jobs/s of one at {c} connections"
+            for c in CONNECTIONS
+            if (a := self.points.get((one, c))) and (b := self.points.get((two, c)))
+        ]
+        return [
+            f"## {self.title}",
+            "",
+            "`wrk` runs `bench/cycle.lua`, one connection per wrk thread: each connection submits "
+            "a job, polls `get_results` until it is done, then submits the next, walking the 81 "
+            "endpoint x question pairs (the state endpoints rotate over the locations); the "
+            "script times submit-to-done per job. The service and the limit (`bench/limit.py`) "
+            "run with 1 and with 2 worker processes, all four at once, measured in interleaved "
+            "slices with a second of uncounted lead-in each. 'vs limit' is jobs/s over the "
+            "faster limit's at the same connection count; p50 and p99 are the medians of the "
+            "slices' (the p99s' range beside); CPU is user + system time of all the server's "
+            "processes; 'errors' counts error statuses.",
+            "",
+            *columns(
+                rows,
+                [
+                    ("server @ connections", lambda r: f"{r[0]} @ {r[1]}"),
+                    *point.columns(lambda r: r[2], ("vs limit", share)),
+                    ("CPU µs/job", lambda r: f"{r[2].cpu_us_per_job:.0f}"),
+                ],
+            ),
+            "",
+            f"Worker processes (LSS_WORKERS, default {DEFAULT_WORKERS}): in this run two did "
+            f"{' and '.join(workers) or '-'}.",
+            "",
+        ]

@@ -2,52 +2,61 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
 import orjson
 
-from app.data_ingestor import Dataset, load_dataset
-from app.engine.job import JobStatus
+from app.data_ingestor import load_dataset
 from app.task import TASKS
-from bench.load import Key, Plan
 
 
-def plain(value: Any) -> Any:
-    """`value` with numpy scalars turned into the Python ones they subclass (same value)."""
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
-    if isinstance(value, float) and type(value) is not float:
-        return float(value)
-    return value
+class Key(NamedTuple):
+    """One distinct question a client can ask: equal keys always get equal answers."""
+
+    endpoint: str
+    question: str
+    state: str | None
 
 
-def build_plan(dataset: Dataset) -> Plan:
-    """Every request the mix can send and its answer, from the project's Task classes."""
+@dataclass(frozen=True)
+class Plan:
+    """What the clients may ask and what the answers must be."""
+
+    #: (endpoint, question): all nine endpoints x nine questions.
+    combos: tuple[tuple[str, str], ...]
+    #: question -> the locations with data for it (what the state endpoints may ask about).
+    states: dict[str, tuple[str, ...]]
+    #: endpoint -> whether its body carries a state.
+    needs_state: dict[str, bool]
+    #: Key -> the expected `data` of the finished job, as orjson writes it.
+    expected: dict[Key, bytes]
+    #: Rows of the dataset the answers come from.
+    rows: int
+
+
+def done_body(data: bytes) -> bytes:
+    """The get_results body of a finished job, as the service writes it."""
+    return b'{"status":"done","data":' + data + b"}"
+
+
+def build_plan(path: Path) -> Plan:
+    """Every request the mix can send to a server of the dataset at `path`, and its answer."""
+    dataset = load_dataset(path)
     combos: list[tuple[str, str]] = []
-    expected: dict[Key, Any] = {}
+    expected: dict[Key, bytes] = {}
     states = {q: tuple(index.state_means) for q, index in dataset.questions.items()}
     for endpoint, task_class in TASKS.items():
         for question in dataset.questions:
             combos.append((endpoint, question))
             for state in states[question] if task_class.needs_state else (None,):
                 answer = task_class(question, state).compute(dataset)
-                expected[Key(endpoint, question, state)] = plain(answer)
+                expected[Key(endpoint, question, state)] = orjson.dumps(answer)
     return Plan(
         combos=tuple(combos),
         states=states,
         needs_state={endpoint: task.needs_state for endpoint, task in TASKS.items()},
         expected=expected,
+        rows=dataset.rows_read,
     )
-
-
-def load_plan(path: str | Path) -> Plan:
-    """Load the dataset at `path` with the project's loader and build its plan."""
-    return build_plan(load_dataset(path))
-
-
-def done_body(data: Any) -> bytes:
-    """The serialized get_results body of a finished job, as the service builds it."""
-    return orjson.dumps({"status": JobStatus.DONE.value, "data": data})

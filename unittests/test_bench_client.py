@@ -1,14 +1,19 @@
-"""The benchmark's HTTP client: keep-alive framing by Content-Length, and what it refuses."""
+"""The benchmark's HTTP client (keep-alive framing, refusals) and its load generator's checks."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bench.load import Connection
+from bench import load
+from bench.connection import Connection
+from bench.server import running, service_argv
+from bench.workload import Plan, build_plan
+from unittests.conftest import BUNDLED_CSV
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -78,3 +83,26 @@ def test_an_answer_without_a_length_is_refused(server):
     with pytest.raises(ConnectionError, match="unexpected answer head"):
         conn.request("GET", "/unframed")
     conn.close()
+
+
+@pytest.fixture(scope="module")
+def plan() -> Plan:
+    return build_plan(BUNDLED_CSV)
+
+
+def test_the_load_generator_finds_the_service_right(plan: Plan) -> None:
+    with running("service", service_argv(), BUNDLED_CSV) as server:
+        result = load.run(plan, server, 4, 1.0)
+    assert result.checked > 100 and result.jobs > 50
+    assert result.wrong == 0 and result.bad == 0
+    assert 0 < result.p50_ms <= result.p99_ms < 1000
+
+
+def test_the_load_generator_counts_wrong_answers_and_refusals(plan: Plan) -> None:
+    wrong = dataclasses.replace(plan, expected={key: b'{"Ohio":1.0}' for key in plan.expected})
+    unknown = dataclasses.replace(plan, combos=(("best5", "Percent of cats"),))
+    with running("service", service_argv(), BUNDLED_CSV) as server:
+        result = load.run(wrong, server, 2, 0.5)
+        assert result.checked > 0 and result.wrong == result.checked
+        refused = load.run(unknown, server, 1, 0.3)
+    assert refused.wrong == 0 and refused.bad == refused.checked > 0 and refused.jobs == 0

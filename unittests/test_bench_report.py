@@ -1,56 +1,107 @@
-"""The benchmark's report of what the gap to the limit is made of: its steps must add up."""
+"""BENCHMARKS.md as `make bench` writes it: its method, its sections, its targets, nothing local."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from bench.throughput import ABLATED, CONNECTIONS, LIMIT, ThroughputRun, service_name
-from bench.throughput_report import render
-from bench.wrk import Slice, WrkPoint
+from bench import report, throughput
+from bench.__main__ import SECTIONS, _parse
+from bench.answers import Answers
+from bench.point import Point, Slice
+from bench.section import Section, Target
+from bench.server import Server
+from bench.session import Session
+from bench.throughput import Throughput
 
 
-def _point(name: str, jobs_per_s: float, cpu_ms: float, switches: float) -> WrkPoint:
-    """A contender that did `jobs_per_s` over two 1-second slices."""
-    jobs = int(jobs_per_s)
-    slices = [Slice(jobs, 1.0, jobs, 0, 2.0, 9.0, 20.0) for _ in range(2)]
-    return WrkPoint(
-        name,
-        CONNECTIONS[0],
-        slices,
-        cpu_s=2 * jobs * cpu_ms / 1000,
-        switches=int(2 * jobs * switches),
-        peak_rss=100 << 20,
-        startup_s=0.5,
+def _point(name: str, jobs_per_s: float, p99: float, wrong: int = 0, bad: int = 0) -> Point:
+    slices = [Slice(int(jobs_per_s), 1.0, bad, 2.0, p99, 0.5, int(jobs_per_s), wrong)] * 2
+    server = Server(name, "127.0.0.1", 1, None, Path("."), 0.5, 90_000_000)  # type: ignore[arg-type]
+    return Point.of(server, slices, Slice(0, 1.0, 0, 1.0, 2.0), 120_000_000)
+
+
+def _throughput() -> Throughput:
+    section = Throughput()
+    for count in throughput.CONNECTIONS:
+        for name, jobs_per_s, p99 in [
+            ("limit w=1", 10_000, 4.0),
+            ("limit w=2", 12_000, 5.0),
+            ("service w=1", 4_000, 9.0),
+            ("service w=2", 6_000, 8.0),
+        ]:
+            section.points[name, count] = _point(name, jobs_per_s, p99)
+    return section
+
+
+class _Extra(Section):
+    """What a later issue adds: a module with a Section, and a line in SECTIONS."""
+
+    name = "extra"
+    title = "An extra section"
+
+    def targets(self) -> list[Target]:
+        return [Target("an extra goal", "1 thing", True)]
+
+    def markdown(self) -> list[str]:
+        return ["## An extra section", "", "Its figures.", ""]
+
+
+def _render(sections: list[Section], notes: tuple[str, ...] = ()) -> str:
+    root = Path(__file__).resolve().parent.parent
+    chart = root / "bench" / "charts" / "a_chart.png"
+    machine = {"CPU": "a test machine"}
+    return report.render(
+        sections, "python -m bench", 1.0, machine, notes, [chart], root / "BENCHMARKS.md"
     )
 
 
-def test_the_gap_is_split_into_parts_that_add_up_to_the_service_vs_the_limit() -> None:
-    head = CONNECTIONS[0]
-    run = ThroughputRun(default_workers=2)
-    service = service_name(2)
-    # jobs/s, CPU ms per job and switches per job, from the service down to the limit
-    figures = {
-        service: (4000, 0.300, 10.0),
-        f"{service} {ABLATED[('journal',)]}": (5000, 0.240, 9.0),
-        f"{service} {ABLATED[('journal', 'file')]}": (5000 * 1.05, 0.220, 8.5),
-        f"{service} {ABLATED[('journal', 'file', 'log')]}": (6000, 0.200, 8.0),
-        LIMIT: (10000, 0.100, 5.0),
+def test_the_headline_is_the_default_service_over_the_faster_limit() -> None:
+    text = _render([_throughput()])
+    assert "does 0.50x the raw WSGI limit's jobs/s** (6,000 vs 12,000; p99" in text
+    assert "| service >= 0.5x the raw WSGI limit's jobs/s at 16 connections" in text
+    assert "| 0.50x (6,000 vs 12,000 jobs/s) | **MET** |" in text
+    assert (
+        "| service w=1 @ 64 | 4,000 | **0.33x** | 2.00 / 9.0 | 9.0-9.0 | 0 | 120 | 0.50 | 125 |"
+        in text
+    )
+    assert "two did 1.50x the jobs/s of one at 16 connections and 1.50x the jobs/s" in text
+
+
+def test_a_wrong_answer_is_not_met() -> None:
+    section = Answers()
+    section.points = {
+        16: {
+            "service": _point("service", 9, 5.0, wrong=1, bad=2),
+            "limit": _point("limit", 9, 5.0),
+        },
+        4: {"service": _point("service", 3, 5.0), "limit": _point("limit", 3, 5.0)},
     }
-    for name, (jobs_per_s, cpu_ms, switches) in figures.items():
-        run.points[(name, head)] = _point(name, jobs_per_s, cpu_ms, switches)
-    text = "\n".join(render(run))
-    section = text.split("## What the gap to the limit is made of")[1]
-    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
-    parts = [row.split(" | ") for row in rows[1:-1]]
-    assert [part[0].lstrip("| ").split(" (")[0] for part in parts] == [
-        "the job journal",
-        "the result file",
-        "the log lines",
-        "the rest: the gateway's Python",
-    ]
-    steps = [float(part[1]) for part in parts]
-    total = float(re.sub(r"[*|\s]", "", rows[-1].split(" | ")[1]))
-    assert steps[0] == 1e6 / 4000 - 1e6 / 5000  # each step is the difference of its two runs
-    assert abs(sum(steps) - total) <= len(steps)  # rounded to whole µs each
-    assert total == 1e6 / 4000 - 1e6 / 10000
-    assert "and without the log lines too at 0.60x" in section
+    text = _render([section])
+    assert "| 2 wrong, 4 errors of 24 jobs | **NOT MET** |" in text
+    assert "| service @ 16 | 9 | 1.00x | 2.00 / 5.0 | 5.0-5.0 | 4 | 120 | 0.50 | 18 | 2 |" in text
+
+
+def test_the_report_says_how_to_read_it_and_names_no_machine_path_nor_date() -> None:
+    text = _render([_throughput(), Answers(), _Extra()], notes=("one problem",))
+    for heading in ("## How to read this", "## Targets", "## Findings of the research"):
+        assert heading in text
+    assert "interleaved slices" in text and "`bench/limit.py`" in text
+    assert "- one problem" in text
+    assert "| an extra goal | 1 thing | **MET** |" in text and "## An extra section" in text
+    assert "![a chart](bench/charts/a_chart.png)" in text
+    assert not re.search(r"(/work/|/tmp/|/home/|/root/)", text)
+    assert not re.search(r"\b20\d\d-\d\d-\d\d\b", text)
+
+
+def test_every_section_can_be_skipped_by_name() -> None:
+    names = [section.name for section in SECTIONS]
+    assert len(set(names)) == len(names) and all(names)
+    args = _parse(["--no-celery", "--no-data-sweep", "--quick"])
+    assert args.no_celery and args.no_data_sweep and not args.no_wrk
+
+
+def test_a_problem_is_noted_on_one_line_without_the_machine_s_paths(tmp_path: Path) -> None:
+    session = Session(tmp_path)
+    session.note(f"a worker died:\n  File /usr/lib/x.py, line 3\n  see {tmp_path}/w/server.out")
+    assert session.notes == ["a worker died: File <path>, line 3 see <scratch>/w/server.out"]

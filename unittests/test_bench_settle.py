@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import settle
+from bench.lab import settle
 
 
 def test_creating_a_file_is_measured_in_a_folder_of_its_own(tmp_path) -> None:

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
-import sys
 from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
 import orjson
 import pytest
-import requests
 
 from app.data_ingestor import load_dataset
 from bench.limit import create_app
 from bench.workload import build_plan
 from bench.wrk import run_wrk, write_plan
 from unittests.conftest import BUNDLED_CSV, OBESITY, require_tool
-from unittests.support.e2e import check_answer, job_mix, post, wait_done
-from unittests.support.reference import Reference
 from unittests.support.servers import Server
 
 
@@ -31,7 +26,7 @@ def _wrk() -> None:
 @pytest.fixture(scope="module")
 def plan_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("wrk") / "plan.tsv"
-    return write_plan(build_plan(load_dataset(BUNDLED_CSV)), path)
+    return write_plan(build_plan(BUNDLED_CSV), path)
 
 
 def test_the_loop_counts_done_jobs_and_times_them(
@@ -40,8 +35,7 @@ def test_the_loop_counts_done_jobs_and_times_them(
     server = start_server()
     result = run_wrk(server.url, 4, 1.0, plan_file)
     assert result.jobs > 100 and result.bad == 0
-    assert result.polls >= result.jobs  # every job polled at least once
-    assert 0 < result.p50_ms <= result.p99_ms <= result.max_ms < 1000
+    assert 0 < result.p50_ms <= result.p99_ms < 1000
     assert server.stop() == 0  # the log is written out on the way down
     with server.log_file.open(encoding="utf-8") as log:
         done = sum(1 for line in log if "<- POST /api/" in line and " 200 job_id=" in line)
@@ -79,28 +73,3 @@ def test_the_limit_app_answers_what_the_service_answers(monkeypatch: pytest.Monk
     ohio = dataset.questions[OBESITY].state_means["Ohio"]
     assert answer == {"status": "done", "data": {"Ohio": ohio}}
     assert replies == ["200 OK", "200 OK"]
-
-
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_the_service_with_parts_left_out_answers_right_without_them(
-    start_server: Callable[..., Server], plan_file: Path, reference: Reference, workers: str
-) -> None:
-    """bench/ablated.py, which the benchmark uses to measure what the journal, the result files
-    and the request log lines cost: the answers stay right, and no journal row, result file or
-    request line is written."""
-    argv = [sys.executable, "-m", "bench.ablated"]
-    argv += ["--without", "journal", "--without", "file", "--without", "log"]
-    server = start_server(argv=argv, LSS_WORKERS=workers)
-    result = run_wrk(server.url, 4, 1.0, plan_file)
-    assert result.jobs > 100 and result.bad == 0
-    with requests.Session() as session:
-        for job in job_mix(reference, 30, seed=5):
-            job_id = post(session, server, job).json()["job_id"]
-            check_answer(reference, job, wait_done(session, server, job_id), job_id)
-    assert server.stop() == 0
-    assert not list(server.results.glob("*.json"))
-    with sqlite3.connect(server.results / "jobs.sqlite3") as journal:
-        assert journal.execute("SELECT count(*) FROM jobs").fetchone() == (0,)
-    log = server.log_file.read_text(encoding="utf-8")
-    assert "-> POST /api/" not in log and "<- GET /api/get_results/" not in log
-    assert "loaded dataset" in log and "ready: embedded engine" in log  # other records stay

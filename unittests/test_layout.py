@@ -13,7 +13,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Each package scanned, and the folder it lives in.
-PACKAGES = {"app": ROOT / "app", "lss_client": ROOT / "client" / "lss_client"}
+PACKAGES = {
+    "app": ROOT / "app",
+    "bench": ROOT / "bench",
+    "lss_client": ROOT / "client" / "lss_client",
+}
 
 
 def _modules() -> dict[str, Path]:

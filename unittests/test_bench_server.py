@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bench.proc import MemorySampler
+from bench.server import MemorySampler
 
 
 class _Growing:
@@ -20,13 +20,13 @@ class _Growing:
 
 def test_memory_is_sampled_only_while_its_server_is_measured() -> None:
     server = _Growing()
-    with MemorySampler(server, interval=0.01) as sampler:  # type: ignore[arg-type]
+    sampler = MemorySampler(server, interval=0.01)  # type: ignore[arg-type]
+    time.sleep(0.2)
+    assert server.looks == 1  # once at the start, then not while idle
+    with sampler.measuring():
         time.sleep(0.2)
-        assert server.looks == 1  # once at the start, then not while idle
-        with sampler.measuring():
-            time.sleep(0.2)
-        measured = server.looks
-        assert measured >= 5  # several times while measured, and once at its end
-        time.sleep(0.2)
-        assert server.looks == measured  # idle again
+    measured = server.looks
+    assert measured >= 5  # several times while measured, and once at its end
+    time.sleep(0.2)
+    assert server.looks == measured  # idle again
     assert sampler.peak == server.looks * 1000

@@ -1,35 +1,30 @@
-"""Optional profile of the service under load with py-spy, summarised as text."""
+"""``profile``: py-spy on every process of the service under wrk, GIL time per job by thread and
+function (system calls made without the GIL do not show); the raw stacks stay for flame graphs."""
 
 from __future__ import annotations
 
+import argparse
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from bench import wrk
+from bench.markdown import table
+from bench.server import OUT, Server, running, service_argv
+from bench.session import Session
 
 #: Samples per second.
 RATE = 250
 #: A py-spy frame: "function (path/file.py:line)".
 _FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^():]+)(?::\d+)?\)$")
-#: Layer of a frame, by the first path fragment that matches its file.
-_LAYERS = (
-    ("app/", "app (the service's own code)"),
-    ("api_server.py", "app (the service's own code)"),
-    ("logging/", "logging (stdlib)"),
-    ("waitress/", "waitress"),
-    ("flask/", "flask"),
-    ("werkzeug/", "werkzeug"),
-    ("json/", "json (stdlib)"),
-    ("tempfile.py", "files (tempfile, os, pathlib)"),
-    ("os.py", "files (tempfile, os, pathlib)"),
-    ("pathlib.py", "files (tempfile, os, pathlib)"),
-    ("threading.py", "threads, queue, locks"),
-    ("queue.py", "threads, queue, locks"),
-)
 
 
 def py_spy() -> str | None:
@@ -70,8 +65,6 @@ _ROLES = (
     ("granian/wsgi.py", "request threads (granian)"),
     ("LogWriter._run", "log writer"),
     ("Maintenance._run", "maintenance"),
-    ("handler_thread (waitress", "WSGI worker threads (the Flask app)"),
-    ("loop (waitress/wasyncore", "waitress I/O loop (main thread)"),
 )
 
 
@@ -83,22 +76,13 @@ def _role(stack: str) -> str:
     return "other or truncated stacks"
 
 
-def _layer(file: str) -> str:
-    """The layer a source file belongs to."""
-    for fragment, layer in _LAYERS:
-        if fragment in file:
-            return layer
-    return "other"
-
-
 @dataclass(frozen=True)
 class ProfileSummary:
-    """GIL-holding samples of one server, by layer, by service function and by leaf frame."""
+    """GIL-holding samples of one server, by thread, by service function and by leaf frame."""
 
     samples: int
     #: Jobs run while recording, to turn samples into milliseconds per job.
     jobs: int
-    by_layer: dict[str, int]
     by_role: dict[str, int]
     app_inclusive: dict[str, int]
     top_self: dict[str, int]
@@ -109,8 +93,7 @@ class ProfileSummary:
 
 
 def summarise(raw: Path, jobs: int) -> ProfileSummary:
-    """Self time by layer, inclusive time of the app's functions, and leaf frames."""
-    by_layer: Counter[str] = Counter()
+    """Samples by thread role, inclusive time of the app's functions, and leaf frames."""
     by_role: Counter[str] = Counter()
     app_inclusive: Counter[str] = Counter()
     top_self: Counter[str] = Counter()
@@ -126,7 +109,6 @@ def summarise(raw: Path, jobs: int) -> ProfileSummary:
             continue
         samples += count
         func, file = parsed[-1]
-        by_layer[_layer(file)] += count
         by_role[_role(stack)] += count
         top_self[f"{func} ({file})"] += count
         for name in {f"{f} ({p})" for f, p in parsed if p.startswith("app/")}:
@@ -134,8 +116,71 @@ def summarise(raw: Path, jobs: int) -> ProfileSummary:
     return ProfileSummary(
         samples=samples,
         jobs=jobs,
-        by_layer=dict(by_layer.most_common()),
         by_role=dict(by_role.most_common()),
         app_inclusive=dict(app_inclusive.most_common()),
         top_self=dict(top_self.most_common()),
     )
+
+
+def add(commands: Any) -> argparse.ArgumentParser:
+    """The `profile` command's options."""
+    parser = commands.add_parser("profile", help="py-spy on the service's processes under wrk")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
+    parser.add_argument("--workers", type=int, help="LSS_WORKERS (default: the service's)")
+    parser.add_argument(
+        "--out", type=Path, default=OUT / "profile", help="raw stacks (bench/out/profile)"
+    )
+    parser.set_defaults(run=run)
+    return parser
+
+
+def record(server: Server, raw: Path, load: Callable[[], int]) -> ProfileSummary:
+    """Record `server`'s processes while `load()` runs (it returns the jobs it ran)."""
+    recorder = start_recording(server.process.pid, raw, subprocesses=True)
+    time.sleep(1.0)  # py-spy attaches
+    try:
+        jobs = load()
+    finally:
+        stop_recording(recorder)
+    return summarise(raw, jobs)
+
+
+def run(args: argparse.Namespace, session: Session) -> list[str]:
+    """Profile the service under wrk and report where a job's GIL time goes."""
+    if py_spy() is None or not wrk.installed():
+        return ["py-spy or wrk is not installed"]
+    args.out.mkdir(parents=True, exist_ok=True)
+    plan = wrk.write_plan(session.plan, session.workdir / "plan.tsv")
+    env = {"LSS_WORKERS": str(args.workers)} if args.workers else {}
+    with running("profiled", service_argv(), env=env, parent=session.workdir) as server:
+        wrk.run_wrk(server.url, args.connections, 1, plan)  # every answer computed once
+
+        def load() -> int:
+            return wrk.run_wrk(server.url, args.connections, args.seconds, plan).jobs
+
+        summary = record(server, args.out / "service-wrk.txt", load)
+    return report(summary, args.connections)
+
+
+def report(p: ProfileSummary, connections: int) -> list[str]:
+    """GIL ms per job by thread, by service function (inclusive) and by leaf frame (self)."""
+    lines = [
+        f"# Where a job's time goes (py-spy under wrk, {connections} connections)",
+        "",
+        f"**{p.ms_per_job(p.samples):.3f} GIL ms per job** ({p.samples:,} samples, {p.jobs:,} "
+        "jobs).",
+        "",
+        *table(
+            ["thread", "GIL ms/job"], [[n, f"{p.ms_per_job(c):.3f}"] for n, c in p.by_role.items()]
+        ),
+    ]
+    for title, samples in (
+        ("service function (inclusive)", p.app_inclusive),
+        ("hottest leaf frames (self)", p.top_self),
+    ):
+        rows = [
+            [f"`{name}`", f"{p.ms_per_job(n):.3f}", f"{n / max(1, p.samples):.1%}"]
+            for name, n in list(samples.items())[:15]
+        ]
+        lines += ["", *table([title, "GIL ms/job", "share"], rows)]
+    return lines

@@ -1,13 +1,5 @@
-"""Letting the machine settle before a measurement: the disk's write-back, and the file system's
-inode allocator after a mass deletion.
-
-ext4 does not hand out again, for a minute (six while their inode table is not yet written back),
-the inodes of files deleted just before; after hundreds of thousands of deletions (an earlier
-benchmark's result folders) it searches past them for every new file, and creating a file costs
-10 to 20 times its usual CPU for several minutes. Every job writes a result file, so a measurement
-taken then says more about the last deletion than about the service. Before each section the
-benchmark writes dirty pages out and, if creating a file is still slow, waits for it to recover.
-"""
+"""Waiting for the file system to settle: after a mass deletion, creating a file costs 5 to 20 times
+its CPU for minutes (ext4 searches past the freed inodes), so `baseline` waits it out first."""
 
 from __future__ import annotations
 

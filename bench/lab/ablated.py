@@ -1,18 +1,7 @@
-"""The service with parts of a job's record left out: what each part costs, measured under wrk.
+"""The service with parts of a job's record left out (`--without journal|file|log`), for `gap`.
 
-Only the benchmark starts it (`python -m bench.ablated --without journal --without file`), next to
-the real service, to turn "what the gap to the limit is made of" from estimates into measurements:
-
-- `journal`: a job's id comes from a counter in its process and its end is not written; the
-  journal is still created, read and checkpointed as usual, only a job's two writes are gone;
-- `file`: no result file is written; the answer stays in memory, where get_results finds it;
-- `log`: the job routes write no entry and exit lines (other log records, start-up's and
-  failures', are written as usual).
-
-Everything else (the gateway, validation, the pool, granian and its settings) is the service as
-it is. These are not modes of the product: a job without a journal row or a result file is lost
-when its process stops, and every request is logged, so nothing here is reachable from the
-service's settings.
+Not modes of the product: a job without a journal row or result file is lost when its process
+stops, and every request is logged, so nothing here is reachable from the service's settings.
 """
 
 from __future__ import annotations
@@ -25,13 +14,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from bench.proc import ROOT
+from bench.server import ROOT
 
 #: Job numbers of a worker process start at its pid times this, so processes never share one.
 _PER_PROCESS = 10**9
 
 
 def _without_journal() -> None:
+    """Ids from a counter in the process, no row written (the journal is still made and read)."""
     from app.embedded_engine.journal import Journal
 
     numbers = itertools.count(1)
@@ -51,6 +41,7 @@ def _without_journal() -> None:
 
 
 def _without_file() -> None:
+    """No result file: the answer stays in memory, where get_results finds it."""
     from app.embedded_engine.store import ResultStore
 
     def write(self: ResultStore, number: int, body: bytes, shared: bool = False) -> None:
@@ -60,6 +51,7 @@ def _without_file() -> None:
 
 
 def _without_log() -> None:
+    """No entry and exit lines of the job routes (other records are written as usual)."""
     from app.logs import LogWriter
 
     def info(self: LogWriter, message: str) -> None:
@@ -77,6 +69,7 @@ PARTS: dict[str, Callable[[], None]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Leave the parts out, then start the service as api_server.py does."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--without", action="append", choices=PARTS, default=[])
     args = parser.parse_args(argv)

@@ -1,0 +1,1 @@
+"""Research instruments of the benchmark: `python -m bench.lab <command>`, not `make bench`."""
