@@ -1,14 +1,24 @@
-"""Loading the BRFSS extract with pandas, and the per-question indexes every task reads."""
+"""Loading the BRFSS extract with pandas, and the per-question indexes every task reads.
+
+Besides the means of the nine endpoints (SPEC §3), precomputed per question, it keeps every row's
+year, value, confidence limits, sample size and footnote as arrays grouped by cell
+(`app.analytics.rows.RowTable`) for the statistics of SPEC §13, and the file's sha256.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import hashlib
 import math
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from app.analytics.rows import RowTable, says_suppressed
 from app.config import StartupError
 from app.questions import QUESTIONS
 
@@ -17,11 +27,23 @@ QUESTION = "Question"
 VALUE = "Data_Value"
 CATEGORY = "StratificationCategory1"
 STRATUM = "Stratification1"
+YEAR = "YearStart"
+LOW = "Low_Confidence_Limit"
+HIGH = "High_Confidence_Limit "  # with a trailing space, as the extract has it
+SAMPLE_SIZE = "Sample_Size"
+FOOTNOTE = "Data_Value_Footnote"
 SOURCE = "Datasource"
 
-#: Columns without which no statistic can be computed.
-REQUIRED_COLUMNS = (LOCATION, QUESTION, VALUE, CATEGORY, STRATUM)
-_TEXT_COLUMNS = (LOCATION, QUESTION, CATEGORY, STRATUM)
+#: Columns without which no statistic can be computed (YearStart: no trend, no year range).
+REQUIRED_COLUMNS = (LOCATION, QUESTION, VALUE, CATEGORY, STRATUM, YEAR)
+#: Read when the file has them. Without the limits no row has a standard error (every row with a
+#: value counts as without a confidence interval); without the others, no row has that value.
+OPTIONAL_COLUMNS = (LOW, HIGH, SAMPLE_SIZE, FOOTNOTE, SOURCE)
+_TEXT_COLUMNS = (LOCATION, QUESTION, CATEGORY, STRATUM, FOOTNOTE, SOURCE)
+_NUMBER_COLUMNS = (VALUE, YEAR, LOW, HIGH, SAMPLE_SIZE)
+_NOT_A_NUMBER = ["", "NA", "NaN", "nan", "N/A"]
+#: Bytes read at a time for the file's sha256.
+_DIGEST_CHUNK = 1 << 20
 
 
 class DatasetError(StartupError):
@@ -51,6 +73,12 @@ class Dataset:
     rows_skipped: int
     synthetic: bool
     questions: dict[str, QuestionIndex] = field(repr=False)
+    #: Every row of the nine questions with a location, grouped for the statistics of SPEC §13.
+    rows: RowTable = field(repr=False)
+    #: The hex sha256 of the file's bytes, which every new answer's provenance names.
+    sha256: str = ""
+    #: The OPTIONAL_COLUMNS the file does not have.
+    missing_columns: tuple[str, ...] = ()
 
     @property
     def locations(self) -> list[str]:
@@ -68,23 +96,39 @@ class Dataset:
             "rows_skipped": self.rows_skipped,
             "questions": len(self.questions),
             "locations": len(self.locations),
+            "sha256": self.sha256,
+            "missing_columns": list(self.missing_columns),
         }
+
+
+def _columns(path: Path) -> dict[str, str]:
+    """The file's name of each column it has, by the name used here.
+
+    Names are matched without surrounding spaces, so that `High_Confidence_Limit` written without
+    the extract's trailing space is the same column.
+    """
+    header = pd.read_csv(path, nrows=0).columns
+    found = {str(name).strip(): str(name) for name in header}
+    columns = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+    wanted = {column: found.get(column.strip()) for column in columns}
+    missing = [column for column in REQUIRED_COLUMNS if wanted[column] is None]
+    if missing:
+        raise DatasetError(f"{path}: missing required column(s): {', '.join(missing)}")
+    return {column: name for column, name in wanted.items() if name is not None}
 
 
 def _read(path: Path) -> pd.DataFrame:
     """Read only the needed columns, failing with a message that names the file and the problem."""
     try:
-        header = pd.read_csv(path, nrows=0).columns
-        missing = [column for column in REQUIRED_COLUMNS if column not in header]
-        if missing:
-            raise DatasetError(f"{path}: missing required column(s): {', '.join(missing)}")
-        wanted = [*REQUIRED_COLUMNS, *([SOURCE] if SOURCE in header else [])]
-        return pd.read_csv(
+        names = _columns(path)
+        text = [names[column] for column in _TEXT_COLUMNS if column in names]
+        numbers = [names[column] for column in _NUMBER_COLUMNS if column in names]
+        frame = pd.read_csv(
             path,
-            usecols=wanted,
-            dtype={column: "category" for column in (*_TEXT_COLUMNS, SOURCE)},
+            usecols=list(names.values()),
+            dtype=dict.fromkeys(text, "category"),
             keep_default_na=False,
-            na_values={VALUE: ["", "NA", "NaN", "nan", "N/A"]},
+            na_values=dict.fromkeys(numbers, _NOT_A_NUMBER),
             low_memory=False,
         )
     except DatasetError:
@@ -99,6 +143,74 @@ def _read(path: Path) -> pd.DataFrame:
         raise DatasetError(f"{path}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
         raise DatasetError(f"{path}: not a readable CSV file ({error})") from None
+    frame = frame.rename(columns={name: column for column, name in names.items()})
+    for column in _NUMBER_COLUMNS:
+        if column in frame and not pd.api.types.is_float_dtype(frame[column]):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return frame
+
+
+class _Digest:
+    """The file's sha256, computed in a thread of its own while pandas parses the file (hashlib
+    does not hold the GIL over large blocks)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._hexdigest = ""
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._run, name="lss-dataset-sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        digest = hashlib.sha256()
+        try:
+            with self._path.open("rb") as file:
+                while chunk := file.read(_DIGEST_CHUNK):
+                    digest.update(chunk)
+        except OSError as error:
+            self._error = error
+            return
+        self._hexdigest = digest.hexdigest()
+
+    def result(self) -> str:
+        """The hex digest, once the thread is done."""
+        self._thread.join()
+        if self._error is not None:
+            reason = self._error.strerror or str(self._error)
+            raise DatasetError(f"{self._path}: cannot read it: {reason}")
+        return self._hexdigest
+
+
+def _numbers(frame: pd.DataFrame, column: str, rows: np.ndarray | slice) -> np.ndarray:
+    """A numeric column's values of `rows` as floats (NaN for none; all NaN if the file has no
+    such column)."""
+    if column not in frame:
+        return np.full(len(frame), math.nan)[rows]
+    return frame[column].to_numpy(dtype=float, na_value=math.nan)[rows]
+
+
+def _table(frame: pd.DataFrame, known: np.ndarray) -> RowTable:
+    """The RowTable of the `known` rows."""
+    rows = slice(None) if known.all() else known  # a view, not a copy, of every column
+    keys = []
+    for column in (QUESTION, LOCATION, CATEGORY, STRATUM):
+        categorical = frame[column].cat
+        keys.append((categorical.codes.to_numpy()[rows], list(categorical.categories)))
+    if FOOTNOTE in frame:
+        notes = frame[FOOTNOTE].cat
+        marked = np.array([says_suppressed(str(note)) for note in notes.categories] + [False])
+        suppressed = marked[notes.codes.to_numpy()[rows]]  # code -1 (none) takes the last
+    else:
+        suppressed = np.zeros(len(frame), dtype=bool)[rows]
+    return RowTable(
+        keys,
+        year=_numbers(frame, YEAR, rows),
+        value=_numbers(frame, VALUE, rows),
+        low=_numbers(frame, LOW, rows),
+        high=_numbers(frame, HIGH, rows),
+        size=_numbers(frame, SAMPLE_SIZE, rows),
+        suppressed=suppressed,
+    )
 
 
 def _key(*parts: str) -> str:
@@ -128,17 +240,27 @@ def _index_question(rows: pd.DataFrame) -> QuestionIndex:
     )
 
 
+def _give_back_freed_memory() -> None:
+    """Hand the heap pages that loading used and freed back to the system.
+
+    glibc keeps them otherwise: small objects made after the parser's buffers pin the heap, and
+    a server loaded at 100x the rows would stay at about four times the memory it uses. Nothing
+    happens where the C library has no malloc_trim.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def load_dataset(path: str | Path) -> Dataset:
     """Load the extract at `path`, count what is skipped, and build every question's index."""
     path = Path(path)
+    digest = _Digest(path)
     frame = _read(path)
     rows_read = len(frame)
-    if not pd.api.types.is_float_dtype(frame[VALUE]):
-        frame[VALUE] = pd.to_numeric(frame[VALUE], errors="coerce")
-    known = frame[QUESTION].isin(QUESTIONS) & (frame[LOCATION] != "")
+    known = (frame[QUESTION].isin(QUESTIONS) & (frame[LOCATION] != "")).to_numpy()
     finite = np.isfinite(frame[VALUE].to_numpy(dtype=float, na_value=math.nan))
     rows_skipped = int((known & ~finite).sum())
-    used = frame[known & finite]
+    used = frame.loc[known & finite, [LOCATION, QUESTION, VALUE, CATEGORY, STRATUM]]
     if used.empty:
         raise DatasetError(
             f"{path}: no usable rows ({rows_read} read; none has one of the nine questions, "
@@ -152,11 +274,17 @@ def load_dataset(path: str | Path) -> Dataset:
     synthetic = SOURCE in frame and any(
         "synthetic" in str(source).lower() for source in frame[SOURCE].cat.categories
     )
-    return Dataset(
+    dataset = Dataset(
         path=str(path),
         rows_read=rows_read,
         rows_used=len(used),
         rows_skipped=rows_skipped,
         synthetic=synthetic,
         questions=questions,
+        rows=_table(frame, known),
+        sha256=digest.result(),
+        missing_columns=tuple(column for column in OPTIONAL_COLUMNS if column not in frame),
     )
+    del frame, used
+    _give_back_freed_memory()
+    return dataset

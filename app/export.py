@@ -9,8 +9,16 @@ The nine endpoints answer with four shapes of `data`, and each becomes a table w
   `{location: {"('Category', 'Stratum')": mean}}` (state_mean_by_category): columns
   `location,category,stratum,value`, the by-category keys split back into their parts.
 
-Numbers keep their full precision. Only a done job's answer has a CSV form; every other answer
-(running, error, 404, 410) stays JSON.
+The three statistics of SPEC §13 become a table of their rows, one column per field:
+
+- state_trend: one row per year of `series`;
+- compare_to_national: the nation first (as `National`, without a test), then every location of
+  `states` in the answer's order;
+- disparities: one row per stratum of `strata`.
+
+Numbers keep their full precision, a null is an empty field, `unreliable` is its reasons
+joined by "; ". Only a done job's answer has a CSV form; every other answer (running, error,
+404, 410) stays JSON.
 """
 
 from __future__ import annotations
@@ -50,10 +58,46 @@ def _parts(key: str) -> list[str]:
     return list(value)
 
 
+_ESTIMATE = ["value", "low", "high", "sample_size"]
+_RELIABILITY = ["reliable", "unreliable"]
+#: Each new statistic's list of rows (by its key in `data`) and the columns of a row.
+_STATISTICS = (
+    ("series", ["year", *_ESTIMATE, *_RELIABILITY]),
+    ("strata", ["stratum", *_ESTIMATE, "gap", "gap_low", "gap_high", "ratio", *_RELIABILITY]),
+    ("states", ["location", *_ESTIMATE, "z", "p", "p_adjusted", "versus", *_RELIABILITY]),
+)
+
+
+def _field(value: Any) -> Any:
+    """One field of a statistic's row as CSV text or number."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "; ".join(map(str, value))
+    return value
+
+
+def _statistic(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]] | None:
+    """The table of a state_trend, disparities or compare_to_national answer, else None."""
+    if "method" not in data:  # every answer of the new statistics has one, none of the nine's
+        return None
+    for key, columns in _STATISTICS:
+        rows = data.get(key)
+        if key == "states" and isinstance(rows, dict):  # location -> row, after the nation
+            nation = {"location": "National", **data["national"]}
+            rows = [nation, *({"location": name, **row} for name, row in rows.items())]
+        if isinstance(rows, list):
+            return columns, [[_field(row.get(column)) for column in columns] for row in rows]
+    return None
+
+
 def table(data: Any) -> tuple[list[str], list[list[Any]]]:
-    """The header and rows of one answer's `data`, whichever of the nine endpoints gave it."""
+    """The header and rows of one answer's `data`, whichever endpoint gave it."""
     if not isinstance(data, dict):
         raise ValueError("an answer's data is a JSON object")
+    statistic = _statistic(data)
+    if statistic is not None:
+        return statistic
     if list(data) == ["global_mean"]:
         return ["global_mean"], [[data["global_mean"]]]
     header = ["location", "category", "stratum", "value"]

@@ -1,4 +1,5 @@
-"""The nine BRFSS questions the service answers, and which direction of each is better."""
+"""The nine BRFSS questions the service answers, which direction of each is better, and the
+stratifications and locations the statistics name."""
 
 from __future__ import annotations
 
@@ -35,5 +36,46 @@ QUESTIONS: dict[str, Best] = {
     ): Best.HIGHEST,
     "Percent of adults who engage in muscle-strengthening activities on 2 or more days a week": (
         Best.HIGHEST
+    ),
+}
+
+#: The extract's own location for the whole country (SPEC §13: the nation is its rows, pooled).
+NATIONAL = "National"
+
+#: The stratification the statistics of SPEC §13 use when a request names none.
+DEFAULT_STRATIFICATION = ("Total", "Total")
+
+#: The stratum that stands for respondents who did not give their income: never a reference.
+NOT_REPORTED = "Data not reported"
+
+#: Each stratification category's strata, in the order the BRFSS (and SPEC §2) lists them.
+STRATA: dict[str, tuple[str, ...]] = {
+    "Total": ("Total",),
+    "Age (years)": ("18 - 24", "25 - 34", "35 - 44", "45 - 54", "55 - 64", "65 or older"),
+    "Education": (
+        "Less than high school",
+        "High school graduate",
+        "Some college or technical school",
+        "College graduate",
+    ),
+    "Gender": ("Male", "Female"),
+    "Income": (
+        "Less than $15,000",
+        "$15,000 - $24,999",
+        "$25,000 - $34,999",
+        "$35,000 - $49,999",
+        "$50,000 - $74,999",
+        "$75,000 or greater",
+        NOT_REPORTED,
+    ),
+    "Race/Ethnicity": (
+        "Non-Hispanic White",
+        "Non-Hispanic Black",
+        "Hispanic",
+        "Asian",
+        "Hawaiian/Pacific Islander",
+        "American Indian/Alaska Native",
+        "2 or more races",
+        "Other",
     ),
 }

@@ -1,88 +1,119 @@
-"""One Task class per analytics question: validated input in, a JSON-ready answer out."""
+"""One Task class per analytics question: validated input in, a JSON-ready answer out.
+
+The nine of SPEC §3 answer from their question's precomputed means; given `years` or
+`stratification` they take the means over those rows only (app.analytics.means). The three of
+SPEC §13 answer from the row arrays (app.analytics).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from app import request_fields
+from app.analytics.disparities import disparities
+from app.analytics.means import selected_index
+from app.analytics.national import compare_to_national
+from app.analytics.selection import Selection
+from app.analytics.trend import state_trend
 from app.data_ingestor import Dataset, QuestionIndex
-from app.errors import InvalidInput
 from app.questions import QUESTIONS, Best
-
-#: How much of a client's bad value is echoed back in an error reason.
-_ECHO_LIMIT = 80
-#: Where each reason about a field sends the client.
-_QUESTIONS_AT = "the valid ones are listed at GET /api/questions"
-_STATES_AT = "the locations are listed at GET /api/states"
-
-
-def _echo(value: object) -> str:
-    """A client value, shortened for an error message."""
-    text = repr(value)
-    return text if len(text) <= _ECHO_LIMIT else text[: _ECHO_LIMIT - 3] + "..."
 
 
 class Task:
-    """A question about one BRFSS question (and maybe one state), answered from its index."""
+    """A question about one BRFSS question (and maybe one state), answered from the dataset."""
 
     endpoint: ClassVar[str]
     needs_state: ClassVar[bool] = False
+    needs_category: ClassVar[bool] = False
+    takes_stratification: ClassVar[bool] = True
+    #: Whether the state must have a row with a value (else any row of the question will do).
+    state_needs_values: ClassVar[bool] = True  # the fields' rules: app.request_fields.Rules
 
-    def __init__(self, question: str, state: str | None = None) -> None:
+    def __init__(
+        self,
+        question: str,
+        state: str | None = None,
+        *,
+        category: str | None = None,
+        years: tuple[int, int] | None = None,
+        stratification: tuple[str, str] | None = None,
+    ) -> None:
         self.question = question
         self.state = state
+        self.category = category
+        self.selection = Selection(years, stratification)
 
     @property
-    def key(self) -> tuple[str, str, str | None]:
+    def key(self) -> tuple[Any, ...]:
         """Identifies the answer: equal keys always get equal answers from one dataset."""
-        return (self.endpoint, self.question, self.state)
+        selection = self.selection
+        return (
+            self.endpoint,
+            self.question,
+            self.state,
+            self.category,
+            selection.years,
+            selection.stratification,
+        )
 
-    def payload(self) -> dict[str, str]:
-        """The request body this task answers: what the journal records, and a re-run reads."""
-        if self.state is None:
-            return {"question": self.question}
-        return {"question": self.question, "state": self.state}
+    def payload(self) -> dict[str, Any]:
+        """The request body this task answers: what the journal records, and a re-run reads.
+
+        Optional fields appear only when given, so a body without them is recorded as before.
+        """
+        body: dict[str, Any] = {"question": self.question}
+        if self.state is not None:
+            body["state"] = self.state
+        if self.category is not None:
+            body["category"] = self.category
+        years, group = self.selection.years, self.selection.stratification
+        if years is not None:
+            body["years"] = list(years)
+        if group is not None:
+            body["stratification"] = {"category": group[0], "stratum": group[1]}
+        return body
 
     @classmethod
     def from_payload(cls, payload: Any, dataset: Dataset) -> Task:
         """Check a request body against the dataset, raising InvalidInput naming the bad field."""
-        if not isinstance(payload, Mapping):
-            raise InvalidInput("request body must be a JSON object")
-        question = payload.get("question")
-        if question is None:
-            raise InvalidInput(f"missing field 'question'; {_QUESTIONS_AT}")
-        if not isinstance(question, str) or question not in QUESTIONS:
-            raise InvalidInput(
-                f"unknown question {_echo(question)} in field 'question'; {_QUESTIONS_AT}"
-            )
-        index = dataset.questions.get(question)
-        if index is None:
-            raise InvalidInput(
-                f"field 'question': the loaded dataset has no data for it; {_QUESTIONS_AT}"
-            )
-        state = None
-        if cls.needs_state:
-            state = payload.get("state")
-            if state is None:
-                raise InvalidInput(f"missing field 'state'; {_STATES_AT}")
-            if not isinstance(state, str):
-                raise InvalidInput(f"field 'state' must be a string; {_STATES_AT}")
-            if state not in index.state_means:
-                raise InvalidInput(
-                    f"field 'state': no data for {_echo(state)} on this question; {_STATES_AT}"
-                )
-        return cls(question, state)
+        fields = request_fields.parse(payload, dataset, cls)
+        cls.check(fields, dataset)
+        return cls(
+            fields.question,
+            fields.state,
+            category=fields.category,
+            years=fields.years,
+            stratification=fields.stratification,
+        )
+
+    @classmethod
+    def check(cls, fields: request_fields.Fields, dataset: Dataset) -> None:
+        """Checks of the fields together that an endpoint needs beyond each field's own."""
 
     def compute(self, dataset: Dataset) -> Any:
-        """The answer's `data`, computed from the question's index."""
-        return self.answer(dataset.questions[self.question])
+        """The answer's `data`."""
+        raise NotImplementedError
+
+
+class _Means(Task):
+    """One of the nine of SPEC §3: arithmetic means of Data_Value."""
+
+    @classmethod
+    def check(cls, fields: request_fields.Fields, dataset: Dataset) -> None:
+        request_fields.check_selected(dataset, fields)  # a mean needs at least one row
+
+    def compute(self, dataset: Dataset) -> Any:
+        """The answer from the question's index, made over the selected rows if any are left out."""
+        if self.selection.everything:
+            return self.answer(dataset.questions[self.question])
+        return self.answer(selected_index(dataset.rows, self.question, self.selection))
 
     def answer(self, index: QuestionIndex) -> Any:
         """The answer for this task's question index; each endpoint defines it."""
         raise NotImplementedError
 
 
-class StatesMean(Task):
+class StatesMean(_Means):
     """Every location's mean, ascending."""
 
     endpoint = "states_mean"
@@ -91,7 +122,7 @@ class StatesMean(Task):
         return dict(index.state_means)
 
 
-class StateMean(Task):
+class StateMean(_Means):
     """One location's mean."""
 
     endpoint = "state_mean"
@@ -101,7 +132,7 @@ class StateMean(Task):
         return {self.state: index.state_means[self.state]}
 
 
-class _Ranking(Task):
+class _Ranking(_Means):
     """Five locations from one end of the ranking."""
 
     best: ClassVar[bool]
@@ -128,7 +159,7 @@ class Worst5(_Ranking):
     best = False
 
 
-class GlobalMean(Task):
+class GlobalMean(_Means):
     """The mean over every row of the question."""
 
     endpoint = "global_mean"
@@ -137,7 +168,7 @@ class GlobalMean(Task):
         return {"global_mean": index.global_mean}
 
 
-class DiffFromMean(Task):
+class DiffFromMean(_Means):
     """Global mean minus each location's mean, in states_mean order."""
 
     endpoint = "diff_from_mean"
@@ -147,7 +178,7 @@ class DiffFromMean(Task):
         return {location: overall - mean for location, mean in index.state_means.items()}
 
 
-class StateDiffFromMean(Task):
+class StateDiffFromMean(_Means):
     """Global mean minus one location's mean."""
 
     endpoint = "state_diff_from_mean"
@@ -157,7 +188,7 @@ class StateDiffFromMean(Task):
         return {self.state: index.global_mean - index.state_means[self.state]}
 
 
-class MeanByCategory(Task):
+class MeanByCategory(_Means):
     """Every (location, category, stratum) mean, in sorted tuple order."""
 
     endpoint = "mean_by_category"
@@ -166,7 +197,7 @@ class MeanByCategory(Task):
         return dict(index.category_means)
 
 
-class StateMeanByCategory(Task):
+class StateMeanByCategory(_Means):
     """One location's (category, stratum) means, in sorted tuple order."""
 
     endpoint = "state_mean_by_category"
@@ -176,8 +207,48 @@ class StateMeanByCategory(Task):
         return {self.state: dict(index.state_category_means.get(self.state, ()))}
 
 
-#: endpoint name -> Task class, in SPEC order.
-TASKS: dict[str, type[Task]] = {
+class StateTrend(Task):
+    """One state's pooled value per year and its weighted trend (SPEC §13)."""
+
+    endpoint = "state_trend"
+    needs_state = True
+    state_needs_values = False  # a state whose every row was suppressed is answered, saying so
+
+    def compute(self, dataset: Dataset) -> Any:
+        return state_trend(dataset.rows, dataset.sha256, self.question, self.state, self.selection)
+
+
+class CompareToNational(Task):
+    """Every location's pooled value against the nation's, Holm-adjusted (SPEC §13)."""
+
+    endpoint = "compare_to_national"
+
+    def compute(self, dataset: Dataset) -> Any:
+        return compare_to_national(dataset.rows, dataset.sha256, self.question, self.selection)
+
+
+class Disparities(Task):
+    """Every stratum of a category in one state against the best one (SPEC §13)."""
+
+    endpoint = "disparities"
+    needs_state = True
+    needs_category = True
+    takes_stratification = False  # it compares the strata of `category`
+    state_needs_values = False
+
+    def compute(self, dataset: Dataset) -> Any:
+        return disparities(
+            dataset.rows,
+            dataset.sha256,
+            self.question,
+            self.state,
+            self.category,
+            self.selection,
+        )
+
+
+#: The nine endpoints of SPEC §3 (the course's), in SPEC order.
+COURSE_TASKS: dict[str, type[Task]] = {
     task.endpoint: task
     for task in (
         StatesMean,
@@ -191,3 +262,11 @@ TASKS: dict[str, type[Task]] = {
         StateMeanByCategory,
     )
 }
+
+#: The statistics of SPEC §13, in SPEC order.
+ANALYTICS_TASKS: dict[str, type[Task]] = {
+    task.endpoint: task for task in (StateTrend, CompareToNational, Disparities)
+}
+
+#: endpoint name -> Task class: every job the service runs.
+TASKS: dict[str, type[Task]] = {**COURSE_TASKS, **ANALYTICS_TASKS}

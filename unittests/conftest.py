@@ -116,9 +116,14 @@ def bundled_client(make_app: Callable[..., Flask]) -> FlaskClient:
     return make_app(DATA_FILE=str(BUNDLED_CSV)).test_client()
 
 
-def ask(client: FlaskClient, endpoint: str, question: str, state: str | None = None) -> Any:
-    """Submit one job, wait for it, and return its `data` (asserting it finished as done)."""
+def ask(
+    client: FlaskClient, endpoint: str, question: str, state: str | None = None, **fields: Any
+) -> Any:
+    """Submit one job, wait for it, and return its `data` (asserting it finished as done).
+
+    `fields` are the body's other fields (years, stratification, category)."""
     body = {"question": question} if state is None else {"question": question, "state": state}
+    body |= fields
     response = client.post(f"/api/{endpoint}", json=body)
     assert response.status_code == 200, response.get_json()
     job_id = response.get_json()["job_id"]

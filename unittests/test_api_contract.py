@@ -85,6 +85,129 @@ def _error(reason: str) -> dict[str, str]:
     return {"status": ERROR, "reason": reason}
 
 
+_FIELDS_AT = {
+    "years": "[from, to]: two whole numbers with from <= to (one year: [y, y])",
+    "stratification": '{"category": "...", "stratum": "..."}, two strings',
+    "categories": "'Age (years)', 'Gender', 'Income', 'Total'",
+}
+
+
+#: A body every endpoint takes (the extra fields are ignored by those that do not need them).
+_EVERY_FIELD = {"question": OBESITY, "state": "Ohio", "category": "Gender"}
+_TOTAL = {"category": "Total", "stratum": "Total"}
+#: A field value in a case: leave that field out of the body.
+_DROP = object()
+
+
+def _bad_field(name: str, endpoint: str, fields: dict, reason: str) -> tuple:
+    """A case of a body whose optional field is bad: 400 and a reason naming the field."""
+    body = {key: value for key, value in (_EVERY_FIELD | fields).items() if value is not _DROP}
+    return (f"bad-{name}-{endpoint}", None, "POST", f"/api/{endpoint}", body, 400, _error(reason))
+
+
+#: Bad years, stratification and category, on old and new endpoints alike.
+FIELD_CASES = [
+    *(
+        _bad_field(
+            "years-shape",
+            endpoint,
+            {"years": years},
+            f"field 'years' must be {_FIELDS_AT['years']}, got {years!r}",
+        )
+        for endpoint in ("states_mean", "state_trend")
+        for years in ([2015], [2015, 2016, 2017], [True, 2016], [2015.0, 2016], "2015", {"from": 1})
+    ),
+    *(
+        _bad_field(name, endpoint, {"years": years}, reason)
+        for endpoint in ("state_mean", "compare_to_national", "disparities")
+        for name, years, reason in (
+            ("years-reversed", [2016, 2015], "field 'years': from 2016 is after to 2015"),
+            ("years-range", [0, 2015], "field 'years': years run from 1 to 9999, got [0, 2015]"),
+            (
+                "years-without-rows",
+                [2012, 2014],
+                "field 'years': no rows for this question in 2012-2014; "
+                "its years are 2011, 2015, 2016, 2017, 2018, 2022",
+            ),
+        )
+    ),
+    *(
+        _bad_field(
+            "stratification-shape",
+            endpoint,
+            {"stratification": group},
+            f"field 'stratification' must be {_FIELDS_AT['stratification']}, got {group!r}",
+        )
+        for endpoint in ("best5", "state_trend")
+        for group in (
+            "Total",
+            ["Total", "Total"],
+            {"category": "Total"},
+            {"category": "Total", "stratum": 1},
+            {"category": "Total", "stratum": "Total", "more": "x"},
+        )
+    ),
+    *(
+        _bad_field(name, endpoint, {"stratification": group}, reason)
+        for endpoint in ("mean_by_category", "compare_to_national")
+        for name, group, reason in (
+            (
+                "stratification-category",
+                {"category": "Planet", "stratum": "Mars"},
+                "field 'stratification': no rows for category 'Planet' on this question; "
+                f"its categories are {_FIELDS_AT['categories']}",
+            ),
+            (
+                "stratification-stratum",
+                {"category": "Gender", "stratum": "Other"},
+                "field 'stratification': no rows for stratum 'Other' of 'Gender' on this "
+                "question; its strata are 'Female', 'Male'",
+            ),
+        )
+    ),
+    _bad_field(
+        "category-missing",
+        "disparities",
+        {"category": _DROP},
+        f"missing field 'category'; the categories of this question are {_FIELDS_AT['categories']}",
+    ),
+    _bad_field(
+        "category-not-text",
+        "disparities",
+        {"category": ["Gender"]},
+        "field 'category' must be a string; the categories of this question are "
+        + _FIELDS_AT["categories"],
+    ),
+    _bad_field(
+        "category-unknown",
+        "disparities",
+        {"category": "Planet"},
+        "field 'category': no rows for 'Planet'; the categories of this question are "
+        + _FIELDS_AT["categories"],
+    ),
+    _bad_field(
+        "stratification-not-taken",
+        "disparities",
+        {"stratification": {"category": "Gender", "stratum": "Male"}},
+        "field 'stratification' does not apply to disparities, which compares every stratum of "
+        "the field 'category'",
+    ),
+    _bad_field(
+        "selection-without-state-rows",
+        "state_mean",
+        {"state": "Texas", "stratification": {"category": "Gender", "stratum": "Male"}},
+        "field 'state': no data for 'Texas' on this question with stratification Gender / Male; "
+        "the locations are listed at GET /api/states",
+    ),
+    _bad_field(
+        "selection-without-rows",
+        "global_mean",
+        {"years": [2018, 2018], "stratification": {"category": "Total", "stratum": "Total"}},
+        "fields 'years' and 'stratification': no row with a value for this question with "
+        "years 2018-2018 and stratification Total / Total",
+    ),
+]
+
 # (id, setup, method, path, body, status, exact JSON answer)
 CASES = [
     *(
@@ -93,12 +216,26 @@ CASES = [
             None,
             "POST",
             f"/api/{endpoint}",
-            {"question": OBESITY, "state": "Ohio"},
+            _EVERY_FIELD,
             200,
             {"job_id": "job_id_1"},
         )
         for endpoint in TASKS
     ),
+    *(
+        (
+            f"submit-{endpoint}-selection",
+            None,
+            "POST",
+            f"/api/{endpoint}",
+            {**_EVERY_FIELD, "years": [2015, 2015]}
+            | ({} if endpoint == "disparities" else {"stratification": _TOTAL}),
+            200,
+            {"job_id": "job_id_1"},
+        )
+        for endpoint in TASKS
+    ),
+    *FIELD_CASES,
     (
         "result-done",
         _submit_one,

@@ -1,11 +1,14 @@
-"""Loading the extract: counts, skipped rows, indexes and start-up failures (the small fixture)."""
+"""Loading the extract: counts, skipped rows, indexes, the row arrays of the new statistics and
+start-up failures (the small fixture)."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
+from app.analytics.rows import MISSING, NO_CI, SUPPRESSED, USED
 from app.data_ingestor import DatasetError, load_dataset
 from unittests.conftest import BUNDLED_CSV, MUSCLE, OBESITY
 
@@ -82,12 +85,12 @@ def _write(path: Path, text: str) -> Path:
         ("LocationDesc,Question\nOhio,x\n", "Data_Value, StratificationCategory1"),
         (b"\xff\xfe\x00bad\x00", "not a readable CSV"),
         (
-            "LocationDesc,Question,Data_Value,StratificationCategory1,Stratification1\n",
+            "YearStart,LocationDesc,Question,Data_Value,StratificationCategory1,Stratification1\n",
             "no usable rows",
         ),
         (
-            "LocationDesc,Question,Data_Value,StratificationCategory1,Stratification1\n"
-            f"Ohio,{OBESITY},n/a,Total,Total\nOhio,Some other question,12,Total,Total\n",
+            "YearStart,LocationDesc,Question,Data_Value,StratificationCategory1,Stratification1\n"
+            f"2011,Ohio,{OBESITY},n/a,Total,Total\n2011,Ohio,Some other question,12,Total,Total\n",
             "no usable rows (2 read",
         ),
     ],
@@ -114,10 +117,65 @@ def test_unusable_file_names_the_file_and_the_problem(tmp_path, content, problem
 
 
 def test_non_numeric_and_infinite_values_are_skipped(tmp_path):
-    header = "LocationDesc,Question,Data_Value,StratificationCategory1,Stratification1\n"
+    header = "YearStart,LocationDesc,Question,Data_Value,StratificationCategory1,Stratification1\n"
     rows = "".join(
-        f"Ohio,{OBESITY},{value},Total,Total\n" for value in ("10", "abc", "inf", "-inf", "", "30")
+        f"2011,Ohio,{OBESITY},{value},Total,Total\n"
+        for value in ("10", "abc", "inf", "-inf", "", "30")
     )
     dataset = load_dataset(_write(tmp_path / "data.csv", header + rows))
     assert (dataset.rows_used, dataset.rows_skipped) == (2, 4)
     assert dataset.questions[OBESITY].state_means == {"Ohio": 20.0}
+
+
+# -- the columns of the statistics of SPEC §13 ---------------------------------------------------
+
+
+def test_the_dataset_names_its_bytes_by_sha256():
+    dataset = load_dataset(BUNDLED_CSV)
+    assert dataset.sha256 == hashlib.sha256(BUNDLED_CSV.read_bytes()).hexdigest()
+    assert dataset.describe()["sha256"] == dataset.sha256
+    assert dataset.missing_columns == ()
+
+
+def test_year_start_is_required(tmp_path):
+    header = "LocationDesc,Question,Data_Value,StratificationCategory1,Stratification1\n"
+    path = _write(tmp_path / "data.csv", header + f"Ohio,{OBESITY},10,Total,Total\n")
+    with pytest.raises(DatasetError, match=r"data.csv: missing required column\(s\): YearStart$"):
+        load_dataset(path)
+
+
+def test_without_the_optional_columns_every_row_lacks_an_interval(tmp_path):
+    header = "YearStart,LocationDesc,Question,Data_Value,StratificationCategory1,Stratification1\n"
+    path = _write(tmp_path / "data.csv", header + f"2011,Ohio,{OBESITY},10,Total,Total\n")
+    dataset = load_dataset(path)
+    assert dataset.missing_columns == (
+        "Low_Confidence_Limit",
+        "High_Confidence_Limit ",
+        "Sample_Size",
+        "Data_Value_Footnote",
+        "Datasource",
+    )
+    assert dataset.questions[OBESITY].state_means == {"Ohio": 10.0}
+    assert dataset.rows.status.tolist() == [NO_CI]
+
+
+def test_the_confidence_limit_header_is_found_without_its_trailing_space(tmp_path):
+    header = (
+        "YearStart,LocationDesc,Question,Data_Value,StratificationCategory1,Stratification1,"
+        "Low_Confidence_Limit,High_Confidence_Limit,Sample_Size,Data_Value_Footnote\n"
+    )
+    rows = (
+        f"2011,Ohio,{OBESITY},10,Total,Total,8,12,100,\n"
+        f"2012,Ohio,{OBESITY},,Total,Total,,,,Data suppressed\n"
+        f"2013,Ohio,{OBESITY},,Total,Total,,,,\n"
+        f"x,Ohio,{OBESITY},11,Total,Total,9,13,100,\n"
+    )
+    dataset = load_dataset(_write(tmp_path / "data.csv", header + rows))
+    assert dataset.missing_columns == ("Datasource",)
+    table = dataset.rows
+    assert table.cells == [(OBESITY, "Ohio", "Total", "Total")]
+    # sorted by year, the row without one (x) first; its value still counts for the nine
+    assert table.year.tolist() == [0, 2011, 2012, 2013]
+    assert table.status.tolist() == [USED, USED, SUPPRESSED, MISSING]
+    assert table.se[1] == pytest.approx(4 / (2 * 1.959964))
+    assert dataset.questions[OBESITY].state_means == {"Ohio": 10.5}

@@ -50,6 +50,48 @@ def test_every_answer_matches_the_reference(
         )
 
 
+def _selections(reference: Reference, question: str) -> list[dict[str, object]]:
+    """A year range over the middle of the question's years, then that range in one stratum."""
+    years = reference.years(question)
+    span = [years[len(years) // 4], years[(3 * len(years)) // 4]]
+    strata = reference.strata(question)
+    category, stratum = ("Gender", "Female") if ("Gender", "Female") in strata else strata[0]
+    group = {"category": category, "stratum": stratum}
+    return [{"years": span}, {"stratification": group}, {"years": span, "stratification": group}]
+
+
+@pytest.mark.parametrize("question", list(QUESTIONS), ids=QUESTION_IDS)
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_answers_over_a_selection_match_the_reference(
+    bundled_client: FlaskClient, reference: Reference, endpoint: str, question: str
+) -> None:
+    """With years or a stratification, each endpoint's means are the reference's over those rows
+    only; a selection that leaves a state (or the question) no row is refused naming the field."""
+    locations = reference.locations(question)
+    states = locations[:: len(locations) // 3] if endpoint in STATE_ENDPOINTS else [None]
+    for selection in _selections(reference, question):
+        years, group = selection.get("years"), selection.get("stratification")
+        for state in states:
+            where = f"{endpoint}({state or ''}, {selection})"
+            try:
+                expected = reference.answer(
+                    endpoint,
+                    question,
+                    state,
+                    years=tuple(years) if years else None,  # type: ignore[arg-type]
+                    stratification=(group["category"], group["stratum"]) if group else None,  # type: ignore[index]
+                )
+            except KeyError:
+                body = {"question": question, **selection, **({"state": state} if state else {})}
+                response = bundled_client.post(f"/api/{endpoint}", json=body)
+                assert response.status_code == 400, where
+                assert "field" in response.get_json()["reason"], where
+                continue
+            compare(
+                ask(bundled_client, endpoint, question, state, **selection), expected, where=where
+            )
+
+
 def test_bundled_dataset_has_all_nine_questions_and_55_locations(reference: Reference) -> None:
     """The differential run covers the whole dataset, not an empty corner of it."""
     for question in QUESTIONS:

@@ -17,7 +17,11 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 STRONG = re.compile(r'^"[0-9a-f]{32}"$')
 #: A body for each endpoint, on the small fixture.
 BODIES = {
-    endpoint: {"question": OBESITY, **({"state": "Ohio"} if task.needs_state else {})}
+    endpoint: {
+        "question": OBESITY,
+        **({"state": "Ohio"} if task.needs_state else {}),
+        **({"category": "Gender"} if task.needs_category else {}),
+    }
     for endpoint, task in TASKS.items()
 }
 

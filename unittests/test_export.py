@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from app import export
-from app.task import TASKS
+from app.task import ANALYTICS_TASKS, COURSE_TASKS, TASKS
 from unittests.conftest import MUSCLE, OBESITY
 
 
@@ -39,14 +39,14 @@ def _as_table(data: Any) -> list[list[Any]]:
 
 
 def _submit(client: FlaskClient, endpoint: str, question: str) -> str:
-    body = {"question": question, "state": "New York"}
+    body = {"question": question, "state": "New York", "category": "Income"}
     response = client.post(f"/api/{endpoint}", json=body)
     assert response.status_code == 200, response.get_json()
     return response.get_json()["job_id"]
 
 
 @pytest.mark.parametrize("question", [OBESITY, MUSCLE])
-@pytest.mark.parametrize("endpoint", list(TASKS))
+@pytest.mark.parametrize("endpoint", list(COURSE_TASKS))
 def test_csv_has_the_numbers_of_the_json_answer(
     bundled_client: FlaskClient, endpoint: str, question: str
 ) -> None:
@@ -63,6 +63,48 @@ def test_csv_has_the_numbers_of_the_json_answer(
     for got, want in zip(rows[1:], expected[1:], strict=True):
         assert got[:-1] == want[:-1]
         assert float(got[-1]) == want[-1]  # full precision: the same float back
+
+
+def _statistic_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of a new statistic's answer, found independently of app.export."""
+    if "series" in data:
+        return data["series"]
+    if "strata" in data:
+        return data["strata"]
+    return [{"location": "National", **data["national"]}] + [
+        {"location": location, **row} for location, row in data["states"].items()
+    ]
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return "; ".join(value)
+    return str(value)
+
+
+@pytest.mark.parametrize("question", [OBESITY, MUSCLE])
+@pytest.mark.parametrize("endpoint", list(ANALYTICS_TASKS))
+def test_csv_of_a_statistic_has_one_line_per_row_of_its_answer(
+    bundled_client: FlaskClient, endpoint: str, question: str
+) -> None:
+    job_id = _submit(bundled_client, endpoint, question)
+    data = bundled_client.get(f"/api/get_results/{job_id}").get_json()["data"]
+    text = bundled_client.get(f"/api/get_results/{job_id}?format=csv").get_data(as_text=True)
+    header, *lines = _rows(text)
+    rows = _statistic_rows(data)
+    assert len(lines) == len(rows)
+    assert header[0] == {"state_trend": "year", "disparities": "stratum"}.get(endpoint, "location")
+    for line, row in zip(lines, rows, strict=True):
+        for column, field in zip(header, line, strict=True):
+            value = row.get(column)
+            if isinstance(value, float):
+                assert float(field) == value  # full precision: the same float back
+            else:
+                assert field == _as_text(value), (column, row)
 
 
 def test_json_format_is_the_plain_answer(bundled_client: FlaskClient) -> None:

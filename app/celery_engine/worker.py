@@ -24,10 +24,11 @@ from app.celery_engine.registry import JobRegistry, redis_address
 from app.celery_engine.settings import TASK_NAME, make_celery
 from app.config import StartupError
 from app.data_ingestor import Dataset, load_dataset
-from app.engine.interface import done_body, error_body
+from app.engine.answers import Answers
+from app.engine.interface import error_body
 from app.engine.job import JobStatus, parse_job_id
 from app.errors import Unavailable
-from app.task import TASKS, Task
+from app.task import TASKS
 
 log = logging.getLogger("lss")
 
@@ -42,13 +43,12 @@ class JobRunner:
     def __init__(self, dataset: Dataset, registry: JobRegistry) -> None:
         self.dataset = dataset
         self.registry = registry
-        #: Serialized answers by task key: bounded by the number of distinct questions.
-        self._answers: dict[tuple[str, str, str | None], bytes] = {}
+        self._answers = Answers(dataset)
 
     def use(self, dataset: Dataset) -> None:
         """Answer from `dataset` from now on (tests switch datasets under one worker)."""
         self.dataset = dataset
-        self._answers = {}
+        self._answers = Answers(dataset)
 
     def run(self, job_id: str, endpoint: str, payload: Any) -> None:
         """Run job `job_id` unless another run of it already finished; Unavailable if Redis is."""
@@ -60,7 +60,8 @@ class JobRunner:
         # cached, and `finish` keeps the first answer; the start is recorded with the answer.
         started = time.time()
         try:
-            body, reason = self._answer(TASKS[endpoint].from_payload(payload, self.dataset)), None
+            task = TASKS[endpoint].from_payload(payload, self.dataset)
+            body, reason = self._answers.body(task), None
         except Exception as error:
             log.error("%s (%s) failed", job_id, endpoint, exc_info=error)
             reason = " ".join(f"job failed: {type(error).__name__}: {error}".split())
@@ -68,13 +69,6 @@ class JobRunner:
         status = JobStatus.DONE if reason is None else JobStatus.ERROR
         if not self.registry.finish(number, status, body, reason, started):
             log.info("%s (%s) already finished or expired: answer dropped", job_id, endpoint)
-
-    def _answer(self, task: Task) -> bytes:
-        """The result body of `task`, computed once per distinct task."""
-        body = self._answers.get(task.key)
-        if body is None:
-            body = self._answers[task.key] = done_body(task.compute(self.dataset))
-        return body
 
 
 def build(settings: dict[str, Any], dataset: Dataset) -> tuple[Celery, JobRunner]:

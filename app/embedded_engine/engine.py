@@ -25,7 +25,8 @@ from app.embedded_engine import owners
 from app.embedded_engine.expiry import purge_expired
 from app.embedded_engine.journal import Journal
 from app.embedded_engine.store import ResultStore
-from app.engine.interface import RUNNING_BODY, Engine, done_body, error_body, job_view
+from app.engine.answers import Answers
+from app.engine.interface import RUNNING_BODY, Engine, error_body, job_view
 from app.engine.job import JobStatus, format_job_id, parse_job_id
 from app.engine.maintenance import Maintenance, Round
 from app.errors import InvalidInput, JobExpired, JobNotFound, ShuttingDown, Unavailable
@@ -115,8 +116,7 @@ class EmbeddedEngine(Engine):
         #: Jobs finished here whose end is not in the journal yet: number -> (status, started,
         #: finished, reason). Recorded in batches while the pool has work queued.
         self._unrecorded: dict[int, tuple[JobStatus, float, float, str | None]] = {}
-        #: Serialized answers by task key: bounded by the number of distinct questions.
-        self._answers: dict[tuple[str, str, str | None], bytes] = {}
+        self._answers = Answers(dataset)
         self.maintenance = (
             Maintenance(
                 [
@@ -194,19 +194,12 @@ class EmbeddedEngine(Engine):
     def _run(self, job: _Job) -> None:
         """Compute (or reuse) the answer, then record it."""
         try:
-            body, reason = self._answer(job.task), None  # type: ignore[arg-type]
+            body, reason = self._answers.body(job.task), None  # type: ignore[arg-type]
         except Exception as error:
             log.error("%s failed", job, exc_info=error)
             reason = _one_line(f"job failed: {type(error).__name__}: {error}")
             body = error_body(reason)
         self._finish(job, body, reason)
-
-    def _answer(self, task: Task) -> bytes:
-        """The serialized result body of `task`, computed once per distinct task."""
-        body = self._answers.get(task.key)
-        if body is None:
-            body = self._answers[task.key] = done_body(task.compute(self.dataset))
-        return body
 
     def _finish(self, job: _Job, body: bytes, reason: str | None) -> None:
         """Write the result file, then mark the job finished here, then in the journal.

@@ -1,4 +1,5 @@
-"""An independent, standard-library-only reference for every analytics endpoint (SPEC §2, §3).
+"""An independent, standard-library-only reference for the nine endpoints (SPEC §2, §3, and the
+`years` and `stratification` fields of §13, which restrict the rows their means are taken over).
 
 Deliberately shares no code with `app/`: it reads the CSV with the `csv` module, sums with
 `math.fsum` (correctly rounded) and keeps its own copy of the nine questions. Tests compare the
@@ -59,7 +60,12 @@ _QUESTION = "Question"
 _VALUE = "Data_Value"
 _CATEGORY = "StratificationCategory1"
 _STRATUM = "Stratification1"
+_YEAR = "YearStart"
 _COLUMNS = (_LOCATION, _QUESTION, _VALUE, _CATEGORY, _STRATUM)
+
+#: (from, to) years, inclusive; (category, stratum).
+Years = tuple[int, int]
+Group = tuple[str, str]
 
 
 def parse_value(text: str) -> float | None:
@@ -72,6 +78,15 @@ def parse_value(text: str) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
+
+
+def parse_year(text: str) -> int | None:
+    """The YearStart of a row as a whole year, or None when it has none."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
 
 
 def _mean(values: list[float]) -> float:
@@ -87,6 +102,12 @@ class _QuestionData:
         self.by_location: dict[str, list[float]] = {}
         self.by_stratum: dict[tuple[str, str, str], list[float]] = {}
 
+    def add(self, location: str, category: str, stratum: str, value: float) -> None:
+        self.values.append(value)
+        self.by_location.setdefault(location, []).append(value)
+        if category and stratum:
+            self.by_stratum.setdefault((location, category, stratum), []).append(value)
+
 
 class Reference:
     """Expected `data` of every endpoint, computed straight from the CSV rows."""
@@ -98,6 +119,9 @@ class Reference:
         self.rows_read = 0
         self.rows_skipped = 0
         self._data: dict[str, _QuestionData] = {}
+        #: Every counted row: question -> (location, category, stratum, year, value).
+        self._rows: dict[str, list[tuple[str, str, str, int | None, float]]] = {}
+        self._selected: dict[tuple[str, Years | None, Group | None], _QuestionData] = {}
         with self.path.open(newline="", encoding="utf-8") as file:
             reader = csv.reader(file)
             header = next(reader)
@@ -105,6 +129,7 @@ class Reference:
             if missing:
                 raise ValueError(f"{self.path}: missing column(s) {missing}")
             loc, qst, val, cat, strat = (header.index(name) for name in _COLUMNS)
+            year = header.index(_YEAR) if _YEAR in header else None
             for row in reader:
                 self.rows_read += 1
                 question, location = row[qst], row[loc]
@@ -114,66 +139,105 @@ class Reference:
                 if value is None:
                     self.rows_skipped += 1
                     continue
-                data = self._data.setdefault(question, _QuestionData())
-                data.values.append(value)
-                data.by_location.setdefault(location, []).append(value)
-                if row[cat] and row[strat]:
-                    data.by_stratum.setdefault((location, row[cat], row[strat]), []).append(value)
+                self._data.setdefault(question, _QuestionData()).add(
+                    location, row[cat], row[strat], value
+                )
+                when = parse_year(row[year]) if year is not None else None
+                self._rows.setdefault(question, []).append(
+                    (location, row[cat], row[strat], when, value)
+                )
 
     def locations(self, question: str) -> list[str]:
         """Every location with at least one counted row for `question`, sorted by name."""
         return sorted(self._data[question].by_location)
 
-    def states_mean(self, question: str) -> dict[str, float]:
+    def years(self, question: str) -> list[int]:
+        """The years of `question`'s counted rows, ascending."""
+        return sorted({row[3] for row in self._rows[question] if row[3] is not None})
+
+    def strata(self, question: str) -> list[Group]:
+        """Every named (category, stratum) of `question`'s counted rows, sorted."""
+        return sorted({(row[1], row[2]) for row in self._rows[question] if row[1] and row[2]})
+
+    def _select(self, question: str, years: Years | None, group: Group | None) -> _QuestionData:
+        """The counted rows of `question` in those years (a row without a year is in none) and
+        that stratification; all of them when both are None."""
+        if years is None and group is None:
+            return self._data[question]
+        key = (question, years, group)
+        if key not in self._selected:
+            data = self._selected[key] = _QuestionData()
+            for location, category, stratum, year, value in self._rows[question]:
+                if years is not None and (year is None or not years[0] <= year <= years[1]):
+                    continue
+                if group is not None and (category, stratum) != group:
+                    continue
+                data.add(location, category, stratum, value)
+        return self._selected[key]
+
+    def states_mean(self, data: _QuestionData) -> dict[str, float]:
         """Every location's mean, ascending by mean, ties by name."""
-        means = {loc: _mean(vals) for loc, vals in self._data[question].by_location.items()}
+        means = {loc: _mean(vals) for loc, vals in data.by_location.items()}
         return dict(sorted(means.items(), key=lambda item: (item[1], item[0])))
 
-    def global_mean(self, question: str) -> float:
-        """The mean over every counted row of `question`."""
-        return _mean(self._data[question].values)
-
-    def _ranking(self, question: str, best: bool) -> dict[str, float]:
+    def _ranking(self, question: str, data: _QuestionData, best: bool) -> dict[str, float]:
         """Five locations from the best (or worst) end, that end first, ties by name."""
-        items = list(self.states_mean(question).items())
+        items = list(self.states_mean(data).items())
         lowest_first = (QUESTIONS[question] == LOWEST) is best
         if not lowest_first:
             items.sort(key=lambda item: (-item[1], item[0]))
         return dict(items[:5])
 
-    def _category_means(self, question: str) -> dict[tuple[str, str, str], float]:
+    def _category_means(self, data: _QuestionData) -> dict[tuple[str, str, str], float]:
         """(location, category, stratum) -> mean, in sorted tuple order."""
-        strata = self._data[question].by_stratum
+        strata = data.by_stratum
         return {key: _mean(strata[key]) for key in sorted(strata)}
 
-    def answer(self, endpoint: str, question: str, state: str | None = None) -> object:
-        """The expected `data` of a finished `endpoint` job for `question` (and `state`)."""
+    def answer(
+        self,
+        endpoint: str,
+        question: str,
+        state: str | None = None,
+        years: Years | None = None,
+        stratification: Group | None = None,
+    ) -> object:
+        """The expected `data` of a finished `endpoint` job for `question` (and `state`), over
+        the rows of `years` and `stratification` if given.
+
+        KeyError when the service must refuse the request: no counted row is selected (for the
+        question, or for the state of a state endpoint).
+        """
         if question not in self._data:
             raise KeyError(f"no data for question {question!r}")
+        data = self._select(question, years, stratification)
+        if not data.values:
+            raise KeyError(f"no rows for {question!r} in {years} {stratification}")
         if endpoint in STATE_ENDPOINTS:
             if state not in self._data[question].by_location:
                 raise KeyError(f"no data for state {state!r} on {question!r}")
+            if state not in data.by_location:
+                raise KeyError(f"no rows for state {state!r} in {years} {stratification}")
         elif state is not None:
             raise ValueError(f"{endpoint} takes no state")
+        overall = _mean(data.values)
         if endpoint == "states_mean":
-            return self.states_mean(question)
+            return self.states_mean(data)
         if endpoint == "state_mean":
-            return {state: self.states_mean(question)[state]}
+            return {state: self.states_mean(data)[state]}
         if endpoint == "best5":
-            return self._ranking(question, best=True)
+            return self._ranking(question, data, best=True)
         if endpoint == "worst5":
-            return self._ranking(question, best=False)
+            return self._ranking(question, data, best=False)
         if endpoint == "global_mean":
-            return {"global_mean": self.global_mean(question)}
+            return {"global_mean": overall}
         if endpoint == "diff_from_mean":
-            overall = self.global_mean(question)
-            return {loc: overall - mean for loc, mean in self.states_mean(question).items()}
+            return {loc: overall - mean for loc, mean in self.states_mean(data).items()}
         if endpoint == "state_diff_from_mean":
-            return {state: self.global_mean(question) - self.states_mean(question)[state]}
+            return {state: overall - self.states_mean(data)[state]}
         if endpoint == "mean_by_category":
-            return {str(key): mean for key, mean in self._category_means(question).items()}
+            return {str(key): mean for key, mean in self._category_means(data).items()}
         if endpoint == "state_mean_by_category":
-            means = self._category_means(question)
+            means = self._category_means(data)
             return {state: {str(key[1:]): mean for key, mean in means.items() if key[0] == state}}
         raise ValueError(f"unknown endpoint {endpoint!r}")
 

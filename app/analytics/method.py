@@ -1,0 +1,79 @@
+"""The `method` text of each new answer: the formulas of app.analytics.stats, in words."""
+
+from __future__ import annotations
+
+from app.analytics.rows import SUPPRESSION_MARKERS
+from app.analytics.stats import (
+    ALPHA,
+    MAX_HALF_WIDTH,
+    MAX_RELATIVE_SE,
+    MIN_SAMPLE_SIZE,
+    MIN_TREND_YEARS,
+    Z95,
+)
+
+_ROWS = (
+    f"Each row's standard error is se = (High_Confidence_Limit - Low_Confidence_Limit) / "
+    f"(2 * {Z95}). Rows without both limits, or whose interval has zero width (se = 0, an "
+    "infinite weight), are left out and counted as rows_without_ci; rows without a value are "
+    f"counted as rows_suppressed when their Data_Value_Footnote says so (it mentions "
+    f"{' or '.join(repr(m) for m in SUPPRESSION_MARKERS)}), else as rows_missing."
+)
+_POOL = (
+    "Rows are pooled by inverse-variance weighting: v = sum(w_i x_i) / sum(w_i) with "
+    f"w_i = 1 / se_i^2, se = 1 / sqrt(sum(w_i)), 95% interval v +/- {Z95} * se; sample_size is "
+    "the sum of the rows' Sample_Size."
+)
+_RELIABLE = (
+    f"An estimate is reliable when sample_size >= {MIN_SAMPLE_SIZE}, the interval's half-width "
+    f"is <= {MAX_HALF_WIDTH:g} percentage points and se / v <= {MAX_RELATIVE_SE:.2f}; "
+    "unreliable lists the rules it breaks, and the value is shown all the same."
+)
+
+STATE_TREND = " ".join(
+    (
+        _ROWS,
+        "The series pools the state's rows of each year (one entry per year with a usable row).",
+        _POOL,
+        _RELIABLE,
+        "The slope is the weighted least-squares line through the series, weights w = 1 / se^2 "
+        "of each year's pooled value: slope = sum(w (t - t_w)(v - v_w)) / sum(w (t - t_w)^2) "
+        "with t_w and v_w the weighted means of year and value, its se = "
+        "sqrt(1 / sum(w (t - t_w)^2)) (the variances are known, not rescaled by the residuals), "
+        f"interval slope +/- {Z95} * se; trend is rising when the interval is above 0, falling "
+        f"when below, else stable. With fewer than {MIN_TREND_YEARS} years the slope is null. "
+        "missing_years are the question's years (in the range asked for) in which the state "
+        "has no usable row.",
+    )
+)
+
+COMPARE_TO_NATIONAL = " ".join(
+    (
+        _ROWS,
+        "Each location's rows, and the nation's (the extract's own National rows, never a mean "
+        "of state means), over the same years and stratification are pooled.",
+        _POOL,
+        _RELIABLE,
+        "z = (v_state - v_national) / sqrt(se_state^2 + se_national^2), the two taken as "
+        "independent (the nation includes the state, so the test leans conservative); p is "
+        "two-sided from the standard normal, p = erfc(|z| / sqrt(2)); p_adjusted is Holm's "
+        "step-down adjustment over every location compared (those with a value): the k-th "
+        "smallest of m p values times (m - k + 1), made non-decreasing, capped at 1. versus is "
+        f"higher or lower (by the sign of z) when p_adjusted < {ALPHA:g}, else similar. "
+        "Locations are in ascending order of value, ties by name, those without a value last.",
+    )
+)
+
+DISPARITIES = " ".join(
+    (
+        _ROWS,
+        "Each stratum of the category in the state is pooled over the years asked for.",
+        _POOL,
+        _RELIABLE,
+        "The reference is the stratum with the best value by the question's direction (lowest "
+        "or highest), never 'Data not reported'. gap = v - v_reference with the 95% interval "
+        f"gap +/- {Z95} * sqrt(se^2 + se_reference^2) of a difference of independent "
+        "estimates; ratio = v / v_reference. The reference itself has gap 0 (interval 0 to 0) "
+        "and ratio 1. Strata are in the order the BRFSS lists them.",
+    )
+)
