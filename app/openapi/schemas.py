@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.engine.job import JOB_ID_PATTERN
+from app.openapi.analytics_schemas import CATEGORY_FIELD, SELECTION_FIELDS, analytics_schemas
 from app.questions import QUESTIONS
 from app.task import TASKS
 
@@ -30,7 +31,18 @@ DATA = {
     "state_diff_from_mean": ("LocationMeans", "global mean minus the state's mean"),
     "mean_by_category": ("CategoryMeans", "every (location, category, stratum) mean"),
     "state_mean_by_category": ("StateCategoryMeans", "the state's (category, stratum) means"),
+    "state_trend": ("StateTrend", "the state's pooled value per year and its weighted trend"),
+    "compare_to_national": ("NationalComparison", "every location against the nation, Holm"),
+    "disparities": ("Disparities", "every stratum of a category against the best one"),
 }
+
+
+def body_schema(endpoint: str) -> str:
+    """The name of the body component an endpoint takes."""
+    task = TASKS[endpoint]
+    if task.needs_category:
+        return "CategoryBody"
+    return "StateQuestionBody" if task.needs_state else "QuestionBody"
 
 
 def schemas(locations: list[str]) -> dict[str, Any]:
@@ -47,13 +59,29 @@ def schemas(locations: list[str]) -> dict[str, Any]:
         "QuestionBody": {
             "type": "object",
             "required": ["question"],
-            "properties": {"question": ref("Question")},
+            "properties": {"question": ref("Question"), **SELECTION_FIELDS},
         },
         "StateQuestionBody": {
             "type": "object",
             "required": ["question", "state"],
-            "properties": {"question": ref("Question"), "state": ref("Location")},
+            "properties": {
+                "question": ref("Question"),
+                "state": ref("Location"),
+                **SELECTION_FIELDS,
+            },
         },
+        "CategoryBody": {
+            "type": "object",
+            "required": ["question", "state", "category"],
+            "description": "disparities compares the strata of `category`: no stratification",
+            "properties": {
+                "question": ref("Question"),
+                "state": ref("Location"),
+                **CATEGORY_FIELD,
+                "years": SELECTION_FIELDS["years"],
+            },
+        },
+        **analytics_schemas(),
         "JobAccepted": {
             "type": "object",
             "required": ["job_id"],

@@ -1,0 +1,178 @@
+"""The schemas of SPEC §13 in the OpenAPI document: the selection fields every body may carry,
+and the answers of state_trend, compare_to_national and disparities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.questions import STRATA
+
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+_TEXT = {"type": "string"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(required: list[str], properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": properties, **extra}
+
+
+#: The optional fields of every body (SPEC §13), by name.
+SELECTION_FIELDS: dict[str, Any] = {
+    "years": {
+        "type": ["array", "null"],
+        "items": {"type": "integer", "minimum": 1},
+        "minItems": 2,
+        "maxItems": 2,
+        "description": "[from, to], inclusive (one year: [y, y]); only rows of those years "
+        "(null: as if absent)",
+        "example": [2015, 2022],
+    },
+    "stratification": {
+        "oneOf": [_ref("Stratification"), {"type": "null"}],
+        "description": "only the rows of one group (null: as if absent)",
+    },
+}
+
+#: The field disparities needs beside question and state.
+CATEGORY_FIELD = {"category": {"type": "string", "enum": sorted(STRATA)}}
+
+_ESTIMATE = {
+    "value": _NUMBER_OR_NULL,
+    "low": _NUMBER_OR_NULL,
+    "high": _NUMBER_OR_NULL,
+    "sample_size": {"type": ["integer", "null"], "description": "unweighted respondents"},
+    "reliable": {"type": "boolean"},
+    "unreliable": {
+        "type": "array",
+        "items": _TEXT,
+        "description": "why not reliable: sample_size < 50, a half-width over 10 points, "
+        "a relative standard error over 0.30, or no value",
+    },
+    "reason": {**_TEXT, "description": "why a value is missing, when it is"},
+}
+_ESTIMATE_KEYS = ["value", "low", "high", "sample_size", "reliable", "unreliable"]
+
+#: Every field of the three answers that says where they come from.
+_ABOUT = {"method": _TEXT, "provenance": _ref("Provenance")}
+
+
+def analytics_schemas() -> dict[str, Any]:
+    """The components of SPEC §13."""
+    return {
+        "Stratification": {
+            "description": "One group (default Total / Total for the new statistics)",
+            "oneOf": [
+                _object(
+                    ["category", "stratum"],
+                    {"category": {"const": category}, "stratum": {"enum": list(strata)}},
+                    additionalProperties=False,
+                )
+                for category, strata in sorted(STRATA.items())
+            ],
+        },
+        "Provenance": _object(
+            [
+                "dataset_sha256",
+                "rows_used",
+                "rows_suppressed",
+                "rows_missing",
+                "rows_without_ci",
+                "service_version",
+            ],
+            {
+                "dataset_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "rows_used": {"type": "integer", "minimum": 0},
+                "rows_suppressed": {"type": "integer", "minimum": 0},
+                "rows_missing": {"type": "integer", "minimum": 0},
+                "rows_without_ci": {"type": "integer", "minimum": 0},
+                "service_version": _TEXT,
+            },
+        ),
+        "YearEstimate": _object(
+            ["year", *_ESTIMATE_KEYS], {"year": {"type": "integer"}, **_ESTIMATE}
+        ),
+        "StateTrend": _object(
+            ["state", "question", "stratification", "series", "missing_years", "slope", *_ABOUT],
+            {
+                "state": _TEXT,
+                "question": _TEXT,
+                "stratification": _ref("Stratification"),
+                "series": {"type": "array", "items": _ref("YearEstimate")},
+                "missing_years": {"type": "array", "items": {"type": "integer"}},
+                "slope": {
+                    "oneOf": [
+                        {"type": "null"},
+                        _object(
+                            ["per_year", "low", "high", "trend"],
+                            {
+                                "per_year": {"type": "number"},
+                                "low": {"type": "number"},
+                                "high": {"type": "number"},
+                                "trend": {"enum": ["rising", "falling", "stable"]},
+                            },
+                        ),
+                    ],
+                    "description": "weighted least squares over the series (null: fewer "
+                    "than 3 years, see slope_reason)",
+                },
+                "slope_reason": _TEXT,
+                **_ABOUT,
+            },
+        ),
+        "NationalComparison": _object(
+            ["question", "stratification", "years", "national", "states", "adjustment", *_ABOUT],
+            {
+                "question": _TEXT,
+                "stratification": _ref("Stratification"),
+                "years": {"type": ["array", "null"], "items": {"type": "integer"}},
+                "national": _object(["value", "low", "high", "sample_size"], _ESTIMATE),
+                "states": {
+                    "type": "object",
+                    "description": "location -> its comparison, ascending by value",
+                    "additionalProperties": _object(
+                        [*_ESTIMATE_KEYS, "z", "p", "p_adjusted", "versus"],
+                        {
+                            **_ESTIMATE,
+                            "z": _NUMBER_OR_NULL,
+                            "p": _NUMBER_OR_NULL,
+                            "p_adjusted": {**_NUMBER_OR_NULL, "description": "Holm"},
+                            "versus": {"enum": ["higher", "similar", "lower", None]},
+                        },
+                    ),
+                },
+                "adjustment": {"const": "holm"},
+                **_ABOUT,
+            },
+        ),
+        "Disparities": _object(
+            ["state", "question", "category", "reference", "strata", *_ABOUT],
+            {
+                "state": _TEXT,
+                "question": _TEXT,
+                "category": _TEXT,
+                "reference": {
+                    "type": ["string", "null"],
+                    "description": "the best stratum by the question's direction",
+                },
+                "reference_reason": _TEXT,
+                "strata": {
+                    "type": "array",
+                    "items": _object(
+                        ["stratum", *_ESTIMATE_KEYS, "gap", "gap_low", "gap_high", "ratio"],
+                        {
+                            "stratum": _TEXT,
+                            **_ESTIMATE,
+                            "gap": _NUMBER_OR_NULL,
+                            "gap_low": _NUMBER_OR_NULL,
+                            "gap_high": _NUMBER_OR_NULL,
+                            "ratio": _NUMBER_OR_NULL,
+                        },
+                    ),
+                },
+                **_ABOUT,
+            },
+        ),
+    }

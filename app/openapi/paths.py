@@ -1,0 +1,151 @@
+"""The pieces of the OpenAPI document: media types, answers, and the two job routes' paths
+(submit with `Prefer: wait`, get_results with its validators)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.openapi.schemas import DATA, body_schema, ref
+
+JSON = "application/json"
+HTML = "text/html"
+
+
+def json_answer(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def error_answer(description: str) -> dict[str, Any]:
+    return json_answer(ref("Error"), description)
+
+
+def html_answer(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {HTML: {"schema": {"type": "string"}}}}
+
+
+#: The request header of SPEC §14 on every POST.
+_PREFER = {
+    "name": "Prefer",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "example": "wait=5",
+    "description": "RFC 7240. `wait=N` (seconds, at most 30): hold the request until the job "
+    "is done or N s passed; a server holding as many requests as it may answers at once",
+}
+
+
+def submit_path(endpoint: str) -> dict[str, Any]:
+    """POST /api/<endpoint>: a question of one endpoint, answered with a job id."""
+    schema, answer = DATA[endpoint]
+    return {
+        "post": {
+            "operationId": f"submit_{endpoint}",
+            "tags": ["jobs"],
+            "summary": f"Submit a {endpoint} job",
+            "description": f"Starts a job; its finished answer's `data` is {answer} "
+            f"(schema `{schema}`). Poll GET /api/get_results/{{job_id}}.",
+            "requestBody": {
+                "required": True,
+                "content": {JSON: {"schema": ref(body_schema(endpoint))}},
+            },
+            "parameters": [_PREFER],
+            "responses": {
+                "200": {
+                    **json_answer(
+                        {"oneOf": [ref("JobAccepted"), ref("JobAnswered")]},
+                        "Accepted: the job's id; with `Prefer: wait=N` and the job finished "
+                        "within N s, its id with its done or error body",
+                    ),
+                    "headers": {
+                        "Preference-Applied": {
+                            "description": "`wait=N` when the answer is the finished job's",
+                            "schema": {"type": "string"},
+                        }
+                    },
+                    "links": {
+                        "GetResult": {
+                            "operationId": "get_results",
+                            "parameters": {"job_id": "$response.body#/job_id"},
+                        }
+                    },
+                },
+                "400": error_answer(
+                    "The body is not a JSON object, or a field is missing or unknown"
+                ),
+                "413": error_answer("The body is over the size limit"),
+                "503": error_answer("Shutting down, or the job store is unavailable"),
+            },
+        }
+    }
+
+
+def get_operation(operation_id: str, summary: str, responses: dict[str, Any], **extra: Any) -> dict:
+    return {
+        "get": {"operationId": operation_id, "summary": summary, "responses": responses, **extra}
+    }
+
+
+#: The validators of a get_results answer.
+_CACHE_HEADERS = {
+    "ETag": {
+        "description": "Of a done result only: strong, the same for the same request and data",
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {
+        "description": "`public, max-age=31536000, immutable` when done, else `no-store`",
+        "schema": {"type": "string"},
+    },
+}
+
+
+def results_path() -> dict[str, Any]:
+    """GET /api/get_results/{job_id}."""
+    return get_operation(
+        "get_results",
+        "A job's status, or its answer once done",
+        {
+            "200": {
+                "description": "running, done (with data) or error (the job failed); with "
+                "format=csv a done job's data comes as CSV with a header row. A done result "
+                "never changes: it has a strong ETag and is immutable; any other is no-store",
+                "headers": _CACHE_HEADERS,
+                "content": {
+                    JSON: {"schema": ref("JobResult")},
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            },
+            "304": {
+                "description": "Done, and If-None-Match named its ETag: no body",
+                "headers": _CACHE_HEADERS,
+            },
+            "400": error_answer("Unknown value of format"),
+            "404": error_answer("Never issued, or not a job id: reason `Invalid job_id`"),
+            "410": error_answer("Expired and purged: reason `job <id> expired`"),
+            "503": error_answer("The job store is unavailable"),
+        },
+        tags=["jobs"],
+        parameters=[
+            {
+                "name": "job_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string"},
+                "example": "job_id_1",
+            },
+            {
+                "name": "format",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"},
+                "description": "csv: a done job's data as CSV; other answers stay JSON",
+            },
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "ETags the client holds (or *): 304 if the done result has one",
+            },
+        ],
+    )
