@@ -83,13 +83,15 @@ def test_async_client_answers_equal_the_references(server: Server, reference: Re
 
 
 class InFlight(httpx.AsyncBaseTransport):
-    """A transport that watches the wire: jobs submitted whose final answer has not come yet."""
+    """A transport that watches the wire: jobs submitted whose final answer has not come yet
+    (a POST held to the end by `Prefer: wait` brings its answer: it is never in flight)."""
 
     def __init__(self) -> None:
         self.inner = httpx.AsyncHTTPTransport()
         self.now = 0
         self.peak = 0
         self.submitted = 0
+        self.held = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
@@ -97,7 +99,8 @@ class InFlight(httpx.AsyncBaseTransport):
         await response.aclose()
         if response.status_code == 200 and request.method == "POST":
             self.submitted += 1
-            self.now += 1
+            self.held += "status" in json.loads(content)  # answered in full (Prefer: wait)
+            self.now += "status" not in json.loads(content)
             self.peak = max(self.peak, self.now)
         elif "/get_results/" in request.url.path and json.loads(content)["status"] != "running":
             self.now -= 1
