@@ -83,8 +83,8 @@ def test_async_client_answers_equal_the_references(server: Server, reference: Re
 
 
 class InFlight(httpx.AsyncBaseTransport):
-    """A transport that watches the wire: jobs submitted whose final answer has not come yet
-    (a POST held to the end by `Prefer: wait` brings its answer: it is never in flight)."""
+    """A transport that watches the wire: jobs whose final answer has not come yet, each from
+    the moment its POST is sent (a POST the server holds for `Prefer: wait` may bring it)."""
 
     def __init__(self) -> None:
         self.inner = httpx.AsyncHTTPTransport()
@@ -94,14 +94,19 @@ class InFlight(httpx.AsyncBaseTransport):
         self.held = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        posted = request.method == "POST"
+        if posted:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
         response = await self.inner.handle_async_request(request)
         content = await response.aread()
         await response.aclose()
-        if response.status_code == 200 and request.method == "POST":
-            self.submitted += 1
-            self.held += "status" in json.loads(content)  # answered in full (Prefer: wait)
-            self.now += "status" not in json.loads(content)
-            self.peak = max(self.peak, self.now)
+        if posted:
+            accepted = response.status_code == 200
+            self.submitted += accepted
+            answered = accepted and "status" in json.loads(content)
+            self.held += answered  # answered in full: the job's data came with its id
+            self.now -= not accepted or answered
         elif "/get_results/" in request.url.path and json.loads(content)["status"] != "running":
             self.now -= 1
         return httpx.Response(
