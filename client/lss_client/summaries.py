@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+#: The income stratum of those who gave none: listed in the answer, but not a group to name here.
+_NOT_REPORTED = "Data not reported"
+
 
 def _number(value: float, signed: bool = False) -> str:
     return f"{value:+.2f}" if signed else f"{value:.2f}"
@@ -41,7 +44,11 @@ def disparities(state: str, label: str, data: dict[str, Any]) -> str:
     if reference is None:
         return f"{head}: no reference group ({data.get('reference_reason', '')})"
     best = next(s for s in data["strata"] if s["stratum"] == reference)
-    gaps = [s for s in data["strata"] if s.get("gap") is not None and s["stratum"] != reference]
+    gaps = [
+        s
+        for s in data["strata"]
+        if s.get("gap") is not None and s["stratum"] not in (reference, _NOT_REPORTED)
+    ]
     line = f"{head}: best {reference!r} {_number(best['value'])}"
     if gaps:
         widest = max(gaps, key=lambda s: abs(s["gap"]))
