@@ -1,13 +1,14 @@
 """The client's endpoint list is the server's: same names, same order, the same ones take a state.
 
 The client cannot import the server (it is a distribution of its own), so it keeps a copy of
-`app.task.TASKS`; these tests fail as soon as the two differ, naming what is missing where.
+`app.task.TASKS`; these tests fail as soon as the two differ, naming what is missing where. The
+same holds for the endpoints that need a category, and for the categories and strata `lss` types.
 """
 
 from __future__ import annotations
 
 from app.task import TASKS
-from lss_client import ENDPOINTS, STATE_ENDPOINTS
+from lss_client import CATEGORY_ENDPOINTS, ENDPOINTS, STATE_ENDPOINTS
 
 
 def test_the_client_lists_every_endpoint_of_the_server_in_its_order() -> None:
@@ -18,3 +19,7 @@ def test_the_client_lists_every_endpoint_of_the_server_in_its_order() -> None:
 
 def test_the_client_knows_which_endpoints_take_a_state() -> None:
     assert {name for name, task in TASKS.items() if task.needs_state} == STATE_ENDPOINTS
+
+
+def test_the_client_knows_which_endpoints_need_a_category() -> None:
+    assert {name for name, task in TASKS.items() if task.needs_category} == CATEGORY_ENDPOINTS

@@ -1,13 +1,23 @@
-"""Names as people type them (lss_client.names), checked against the bundled data's own names."""
+"""Names as people type them (lss_client.names), checked against the bundled data's own names
+and the server's categories; the optional fields of a Question as a bulk file or a call gives
+them."""
 
 from __future__ import annotations
 
 import csv
+from typing import Any
 
 import pytest
 
-from lss_client import NoMatch
-from lss_client.names import POSTAL_CODES, match_question, match_state
+from lss_client import NoMatch, Question
+from lss_client.names import (
+    CATEGORIES,
+    POSTAL_CODES,
+    match_category,
+    match_group,
+    match_question,
+    match_state,
+)
 from unittests.conftest import BUNDLED_CSV, MUSCLE, OBESITY
 from unittests.support.reference import QUESTIONS
 
@@ -96,3 +106,124 @@ def test_an_ambiguous_or_unknown_question_lists_the_candidates(typed: str, count
         match_question(typed, QUESTIONS)
     assert len(raised.value.candidates) == count
     assert all(repr(q) in raised.value.reason for q in raised.value.candidates)
+
+
+def test_the_categories_and_strata_are_the_servers() -> None:
+    from app.questions import STRATA  # the server's: the client keeps a copy
+
+    assert CATEGORIES == STRATA
+
+
+@pytest.mark.parametrize(
+    "typed, category",
+    [
+        ("income", "Income"),
+        ("INCOME", "Income"),
+        ("age", "Age (years)"),
+        ("race", "Race/Ethnicity"),
+        ("ethnicity", "Race/Ethnicity"),
+        ("educ", "Education"),
+        ("gender", "Gender"),
+        ("Age (years)", "Age (years)"),
+    ],
+)
+def test_a_category_by_any_unique_part_in_any_case(typed: str, category: str) -> None:
+    assert match_category(typed) == category
+
+
+@pytest.mark.parametrize(
+    "typed, candidates",
+    [
+        ("e", ["Age (years)", "Education", "Gender", "Income", "Race/Ethnicity"]),
+        ("sex", list(CATEGORIES)),
+        ("", list(CATEGORIES)),
+    ],
+)
+def test_an_ambiguous_or_unknown_category_lists_the_candidates(
+    typed: str, candidates: list[str]
+) -> None:
+    with pytest.raises(NoMatch) as raised:
+        match_category(typed)
+    assert raised.value.candidates == candidates
+    assert all(repr(name) in raised.value.reason for name in candidates)
+
+
+@pytest.mark.parametrize(
+    "typed, group",
+    [
+        ("income=$75,000 or greater", ("Income", "$75,000 or greater")),
+        ("gender=female", ("Gender", "Female")),
+        ("age=18 - 24", ("Age (years)", "18 - 24")),
+        ("race=non-hispanic BLACK", ("Race/Ethnicity", "Non-Hispanic Black")),
+        ("Total=Total", ("Total", "Total")),
+    ],
+)
+def test_a_group_is_a_category_typed_loosely_and_a_stratum_in_any_case(
+    typed: str, group: tuple[str, str]
+) -> None:
+    assert match_group(typed) == group
+
+
+def test_an_unknown_stratum_lists_its_categorys_strata() -> None:
+    with pytest.raises(NoMatch) as raised:
+        match_group("gender=other")
+    assert raised.value.candidates == ["Male", "Female"]
+    with pytest.raises(ValueError, match="CATEGORY=STRATUM"):
+        match_group("female")
+
+
+@pytest.mark.parametrize(
+    "fields, body",
+    [
+        ({"endpoint": "best5", "question": "q"}, {"question": "q"}),
+        (
+            {"endpoint": "state_trend", "question": "q", "state": "Ohio", "years": [2015, 2022]},
+            {"question": "q", "state": "Ohio", "years": [2015, 2022]},
+        ),
+        ({"endpoint": "best5", "question": "q", "years": 2020},
+         {"question": "q", "years": [2020, 2020]}),
+        (
+            {"endpoint": "disparities", "question": "q", "state": "Ohio", "category": "Income"},
+            {"question": "q", "state": "Ohio", "category": "Income"},
+        ),
+        (
+            {"endpoint": "best5", "question": "q", "years": None,
+             "stratification": {"category": "Gender", "stratum": "Male"}},
+            {"question": "q", "stratification": {"category": "Gender", "stratum": "Male"}},
+        ),
+    ],
+)  # fmt: skip
+def test_a_question_sends_the_optional_fields_only_when_given(
+    fields: dict[str, Any], body: dict[str, Any]
+) -> None:
+    assert Question.from_mapping(fields).body() == body
+
+
+@pytest.mark.parametrize(
+    "extra, field",
+    [
+        ({"years": [2015]}, "years"),
+        ({"years": ["2015", "2016"]}, "years"),
+        ({"years": [True, 2016]}, "years"),
+        ({"years": "2015-2022"}, "years"),
+        ({"stratification": {"category": "Gender"}}, "stratification"),
+        ({"stratification": {"category": "Gender", "stratum": 1}}, "stratification"),
+        ({"stratification": "Gender=Male"}, "stratification"),
+        ({"category": 3}, "category"),
+        ({"state": ["Ohio"]}, "state"),
+    ],
+)
+def test_a_field_of_the_wrong_shape_is_a_value_error_naming_it(
+    extra: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValueError, match=f"field '{field}'"):
+        Question.from_mapping({"endpoint": "best5", "question": "q", **extra})
+
+
+def test_the_python_calls_take_pairs_and_keep_them_hashable() -> None:
+    asked = Question(
+        "state_trend", "q", "Ohio", years=[2015, 2022], stratification=["Gender", "Male"]
+    )
+    assert asked.years == (2015, 2022) and asked.stratification == ("Gender", "Male")
+    assert hash(asked) == hash(Question("state_trend", "q", "Ohio", years=(2015, 2022),
+                                        stratification=("Gender", "Male")))  # fmt: skip

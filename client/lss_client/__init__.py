@@ -22,10 +22,11 @@ from lss_client.errors import (
     ServerUnreachable,
     ShuttingDown,
 )
-from lss_client.job import ENDPOINTS, STATE_ENDPOINTS, Answer, Question
+from lss_client.job import CATEGORY_ENDPOINTS, ENDPOINTS, STATE_ENDPOINTS, Answer, Question
 from lss_client.protocol import DEFAULT_URL, Policy
 
 __all__ = [
+    "CATEGORY_ENDPOINTS",
     "DEFAULT_URL",
     "ENDPOINTS",
     "STATE_ENDPOINTS",

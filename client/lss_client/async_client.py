@@ -51,15 +51,61 @@ class AsyncClient:
         """Close the pooled connections."""
         await self._http.aclose()
 
-    async def ask(self, endpoint: str, question: str, state: str | None = None) -> Any:
-        """Submit one question, wait for its job, and return the answer's `data`."""
-        return await self.wait(await self.submit(endpoint, question, state))
+    async def ask(
+        self,
+        endpoint: str,
+        question: str,
+        state: str | None = None,
+        *,
+        category: str | None = None,
+        years: tuple[int, int] | int | None = None,
+        stratification: tuple[str, str] | None = None,
+    ) -> Any:
+        """Ask one question and return the answer's `data`: one request when the server
+        answers within `Policy.wait` (`Prefer: wait`), else it polls for the job."""
+        asked = Question(
+            endpoint,
+            question,
+            state,
+            category=category,
+            years=years,  # type: ignore[arg-type]  # Question makes y into (y, y)
+            stratification=stratification,
+        )
+        job_id, data = await self._post(asked, self.policy.wait)
+        return await self.wait(job_id) if data is Running else data
 
-    async def submit(self, endpoint: str, question: str, state: str | None = None) -> str:
-        """Submit one question and return its job id at once."""
-        asked = Question(endpoint, question, state)
-        response = await self._send("POST", protocol.submit_path(endpoint), asked.body())
-        return protocol.submitted(response, endpoint)
+    async def submit(
+        self,
+        endpoint: str,
+        question: str,
+        state: str | None = None,
+        *,
+        category: str | None = None,
+        years: tuple[int, int] | int | None = None,
+        stratification: tuple[str, str] | None = None,
+    ) -> str:
+        """Submit one question and return its job id at once (the server holds nothing)."""
+        asked = Question(
+            endpoint,
+            question,
+            state,
+            category=category,
+            years=years,  # type: ignore[arg-type]
+            stratification=stratification,
+        )
+        return (await self._post(asked, 0))[0]
+
+    async def _post(self, asked: Question, wait: float) -> tuple[str, Any]:
+        """POST `asked`, letting the server hold it up to `wait` s: (job id, data or Running)."""
+        wait_s = protocol.held_wait(wait)
+        response = await self._send(
+            "POST",
+            protocol.submit_path(asked.endpoint),
+            asked.body(),
+            headers=protocol.prefer(wait_s),
+            timeout=self.policy.timeout + wait_s,
+        )
+        return protocol.accepted(response, asked.endpoint)
 
     async def wait(self, job_id: str) -> Any:
         """Poll `job_id` with back-off until it finishes; return its `data`."""
@@ -132,19 +178,30 @@ class AsyncClient:
         """Submit and wait for one question, turning an LssError into the Answer's error."""
         job_id = None
         try:
-            job_id = await self.submit(question.endpoint, question.question, question.state)
-            return Answer(question, job_id, data=await self.wait(job_id))
+            job_id, data = await self._post(question, self.policy.wait)
+            if data is Running:
+                data = await self.wait(job_id)
+            return Answer(question, job_id, data=data)
         except LssError as error:
-            return Answer(question, job_id, error=error)
+            return Answer(question, job_id or error.job_id, error=error)
 
-    async def _send(self, method: str, path: str, body: Any = None) -> httpx.Response:
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
         """One request, retried after a transport failure or a transient 503 within the policy."""
         delays = protocol.backoff(self.policy.retry_delay, self.policy.retry_delay_max)
         for attempt in range(self.policy.retries + 1):
             if attempt:
                 await asyncio.sleep(next(delays))
             try:
-                response = await self._http.request(method, path, json=body)
+                response = await self._http.request(
+                    method, path, json=body, headers=headers, timeout=timeout or self.policy.timeout
+                )
             except protocol.RETRYABLE as exc:
                 last: httpx.Response | Exception = exc
                 continue

@@ -13,13 +13,13 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lss_client import protocol
+from lss_client import protocol, summaries
 from lss_client.async_client import DEFAULT_CONCURRENCY, NOT_SENT, AsyncClient
 from lss_client.bulkfile import BadLine, OrderedWriter, read_lines
 from lss_client.client import Client
 from lss_client.errors import FATAL, LssError
-from lss_client.job import ENDPOINTS, STATE_ENDPOINTS, Answer
-from lss_client.names import CODES, match_question, match_state
+from lss_client.job import CATEGORY_ENDPOINTS, ENDPOINTS, STATE_ENDPOINTS, Answer
+from lss_client.names import CODES, match_category, match_group, match_question, match_state
 
 #: Exit codes besides 0 (success) and 2 (usage error, click's own).
 FAILED = 1
@@ -56,7 +56,7 @@ def _print_json(data: Any) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="le-stats-sportif", prog_name="lss")
+@click.version_option(package_name="lss-client", prog_name="lss")
 def cli() -> None:
     """Ask Le Stats Sportif questions: one at a time, or a file of thousands.
 
@@ -65,12 +65,17 @@ def cli() -> None:
       lss states                             the locations, with their postal codes
       lss ask best5 obesity                  one answer, as JSON
       lss ask state_mean obesity --state oh
+      lss trend oh obesity                   is Ohio's obesity rising? year by year
+      lss compare obesity --years 2020       each state against the nation
+      lss disparities oh obesity income      Ohio's income groups against the best one
       lss bulk asks.jsonl -c 50 -o answers.jsonl
       lss jobs                               the server's live jobs
 
     A question may be given by any part of its text that only it contains, in any case; a
-    state by its name in any case or its postal code (US: the national figures). The server
-    is --url, else $LSS_URL, else http://127.0.0.1:5000.
+    state by its name in any case or its postal code (US: the national figures); a category
+    by any part of it (income, age, race). --years FROM-TO and --group CATEGORY=STRATUM keep
+    the rows of those years or that group. The server is --url, else $LSS_URL, else
+    http://127.0.0.1:5000.
 
     Exit codes: 0 done; 1 failed (one line on stderr: no server, the server shutting down, a
     refused request, a bad file); 2 a usage error; 3 `lss bulk` wrote every line but the
@@ -78,28 +83,177 @@ def cli() -> None:
     """
 
 
-@cli.command()
-@click.argument("endpoint", type=click.Choice(ENDPOINTS), metavar="ENDPOINT")
-@click.argument("question")
-@click.option("--state", "-s", help="The state, for the state_* endpoints: name or postal code.")
-@url_option
-def ask(endpoint: str, question: str, state: str | None, url: str) -> None:
-    """Ask ENDPOINT one QUESTION; print the answer's data as JSON.
+def _years(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    """`--years 2015-2022` or `--years 2020` as the (from, to) pair the API takes."""
+    if value is None:
+        return None
+    first, dash, last = value.partition("-")
+    try:
+        years = (int(first), int(last) if dash else int(first))
+    except ValueError:
+        raise click.BadParameter(
+            f"expected FROM-TO or one year (2015-2022, 2020), not {value!r}"
+        ) from None
+    if years[0] > years[1]:
+        raise click.BadParameter(f"{years[0]} is after {years[1]}")
+    return years
 
-    ENDPOINT is one of states_mean, state_mean, best5, worst5, global_mean, diff_from_mean,
-    state_diff_from_mean, mean_by_category, state_mean_by_category. QUESTION is any part of
-    a question's text that no other question contains (see lss questions).
-    """
-    if endpoint in STATE_ENDPOINTS and state is None:
-        raise click.UsageError(f"{endpoint} needs --state")
-    if endpoint not in STATE_ENDPOINTS and state is not None:
-        raise click.UsageError(f"{endpoint} takes no --state")
+
+def _group(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    """`--group CATEGORY=STRATUM`, checked for its `=` (the names are matched later)."""
+    if value is not None and "=" not in value:
+        raise click.BadParameter(
+            f"expected CATEGORY=STRATUM (such as gender=female), not {value!r}"
+        )
+    return value
+
+
+years_option = click.option(
+    "--years",
+    "-y",
+    callback=_years,
+    metavar="FROM-TO",
+    help="Only the rows of these survey years, inclusive: 2015-2022, or one year: 2020.",
+)
+group_option = click.option(
+    "--group",
+    "-g",
+    callback=_group,
+    metavar="CATEGORY=STRATUM",
+    help="Only the rows of one group: income='$75,000 or greater', gender=female, age='18 - 24'.",
+)
+
+
+def _ask(
+    url: str,
+    endpoint: str,
+    question: str,
+    state: str | None = None,
+    *,
+    category: str | None = None,
+    years: tuple[int, int] | None = None,
+    group: str | None = None,
+) -> tuple[str, str | None, Any]:
+    """Match the typed names, ask, and print the answer's data: (question, state, data)."""
+    stratification = match_group(group) if group is not None else None
+    if category is not None:
+        category = match_category(category)
     with Client(url) as client:
         question = match_question(question, client.questions())
         if state is not None:
             state = match_state(state, client.states())
-        data = client.ask(endpoint, question, state)
+        data = client.ask(
+            endpoint,
+            question,
+            state,
+            category=category,
+            years=years,
+            stratification=stratification,
+        )
     _print_json(data)
+    return question, state, data
+
+
+@cli.command()
+@click.argument("endpoint", type=click.Choice(ENDPOINTS), metavar="ENDPOINT")
+@click.argument("question")
+@click.option("--state", "-s", help="The state, for the endpoints that take one: name or code.")
+@click.option(
+    "--category", "-k", help="The stratification category, for disparities: income, age..."
+)
+@years_option
+@group_option
+@url_option
+def ask(
+    endpoint: str,
+    question: str,
+    state: str | None,
+    category: str | None,
+    years: tuple[int, int] | None,
+    group: str | None,
+    url: str,
+) -> None:
+    """Ask ENDPOINT one QUESTION; print the answer's data as JSON.
+
+    ENDPOINT is one of states_mean, state_mean, best5, worst5, global_mean, diff_from_mean,
+    state_diff_from_mean, mean_by_category, state_mean_by_category, state_trend,
+    compare_to_national, disparities. QUESTION is any part of a question's text that no other
+    question contains (see lss questions).
+    """
+    for needed, given, option in (
+        (STATE_ENDPOINTS, state, "--state"),
+        (CATEGORY_ENDPOINTS, category, "--category"),
+    ):
+        if endpoint in needed and given is None:
+            raise click.UsageError(f"{endpoint} needs {option}")
+        if endpoint not in needed and given is not None:
+            raise click.UsageError(f"{endpoint} takes no {option}")
+    _ask(url, endpoint, question, state, category=category, years=years, group=group)
+
+
+@cli.command()
+@click.argument("state")
+@click.argument("question")
+@years_option
+@group_option
+@url_option
+def trend(
+    state: str, question: str, years: tuple[int, int] | None, group: str | None, url: str
+) -> None:
+    """STATE's value of QUESTION year by year, and whether it is rising (state_trend).
+
+    Prints the answer's JSON: the pooled value of each year with its 95% interval, and the
+    weighted slope per year. STATE is a name or a postal code (US: the nation).
+    """
+    typed = question
+    _, state, data = _ask(url, "state_trend", question, state, years=years, group=group)
+    _summary(lambda: summaries.trend(state or "", typed, data))
+
+
+@cli.command()
+@click.argument("question")
+@years_option
+@group_option
+@url_option
+def compare(question: str, years: tuple[int, int] | None, group: str | None, url: str) -> None:
+    """Every location's value of QUESTION against the nation's (compare_to_national).
+
+    Prints the answer's JSON: each location higher, lower or similar, by a z test with
+    Holm's adjustment over all of them.
+    """
+    typed = question
+    _, _, data = _ask(url, "compare_to_national", question, years=years, group=group)
+    _summary(lambda: summaries.compare(typed, data))
+
+
+@cli.command()
+@click.argument("state")
+@click.argument("question")
+@click.argument("category")
+@years_option
+@url_option
+def disparities(
+    state: str, question: str, category: str, years: tuple[int, int] | None, url: str
+) -> None:
+    """Every group of CATEGORY in STATE against the best of them, on QUESTION (disparities).
+
+    CATEGORY is one of Age (years), Education, Gender, Income, Race/Ethnicity, typed as any
+    part of it in any case (age, income, race). Prints the answer's JSON: each group's value,
+    its gap to the best group with a 95% interval, and their ratio. It compares the groups of
+    CATEGORY, so it takes no --group.
+    """
+    typed = question
+    _, state, data = _ask(url, "disparities", question, state, category=category, years=years)
+    _summary(lambda: summaries.disparities(state or "", typed, data))
+
+
+def _summary(line: Callable[[], str | None]) -> None:
+    """One line for a person on stderr, only when it is a terminal (stdout stays the JSON)."""
+    console = Console(stderr=True)
+    if console.is_terminal:
+        text = line()
+        if text:
+            console.print(text, highlight=False, markup=False)
 
 
 @cli.command()

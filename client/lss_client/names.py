@@ -81,3 +81,74 @@ def match_state(text: str, states: Iterable[str]) -> str:
         f"unknown state {text!r}: give a name or a postal code; the states: {_quoted(states)}",
         states,
     )
+
+
+#: The stratification categories of the data and their strata, as SPEC §2 lists them (a copy of
+#: the server's app.questions.STRATA, which unittests/test_client_names.py holds to it).
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "Total": ("Total",),
+    "Age (years)": ("18 - 24", "25 - 34", "35 - 44", "45 - 54", "55 - 64", "65 or older"),
+    "Education": (
+        "Less than high school",
+        "High school graduate",
+        "Some college or technical school",
+        "College graduate",
+    ),
+    "Gender": ("Male", "Female"),
+    "Income": (
+        "Less than $15,000",
+        "$15,000 - $24,999",
+        "$25,000 - $34,999",
+        "$35,000 - $49,999",
+        "$50,000 - $74,999",
+        "$75,000 or greater",
+        "Data not reported",
+    ),
+    "Race/Ethnicity": (
+        "Non-Hispanic White",
+        "Non-Hispanic Black",
+        "Hispanic",
+        "Asian",
+        "Hawaiian/Pacific Islander",
+        "American Indian/Alaska Native",
+        "2 or more races",
+        "Other",
+    ),
+}
+
+
+def match_category(text: str, categories: Iterable[str] = CATEGORIES) -> str:
+    """The one category equal to `text` or containing it, ignoring case (`income`, `age`,
+    `race`); NoMatch listing the candidates otherwise."""
+    categories = list(categories)
+    needle = _fold(text)
+    exact = [c for c in categories if _fold(c) == needle]
+    if exact:
+        return exact[0]
+    hits = [c for c in categories if needle and needle in _fold(c)]
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        raise NoMatch(f"{text!r} is in {len(hits)} categories: {_quoted(hits)}", hits)
+    raise NoMatch(f"unknown category {text!r}; the categories: {_quoted(categories)}", categories)
+
+
+def match_stratum(text: str, category: str) -> str:
+    """The stratum of `category` named `text`, exactly or in another case; NoMatch otherwise."""
+    strata = list(CATEGORIES.get(category, ()))
+    if text in strata:
+        return text
+    folded = [s for s in strata if _fold(s) == _fold(text)]
+    if folded:
+        return folded[0]
+    raise NoMatch(f"no stratum {text!r} in {category!r}; its strata: {_quoted(strata)}", strata)
+
+
+def match_group(text: str) -> tuple[str, str]:
+    """`CATEGORY=STRATUM` as typed (`income=$75,000 or greater`, `gender=female`) as the
+    (category, stratum) the API names; ValueError without `=`, NoMatch for an unknown name."""
+    category, equals, stratum = text.partition("=")
+    if not equals:
+        raise ValueError(f"expected CATEGORY=STRATUM (such as gender=Female), not {text!r}")
+    category = match_category(category)
+    return category, match_stratum(stratum.strip(), category)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from lss_client.job import ENDPOINTS
 DEFAULT_URL = "http://127.0.0.1:5000"
 #: The 503 reason that means "stop sending": every other 503 is worth a retry.
 SHUTTING_DOWN = "shutting down"
+#: The longest `Prefer: wait` a server honours (SPEC §14); a longer one is sent as this.
+MAX_WAIT = 30
 #: Transport failures worth another attempt: the server may be restarting or overloaded.
 #: (A bad URL or an unsupported scheme fails at once.)
 RETRYABLE = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
@@ -52,6 +55,10 @@ class Policy:
     poll_delay_max: float = 0.25
     #: How long to wait for one job to finish before raising JobTimeout (None: no limit).
     job_timeout: float | None = 300.0
+    #: How long `ask` and `bulk` let the server hold their POST for the answer (SPEC §14,
+    #: `Prefer: wait=N`, whole seconds, rounded up, at most MAX_WAIT); a job not done by then
+    #: is polled as without it. 0 sends no header: every answer is polled for.
+    wait: float = 5.0
 
 
 class Running:
@@ -81,6 +88,16 @@ def backoff(first: float, cap: float) -> Iterator[float]:
 def submit_path(endpoint: str) -> str:
     """The path a Question of `endpoint` is POSTed to."""
     return f"/api/{endpoint}"
+
+
+def held_wait(wait: float) -> int:
+    """The whole seconds of `Prefer: wait` a POST asks for, from `Policy.wait` (0: none)."""
+    return 0 if wait <= 0 else min(math.ceil(wait), MAX_WAIT)
+
+
+def prefer(wait_s: int) -> dict[str, str]:
+    """The headers that let the server hold a POST up to `wait_s` seconds (none for 0)."""
+    return {"Prefer": f"wait={wait_s}"} if wait_s else {}
 
 
 def result_path(job_id: str) -> str:
@@ -154,6 +171,19 @@ def submitted(response: httpx.Response, endpoint: str) -> str:
     if response.status_code == 200:
         raise ServerError(f"unexpected answer to a submission: {_reason(response)}")
     raise failure(response, endpoint=endpoint)
+
+
+def accepted(response: httpx.Response, endpoint: str) -> tuple[str, Any]:
+    """A submission's job id and, when the server held it to the end (`Prefer: wait`), the
+    job's data; else `Running`. A held job that failed raises JobFailed, as its poll would.
+
+    A server that ignores the header answers the job id alone: that is polled for as always.
+    """
+    job_id = submitted(response, endpoint)
+    body = _body(response)
+    if body.get("status") in ("done", "error"):
+        return job_id, outcome(response, job_id)
+    return job_id, Running
 
 
 def outcome(response: httpx.Response, job_id: str) -> Any:

@@ -1,0 +1,59 @@
+"""One line for a person about an answer of the new statistics (`lss trend` and the others
+print it on stderr when that is a terminal; the JSON on stdout is the answer)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+#: The income stratum of those who gave none: listed in the answer, but not a group to name here.
+_NOT_REPORTED = "Data not reported"
+
+
+def _number(value: float, signed: bool = False) -> str:
+    return f"{value:+.2f}" if signed else f"{value:.2f}"
+
+
+def trend(state: str, label: str, data: dict[str, Any]) -> str:
+    """`Ohio, obesity: rising, +0.53 per year (0.43 to 0.63)`, or why there is no slope."""
+    slope = data.get("slope")
+    if not slope:
+        return f"{state}, {label}: no trend ({data.get('slope_reason', 'no slope')})"
+    return (
+        f"{state}, {label}: {slope['trend']}, {_number(slope['per_year'], True)} per year "
+        f"({_number(slope['low'])} to {_number(slope['high'])})"
+    )
+
+
+def compare(label: str, data: dict[str, Any]) -> str:
+    """`obesity against National 31.20: 12 higher, 30 similar, 12 lower`."""
+    counts = Counter(entry.get("versus") for entry in data["states"].values())
+    nation = data["national"].get("value")
+    against = "National" if nation is None else f"National {_number(nation)}"
+    parts = [f"{counts[word]} {word}" for word in ("higher", "similar", "lower")]
+    if counts[None]:
+        parts.append(f"{counts[None]} not compared")
+    return f"{label} against {against}: {', '.join(parts)}"
+
+
+def disparities(state: str, label: str, data: dict[str, Any]) -> str:
+    """`Ohio, obesity by Income: best '$75,000 or greater' 25.10; widest gap 'Less than
+    $15,000' +9.10 (6.00 to 12.20)`."""
+    head = f"{state}, {label} by {data['category']}"
+    reference = data.get("reference")
+    if reference is None:
+        return f"{head}: no reference group ({data.get('reference_reason', '')})"
+    best = next(s for s in data["strata"] if s["stratum"] == reference)
+    gaps = [
+        s
+        for s in data["strata"]
+        if s.get("gap") is not None and s["stratum"] not in (reference, _NOT_REPORTED)
+    ]
+    line = f"{head}: best {reference!r} {_number(best['value'])}"
+    if gaps:
+        widest = max(gaps, key=lambda s: abs(s["gap"]))
+        line += (
+            f"; widest gap {widest['stratum']!r} {_number(widest['gap'], True)} "
+            f"({_number(widest['gap_low'])} to {_number(widest['gap_high'])})"
+        )
+    return line

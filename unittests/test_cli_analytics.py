@@ -1,0 +1,235 @@
+"""`lss trend`, `lss compare`, `lss disparities` and the options --years, --group and
+--category, against a real server: the JSON printed is the server's own answer to the same
+request, the one-line errors and their exit codes, a bulk file with the new fields, and the
+summary a terminal gets."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from unittests.conftest import OBESITY
+from unittests.support.servers import Server, server_starter
+from unittests.test_cli import (
+    FAILED,
+    SOME_LINES_FAILED,
+    USAGE,
+    lss,
+    one_line_error,
+    run_on_a_terminal,
+)
+
+pytestmark = pytest.mark.e2e
+
+FEMALE = {"category": "Gender", "stratum": "Female"}
+RICH = {"category": "Income", "stratum": "$75,000 or greater"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    starter = server_starter(tmp_path_factory.mktemp("cli-analytics"))
+    yield next(starter)()
+    next(starter, None)
+
+
+def server_answer(url: str, endpoint: str, body: dict[str, Any]) -> Any:
+    """The server's own answer to `body` (POST, then poll), as any HTTP client gets it."""
+    job_id = requests.post(f"{url}/api/{endpoint}", json=body, timeout=5).json()["job_id"]
+    deadline = time.monotonic() + 20
+    while True:
+        result = requests.get(f"{url}/api/get_results/{job_id}", timeout=5).json()
+        if result["status"] != "running":
+            assert result["status"] == "done", result
+            return result["data"]
+        assert time.monotonic() < deadline, f"{job_id} still running"
+        time.sleep(0.005)
+
+
+def refusal(url: str, endpoint: str, body: dict[str, Any]) -> str:
+    """The server's reason for refusing `body` (asserting it is a 400)."""
+    response = requests.post(f"{url}/api/{endpoint}", json=body, timeout=5)
+    assert response.status_code == 400, response.text
+    return response.json()["reason"]
+
+
+@pytest.mark.parametrize(
+    "args, endpoint, body",
+    [
+        (["trend", "oh", "obesity"], "state_trend", {"question": OBESITY, "state": "Ohio"}),
+        (["trend", "US", "Obesity", "--years", "2015-2022", "--group", "gender=female"],
+         "state_trend", {"question": OBESITY, "state": "National", "years": [2015, 2022],
+                         "stratification": FEMALE}),
+        (["compare", "obesity"], "compare_to_national", {"question": OBESITY}),
+        (["compare", "obesity", "-y", "2020", "-g", "INCOME=$75,000 or greater"],
+         "compare_to_national", {"question": OBESITY, "years": [2020, 2020],
+                                 "stratification": RICH}),
+        (["disparities", "new york", "obesity", "INCOME"], "disparities",
+         {"question": OBESITY, "state": "New York", "category": "Income"}),
+        (["disparities", "oh", "obesity", "race", "--years", "2016-2021"], "disparities",
+         {"question": OBESITY, "state": "Ohio", "category": "Race/Ethnicity",
+          "years": [2016, 2021]}),
+        (["ask", "disparities", "obesity", "-s", "oh", "-k", "age"], "disparities",
+         {"question": OBESITY, "state": "Ohio", "category": "Age (years)"}),
+        (["ask", "state_mean", "obesity", "-s", "oh", "--years", "2015-2020",
+          "--group", "educ=college graduate"], "state_mean",
+         {"question": OBESITY, "state": "Ohio", "years": [2015, 2020],
+          "stratification": {"category": "Education", "stratum": "College graduate"}}),
+        (["ask", "best5", "obesity", "-y", "2020"], "best5",
+         {"question": OBESITY, "years": [2020, 2020]}),
+    ],
+    ids=["trend", "trend-selected", "compare", "compare-selected", "disparities",
+         "disparities-years", "ask-disparities", "ask-selected", "ask-one-year"],
+)  # fmt: skip
+def test_the_printed_json_is_the_servers_answer_to_the_same_request(
+    server: Server, args: list[str], endpoint: str, body: dict[str, Any]
+) -> None:
+    result = lss(*args, url=server.url)
+    assert (result.returncode, result.stderr) == (0, "")  # not a terminal: no summary
+    assert json.dumps(json.loads(result.stdout)) == json.dumps(
+        server_answer(server.url, endpoint, body)
+    )
+
+
+@pytest.mark.parametrize(
+    "args, listed",
+    [
+        (["disparities", "oh", "obesity", "e"],
+         ["'Age (years)'", "'Education'", "'Gender'", "'Income'", "'Race/Ethnicity'"]),
+        (["disparities", "oh", "obesity", "sex"], ["unknown category 'sex'", "'Total'"]),
+        (["trend", "oh", "obesity", "--group", "income=rich"],
+         ["no stratum 'rich' in 'Income'", "'Less than $15,000'", "'Data not reported'"]),
+        (["compare", "obesity", "--group", "a=Male"], ["'a' is in 4 categories"]),
+        (["trend", "carolina", "obesity"], ["North Carolina", "South Carolina"]),
+        (["compare", "muscle"], ["is in 2 questions"]),
+    ],
+    ids=["ambiguous-category", "unknown-category", "unknown-stratum", "ambiguous-group",
+         "ambiguous-state", "ambiguous-question"],
+)  # fmt: skip
+def test_names_that_match_none_or_several_are_one_line_listing_them_and_exit_1(
+    server: Server, args: list[str], listed: list[str]
+) -> None:
+    line = one_line_error(lss(*args, url=server.url), FAILED)
+    assert line.startswith("lss: ")
+    for says in listed:
+        assert says in line
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["trend", "oh", "obesity", "--years", "20x"], "expected FROM-TO or one year"),
+        (["trend", "oh", "obesity", "--years", "2022-2015"], "2022 is after 2015"),
+        (["compare", "obesity", "--group", "female"], "expected CATEGORY=STRATUM"),
+        (["ask", "disparities", "obesity", "-s", "oh"], "disparities needs --category"),
+        (["ask", "best5", "obesity", "-k", "income"], "best5 takes no --category"),
+        (["ask", "state_trend", "obesity"], "state_trend needs --state"),
+        (["disparities", "oh", "obesity", "income", "--group", "gender=male"], "--group"),
+        (["trend", "oh"], "Missing argument 'QUESTION'"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(args: list[str], says: str) -> None:
+    assert says in one_line_error(lss(*args, url="http://127.0.0.1:1"), USAGE)
+
+
+@pytest.mark.parametrize(
+    "args, endpoint, body",
+    [
+        (["trend", "oh", "obesity", "--years", "1990"], "state_trend",
+         {"question": OBESITY, "state": "Ohio", "years": [1990, 1990]}),
+        (["ask", "disparities", "obesity", "-s", "oh", "-k", "income", "-g", "gender=male"],
+         "disparities", {"question": OBESITY, "state": "Ohio", "category": "Income",
+                         "stratification": {"category": "Gender", "stratum": "Male"}}),
+    ],
+    ids=["no-rows-in-those-years", "disparities-takes-no-group"],
+)  # fmt: skip
+def test_a_request_the_server_refuses_is_its_reason_on_one_line_and_exit_1(
+    server: Server, args: list[str], endpoint: str, body: dict[str, Any]
+) -> None:
+    assert one_line_error(lss(*args, url=server.url), FAILED) == (
+        f"lss: {refusal(server.url, endpoint, body)}"
+    )
+
+
+def test_a_bulk_file_with_the_new_fields_is_answered_as_the_server_answers_each_line(
+    server: Server, tmp_path: Path
+) -> None:
+    lines: list[dict[str, Any]] = [
+        {"endpoint": "state_trend", "question": OBESITY, "state": "Ohio", "years": [2013, 2021]},
+        {"endpoint": "compare_to_national", "question": OBESITY, "stratification": FEMALE},
+        {"endpoint": "disparities", "question": OBESITY, "state": "Texas", "category": "Income"},
+        {"endpoint": "disparities", "question": OBESITY, "state": "Texas"},  # no category
+        {"endpoint": "states_mean", "question": OBESITY, "years": [2020, 2020],
+         "stratification": RICH},
+        {"endpoint": "state_trend", "question": OBESITY, "state": "Ohio", "years": [2022, 2011]},
+    ]  # fmt: skip
+    refused = {3, 5}
+    source = tmp_path / "asks.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = lss("bulk", str(source), "-c", "4", url=server.url)
+    assert result.returncode == SOME_LINES_FAILED
+    assert result.stderr == f"lss bulk: {len(refused)} of {len(lines)} lines failed\n"
+    out = [json.loads(text) for text in result.stdout.splitlines()]
+    assert len(out) == len(lines)
+    for n, (line, got) in enumerate(zip(lines, out, strict=True)):
+        assert {k: got[k] for k in line} == line
+        body = {k: v for k, v in line.items() if k != "endpoint"}
+        if n in refused:
+            assert got["status"] == "error"
+            assert got["reason"] == refusal(server.url, line["endpoint"], body)
+        else:
+            assert got["status"] == "done", got
+            assert json.dumps(got["data"]) == json.dumps(
+                server_answer(server.url, line["endpoint"], body)
+            )
+
+
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        ('{"endpoint": "state_trend", "question": "q", "years": [2015]}\n', ":1: field 'years'"),
+        ('{"endpoint": "best5", "question": "q", "stratification": "Gender=Male"}\n',
+         ":1: field 'stratification'"),
+        ('{"endpoint": "disparities", "question": "q", "category": ["Income"]}\n',
+         ":1: field 'category'"),
+    ],
+)  # fmt: skip
+def test_a_new_field_of_the_wrong_shape_is_a_bad_file_naming_the_line(
+    tmp_path: Path, content: str, says: str
+) -> None:
+    source = tmp_path / "asks.jsonl"
+    source.write_text(content)
+    result = lss("bulk", str(source), url="http://127.0.0.1:1")
+    assert one_line_error(result, FAILED).startswith(f"lss: {source}{says}")
+
+
+def test_a_terminal_gets_a_summary_on_stderr_and_stdout_stays_the_json(server: Server) -> None:
+    code, stdout, terminal = run_on_a_terminal(["trend", "oh", "obesity"], server.url)
+    assert code == 0, terminal
+    data = json.loads(stdout)
+    slope = data["slope"]
+    assert data == server_answer(server.url, "state_trend", {"question": OBESITY, "state": "Ohio"})
+    assert f"Ohio, obesity: {slope['trend']}, {slope['per_year']:+.2f} per year" in terminal
+
+    code, stdout, terminal = run_on_a_terminal(["compare", "obesity"], server.url)
+    assert code == 0, terminal
+    versus = [entry["versus"] for entry in json.loads(stdout)["states"].values()]
+    assert f"{versus.count('higher')} higher, {versus.count('similar')} similar" in terminal
+
+    code, stdout, terminal = run_on_a_terminal(["disparities", "oh", "obesity", "age"], server.url)
+    assert code == 0, terminal
+    assert f"best {json.loads(stdout)['reference']!r}" in terminal
+
+
+def test_help_describes_the_new_commands() -> None:
+    result = lss("--help")
+    for command in ("lss trend oh obesity", "compare", "disparities", "--years", "--group"):
+        assert command in result.stdout
+    for command in ("trend", "compare", "disparities", "ask"):
+        helped = lss(command, "--help")
+        assert helped.returncode == 0 and "--years" in helped.stdout and "--url" in helped.stdout
