@@ -7,10 +7,13 @@ BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: run test lint format real-data sample vendor bench clean redis worker
 
-$(STAMP): pyproject.toml
+# The server, then the client the tests and the benchmark use: a distribution of its own
+# (client/). In that order, since a venv made before the split has `lss` in the server's files.
+$(STAMP): pyproject.toml client/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e ./client
 	touch $(STAMP)
 
 $(BENCH_STAMP): $(STAMP)

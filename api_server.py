@@ -1,11 +1,11 @@
 """Start Le Stats Sportif: serve the app with granian until SIGTERM or SIGINT.
 
 The main process checks everything a run needs (settings, log file, results folder, journal,
-dataset) once, then granian forks LSS_WORKERS worker processes from it, each with the app, its own
+dataset) once, then granian forks LSS_WORKERS server processes from it, each with the app, its own
 job pool, and the dataset inherited from the main process. A start-up problem is one line on
-stderr and exit code 2. On SIGTERM or SIGINT granian stops taking requests and ends the workers,
-each of which first finishes every job it accepted; then all exit 0. A worker that dies is
-started again, and the jobs it left unfinished are run again.
+stderr and exit code 2. On SIGTERM or SIGINT granian stops taking requests and ends the server
+processes, each of which first finishes every job it accepted; then all exit 0. A server process
+that dies is started again, and the jobs it left unfinished are run again.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from app.startup import Prepared
 
-#: What granian is told to serve; the workers build it with `_load_service` instead.
+#: What granian is told to serve; the server processes build it with `_load_service` instead.
 SERVICE = "app:create_app"
 #: Linux prctl option: the signal a process gets when its parent dies.
 _PR_SET_PDEATHSIG = 1
@@ -44,22 +44,22 @@ if __name__ == "__main__":  # as early as possible: granian installs its own onc
 
 
 def _end_with_supervisor() -> None:
-    """On Linux, have the kernel kill this worker if granian's main process dies first, so that
-    a crashed server leaves no orphan holding the port."""
+    """On Linux, have the kernel kill this server process if granian's main process dies first,
+    so that a crashed server leaves no orphan holding the port."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _stop_at_once_until_serving() -> None:
-    """In a new worker, until granian's own handlers are in place, a stop signal ends it at once:
-    it has accepted nothing yet, and jobs it adopted are still unfinished in the journal. Run
-    right after the fork (the handlers inherited from the main process would swallow it)."""
+    """In a new server process, until granian's own handlers are in place, a stop signal ends it
+    at once: it has accepted nothing yet, and jobs it adopted are still unfinished in the journal.
+    Run right after the fork (the handlers inherited from the main process would swallow it)."""
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: os._exit(0))
 
 
 def _load_service(prepared: Prepared, _target: str) -> Flask:
-    """Build the service inside a granian worker, from the main process's checked start."""
+    """Build the service inside a granian server process, from the main process's checked start."""
     _end_with_supervisor()
     _stop_at_once_until_serving()  # again: under the "spawn" start method no fork hook runs
     from multiprocessing import util
@@ -72,8 +72,8 @@ def _load_service(prepared: Prepared, _target: str) -> Flask:
     except StartupError as error:  # the main process checked it all; only a race gets here
         print(f"le-stats-sportif: cannot start: {error.message}", file=sys.stderr, flush=True)
         os._exit(2)
-    # The worker leaves through os._exit, which skips atexit; multiprocessing runs its own exit
-    # finalizers just before. This one drains the accepted jobs and writes out the log.
+    # The server process leaves through os._exit, which skips atexit; multiprocessing runs its
+    # own exit finalizers just before. This one drains the accepted jobs and writes out the log.
     util.Finalize(None, shutdown, args=(app,), exitpriority=100)
     return app
 
@@ -110,7 +110,7 @@ def make_server(target: str, host: str, port: int, threads: int, workers: int = 
 
 
 def serve(settings: dict[str, Any], loader: Callable[[str], Any]) -> None:
-    """Serve `loader`'s app with the settings' address, threads and workers until stopped."""
+    """Serve `loader`'s app with the settings' address, threads and processes until stopped."""
     server = make_server(
         SERVICE, settings["HOST"], settings["PORT"], settings["SERVER_THREADS"], settings["WORKERS"]
     )
@@ -118,7 +118,7 @@ def serve(settings: dict[str, Any], loader: Callable[[str], Any]) -> None:
 
 
 def main() -> int:
-    """Check, prepare, then serve until a signal has drained every worker; the exit code."""
+    """Check, prepare, then serve until a signal has drained every server process; the exit code."""
     from app import config  # here: the stop signals are caught from the first line of the module
     from app.config import StartupError
 
@@ -133,7 +133,7 @@ def main() -> int:
         print(
             f"Le Stats Sportif serving {prepared.dataset.path} on "
             f"http://{settings['HOST']}:{settings['PORT']} "
-            f"({workers} worker process{'es' if workers > 1 else ''})",
+            f"({workers} server process{'es' if workers > 1 else ''})",
             flush=True,
         )
         os.register_at_fork(after_in_child=_stop_at_once_until_serving)
@@ -145,7 +145,7 @@ def main() -> int:
         where = f"{settings.get('HOST')}:{settings.get('PORT')}"
         print(f"le-stats-sportif: cannot listen on {where}: {error}", file=sys.stderr)
         return 2
-    except SystemExit as exit_:  # granian's way to report a worker that failed
+    except SystemExit as exit_:  # granian's way to report a server process that failed
         return exit_.code if isinstance(exit_.code, int) else 1
     return 0
 

@@ -97,7 +97,7 @@ SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     "JOURNAL": ("LSS_JOURNAL", None, _optional_text),
     # Rotating log file.
     "LOG_FILE": ("LSS_LOG_FILE", str(ROOT / "webserver.log"), _text),
-    # Worker threads of the job pool; the CPU count when unset.
+    # Threads of the job pool; the CPU count when unset.
     "THREADS": ("TP_NUM_OF_THREADS", os.cpu_count() or 1, _integer(1)),
     # Largest accepted request body, in bytes (64 KiB).
     "MAX_CONTENT_LENGTH": ("LSS_MAX_BODY_BYTES", 64 * 1024, _integer(1)),
@@ -109,7 +109,7 @@ SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     "LOG_BACKUPS": ("LSS_LOG_BACKUPS", 5, _integer(1)),
     # Threads of the WSGI server that answer HTTP requests (measured best on 2 cores by make bench).
     "SERVER_THREADS": ("LSS_SERVER_THREADS", 4, _integer(1)),
-    # Server worker processes, each with its own pool, over one journal and results folder.
+    # Server processes (granian's), each with its own pool, over one journal and results folder.
     "WORKERS": ("LSS_WORKERS", 2, _integer(1, 64)),
     # Seconds a finished job's answer is kept (0: forever).
     "RESULT_TTL_S": ("LSS_RESULT_TTL_S", 3 * 3600, _integer(0)),

@@ -41,7 +41,7 @@ def create_app(
 
     Settings come from the defaults, then the environment, then `test_config`. A `THREADS` of 0
     (test_config only) runs every job inline, synchronously, during its POST. `prepared` is the
-    checked start that api_server made once for all of its worker processes; without it, the app
+    checked start that api_server made once for all of its server processes; without it, the app
     makes its own (a new run). A start-up problem raises StartupError, one line naming the culprit.
     """
     app = Flask(__name__, static_folder=None)  # the pages serve their own static files
@@ -107,7 +107,7 @@ def _drain_on_sigterm_under_flask_run() -> None:
 
 
 def shutdown(app: Flask, timeout: float | None = None) -> bool:
-    """Finish every job this process accepted, stop its workers, then write out and close the log.
+    """Finish every job this process accepted, stop its pool, then write out and close the log.
 
     Returns False if jobs were still running when `timeout` ran out. Calling it again is harmless.
     """

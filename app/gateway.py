@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 from werkzeug.http import HTTP_STATUS_CODES
 
-from app import export
-from app.engine.interface import Engine
+from app import etag, export, prefer
+from app.engine.interface import DONE_PREFIX, RUNNING_BODY, Engine
 from app.errors import (
     INTERNAL_ERROR,
     ApiError,
@@ -38,6 +38,8 @@ RESULTS_PREFIX = "/api/get_results/"
 _SUBMIT_METHODS = "OPTIONS, POST"
 _RESULT_METHODS = "GET, HEAD, OPTIONS"
 _JSON = "application/json"
+_JSON_TYPE = ("Content-Type", _JSON)
+Header = tuple[str, str]
 #: "200 OK", "404 NOT FOUND"...: the status lines Flask sends, made once.
 _STATUS = {code: f"{code} {phrase.upper()}" for code, phrase in HTTP_STATUS_CODES.items()}
 
@@ -60,6 +62,7 @@ class JobGateway:
         writer: LogWriter,
         max_body: int,
         result_wait: float,
+        held: int = 0,
     ) -> None:
         self._next = flask_app
         self._engine = engine
@@ -67,6 +70,9 @@ class JobGateway:
         self._max_body = max_body
         self._wait = result_wait
         self._tasks: dict[str, type[Task]] = {f"/api/{name}": task for name, task in TASKS.items()}
+        self._etags = etag.ETags()
+        #: Requests held for `Prefer: wait` at once, at most.
+        self._held = prefer.HeldRequests(held)
 
     def routes(self) -> list[tuple[str, str]]:
         """(method, path) of every route answered here, the path in OpenAPI's syntax."""
@@ -98,18 +104,22 @@ class JobGateway:
         job_id = None
         if task is not None and requested == method:
             status, body, job_id = self._submit(environ, path, task)
+            if job_id is not None and "HTTP_PREFER" in environ:
+                body, applied = self._held_answer(environ["HTTP_PREFER"], job_id, body)
+                if applied:
+                    headers.append(("Preference-Applied", applied))
         else:
             self._writer.info(entry_line(requested, path))
             if task is None and requested in (method, "HEAD"):
                 job_id = path[len(RESULTS_PREFIX) :]
-                status, body, kind = self._result(job_id, environ.get("QUERY_STRING", ""))
-                headers = [("Content-Type", kind)]
+                status, body, headers = self._result(job_id, environ)
             elif requested == "OPTIONS":
                 status, body, headers = 200, b"", [("Allow", allowed)]
             else:
                 status, body = 405, error_body(method_not_allowed(allowed))
                 headers.append(("Allow", allowed))
-        headers.append(("Content-Length", str(len(body))))
+        if status != 304:
+            headers.append(("Content-Length", str(len(body))))
         start_response(_STATUS[status], headers)
         self._writer.info(exit_line(requested, path, status, job_id))
         return () if requested == "HEAD" else (body,)
@@ -126,6 +136,25 @@ class JobGateway:
             log.error("unhandled error in POST %s", path, exc_info=error)
             return 500, error_body(INTERNAL_ERROR), None
         return 200, b'{"job_id":"%s"}' % job_id.encode(), job_id
+
+    def _held_answer(self, header: str, job_id: str, body: bytes) -> tuple[bytes, str | None]:
+        """For `Prefer: wait=N`: the job's final body with its id once it finished within N s,
+        and the preference applied; else the job id's body as it was, and None."""
+        wait = prefer.wanted_wait(header)
+        if not wait or not self._held.try_hold():
+            return body, None
+        try:
+            result = self._engine.result(job_id, wait)
+        except ApiError:  # expired meanwhile, or the store is away: the id is still the answer
+            return body, None
+        except Exception as error:
+            log.error("unhandled error holding %s for Prefer: wait", job_id, exc_info=error)
+            return body, None
+        finally:
+            self._held.release()
+        if result == RUNNING_BODY:
+            return body, None
+        return b'{"job_id":"%s",%s' % (job_id.encode(), result[1:]), f"wait={wait}"
 
     def _task(self, environ: dict[str, Any], path: str, task_type: type[Task]) -> Task:
         """The task a POST asks for, from its body.
@@ -172,18 +201,28 @@ class JobGateway:
             raise _TooLarge(too_large(self._max_body))
         return raw
 
-    def _result(self, job_id: str, query: str) -> tuple[int, bytes, str]:
-        """The job's status or result body, and its content type (CSV if asked and done)."""
+    def _result(self, job_id: str, environ: dict[str, Any]) -> tuple[int, bytes, list[Header]]:
+        """The job's status or result body (CSV if asked and done) with its headers; a done
+        result carries its ETag, and a request that already holds it gets 304."""
         try:
+            query = environ.get("QUERY_STRING", "")
             as_csv = export.wants_csv(query) if query else False
             body = self._engine.result(job_id, self._wait)
+            if not body.startswith(DONE_PREFIX):
+                return 200, body, [_JSON_TYPE, etag.NO_STORE]
             table = export.csv_body(body) if as_csv else None
-            return (200, body, _JSON) if table is None else (200, table, export.CSV_TYPE)
+            kind = _JSON if table is None else export.CSV_TYPE
+            body = body if table is None else table
+            tag = self._etags.of(body)
+            held = environ.get("HTTP_IF_NONE_MATCH")
+            if held and etag.matches(held, tag):
+                return 304, b"", [("ETag", tag), etag.IMMUTABLE]
+            return 200, body, [("Content-Type", kind), ("ETag", tag), etag.IMMUTABLE]
         except ApiError as error:
-            return error.status_code, error_body(error.reason), _JSON
+            return error.status_code, error_body(error.reason), [_JSON_TYPE, etag.NO_STORE]
         except Exception as error:
             log.error("unhandled error in get_results %s", job_id, exc_info=error)
-            return 500, error_body(INTERNAL_ERROR), _JSON
+            return 500, error_body(INTERNAL_ERROR), [_JSON_TYPE, etag.NO_STORE]
 
 
 def _content_length(environ: dict[str, Any]) -> int:

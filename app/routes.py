@@ -97,4 +97,6 @@ def init_app(app: Flask) -> None:
         app.extensions["lss.log"],
         max_body=app.config["MAX_CONTENT_LENGTH"],
         result_wait=app.config["RESULT_WAIT_MS"] / 1000,
+        # A held request keeps a request thread: one is always left for health and reads.
+        held=app.config["SERVER_THREADS"] - 1,
     )

@@ -1,6 +1,6 @@
 """What a run of the server checks and prepares once, before it serves: a problem stops it here.
 
-`api_server.py` does this in its main process, before it starts the worker processes, so that
+`api_server.py` does this in its main process, before it starts the server processes, so that
 they share the loaded dataset and a start-up problem is one line from one process. `create_app`
 does it itself when it is not given what this returns (`flask run`, tests).
 """

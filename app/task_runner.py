@@ -1,6 +1,6 @@
-"""The job pool: a fixed set of worker threads fed by a blocking, thread-safe queue.
+"""The job pool: a fixed set of pool threads fed by a blocking, thread-safe queue.
 
-A watchdog thread replaces a worker that died (whatever killed it) and reports the work item it
+A watchdog thread replaces a pool thread that died (whatever killed it) and reports the work item it
 held, so that no accepted job is left without an answer. Everything blocks: an idle pool uses no
 CPU at all.
 """
@@ -14,7 +14,7 @@ from typing import Protocol
 
 log = logging.getLogger("lss")
 
-#: Put once per worker after the last job: wakes a blocked worker so it can exit.
+#: Put once per thread after the last job: wakes a blocked thread so it can exit.
 _STOP = object()
 
 
@@ -35,11 +35,11 @@ class PoolClosed(RuntimeError):
 class ThreadPool:
     """Runs submitted work items on `num_threads` long-lived threads, in submission order.
 
-    Workers block on the queue (no polling). shutdown() sets the shutdown event, refuses new
-    work, lets the workers drain everything already queued, and (optionally) joins them.
+    Its threads block on the queue (no polling). shutdown() sets the shutdown event, refuses new
+    work, lets the threads drain everything already queued, and (optionally) joins them.
     """
 
-    def __init__(self, num_threads: int, name: str = "lss-worker") -> None:
+    def __init__(self, num_threads: int, name: str = "lss-pool") -> None:
         if num_threads < 1:
             raise ValueError(f"a pool needs at least one thread, got {num_threads}")
         self._name = name
@@ -51,9 +51,9 @@ class ThreadPool:
         self._deaths: queue.SimpleQueue[tuple[threading.Thread, BaseException] | None] = (
             queue.SimpleQueue()
         )
-        #: Worker -> the item it is running.
+        #: Pool thread -> the item it is running.
         self._held: dict[threading.Thread, WorkItem] = {}
-        #: How many dead workers the watchdog replaced.
+        #: How many dead threads the watchdog replaced.
         self.replaced = 0
         self._threads = [self._spawn() for _ in range(num_threads)]
         self._watchdog = threading.Thread(target=self._watch, name=f"{name}-watchdog", daemon=True)
@@ -68,17 +68,17 @@ class ThreadPool:
 
     @property
     def num_threads(self) -> int:
-        """How many workers the pool keeps."""
+        """How many threads the pool keeps."""
         return len(self._threads)
 
     @property
     def alive(self) -> int:
-        """How many workers are running right now."""
+        """How many of its threads are running right now."""
         return sum(thread.is_alive() for thread in self._threads)
 
     @property
     def queued(self) -> int:
-        """Items waiting for a worker (roughly: the queue changes as this is read)."""
+        """Items waiting for a thread (roughly: the queue changes as this is read)."""
         return self._queue.qsize()
 
     @property
@@ -87,14 +87,14 @@ class ThreadPool:
         return self._shutdown.is_set()
 
     def submit(self, item: WorkItem) -> None:
-        """Queue `item` for a worker; raises PoolClosed once shutdown began."""
+        """Queue `item` for a thread; raises PoolClosed once shutdown began."""
         with self._lock:
             if self._shutdown.is_set():
                 raise PoolClosed("the pool is shutting down")
             self._queue.put(item)
 
     def shutdown(self, wait: bool = True, timeout: float | None = None) -> bool:
-        """Stop accepting work and let the workers finish what is queued; True once all exited."""
+        """Stop accepting work and let the threads finish what is queued; True once all exited."""
         with self._lock:
             if not self._shutdown.is_set():
                 self._shutdown.set()
@@ -109,7 +109,7 @@ class ThreadPool:
         return self.alive == 0
 
     def _work(self) -> None:
-        """Worker loop: run items until the stop marker that follows the last one."""
+        """A pool thread's loop: run items until the stop marker that follows the last one."""
         me = threading.current_thread()
         try:
             while True:
@@ -119,14 +119,14 @@ class ThreadPool:
                 self._held[me] = item  # type: ignore[assignment]
                 try:
                     item.run()  # type: ignore[attr-defined]
-                except Exception as error:  # the item failed; its worker keeps serving
+                except Exception as error:  # the item failed; its thread keeps serving
                     _abandon(item, me, f"{type(error).__name__}: {error}", error)  # type: ignore[arg-type]
                 del self._held[me], item
         except BaseException as death:  # reported to the watchdog, which logs it
             self._deaths.put((me, death))
 
     def check(self) -> None:
-        """Report workers that ended without telling the watchdog (a backstop: none should)."""
+        """Report threads that ended without telling the watchdog (a backstop: none should)."""
         with self._lock:
             if self._shutdown.is_set():
                 return
@@ -135,7 +135,7 @@ class ThreadPool:
             self._deaths.put((thread, RuntimeError("ended without a word")))
 
     def _watch(self) -> None:
-        """Replace each worker that died, and abandon the item it held."""
+        """Replace each thread that died, and abandon the item it held."""
         while True:
             death = self._deaths.get()
             if death is None:
@@ -149,7 +149,7 @@ class ThreadPool:
             log.error("%s died (%s); replaced it", thread.name, type(cause).__name__)
             item = self._held.pop(thread, None)
             if item is not None:
-                reason = f"worker thread died: {type(cause).__name__}: {cause}"
+                reason = f"pool thread died: {type(cause).__name__}: {cause}"
                 _abandon(item, thread, reason.rstrip(": "), cause)
 
 

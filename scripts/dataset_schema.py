@@ -70,8 +70,9 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "Stratification1",
 )
 
-BLANK_FOOTNOTE_SYMBOL = "~"
-BLANK_FOOTNOTE = "Data not available because sample size is insufficient."
+# How the CDC export marks a value suppressed for too small a sample (blank Data_Value).
+SUPPRESSED_FOOTNOTE_SYMBOL = "~"
+SUPPRESSED_FOOTNOTE = "Data not available because sample size is insufficient."
 
 
 class QuestionInfo(NamedTuple):

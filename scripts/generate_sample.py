@@ -1,7 +1,11 @@
 """Write the deterministic synthetic sample of the BRFSS extract (the bundled data file).
 
 The rows are made up (the ``Datasource`` column says so) but follow the CDC schema, the nine
-questions, the 55 locations and every stratification of SPEC section 2. Usage::
+questions, the 55 locations and every stratification of SPEC section 2, shaped as the real
+extract is: a ``Total`` row for every location, question and survey year (every other year for
+the questions the survey asks in odd years), stratified rows, confidence limits and sample sizes
+that agree with each other, rows suppressed for small samples, a few blank rows, a few rows
+without confidence limits and a few without stratification. Usage::
 
     python scripts/generate_sample.py [--rows N] [--seed S] [--output PATH]
 """
@@ -15,6 +19,7 @@ import os
 import random
 import sys
 import tempfile
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -24,30 +29,49 @@ if __package__:
 else:  # run as ``python scripts/generate_sample.py``
     import dataset_schema as schema
 
-DEFAULT_ROWS = 18_650
+DEFAULT_ROWS = 21_000
 DEFAULT_SEED = 2011
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / schema.DATA_FILE_NAME
 
 DATASOURCE = "Synthetic sample (not CDC data) in the BRFSS schema"
 
-# Within each block of this many rows, one row has a blank Data_Value and one has no stratification.
-BLOCK = 100
+#: Estimates from fewer respondents are suppressed, as the CDC does.
+SUPPRESS_BELOW = 50
+#: Variance inflation of the survey's complex design over simple random sampling.
+DESIGN_EFFECT = 2.0
+Z95 = 1.959964
+#: Rows per 10,000 without stratification, simply blank (no footnote), with a value but no limits.
+UNSTRATIFIED_PER_10K = 100
+MISSING_PER_10K = 25
+WITHOUT_CI_PER_10K = 25
+#: Suppressed years a stratum may have before its first usable one (each stratum has one).
+SUPPRESSED_BEFORE_USABLE = 2
 
-# Per question id: mean value, spread between locations, effect of the stratum, trend per year,
-# and whether the question is only asked in odd years (as the BRFSS rotating modules are).
-_QUESTION_MODEL: dict[str, tuple[float, float, float, float, bool]] = {
-    "Q037": (35.0, 1.6, 2.0, 0.00, False),
-    "Q036": (30.0, 3.2, 4.5, 0.40, False),
-    "Q047": (25.0, 3.4, 6.0, 0.05, False),
-    "Q018": (38.0, 2.8, 4.5, 0.20, True),
-    "Q019": (20.0, 2.2, 3.5, 0.10, True),
-    "Q043": (50.0, 3.4, 6.0, -0.10, True),
-    "Q044": (22.0, 2.6, 4.5, 0.05, True),
-    "Q045": (32.0, 2.8, 4.5, -0.05, True),
-    "Q046": (32.0, 2.8, 4.5, 0.10, True),
+
+class QuestionModel(NamedTuple):
+    """How one question's values are drawn (percentages, percentage points per year)."""
+
+    mean: float  # the nation's value in the middle of the period
+    spread: float  # how far a location that stands out lies from the nation
+    stratum_scale: float  # the value difference per unit of a stratum's advantage
+    trend: float  # the nation's change per year
+    trend_spread: float  # standard deviation of the locations' change per year around it
+    odd_years_only: bool  # asked in odd years only, as the BRFSS rotating modules are
+
+
+_QUESTION_MODEL: dict[str, QuestionModel] = {
+    "Q037": QuestionModel(35.0, 1.6, 3.0, 0.00, 0.15, False),
+    "Q036": QuestionModel(30.0, 3.2, 6.8, 0.35, 0.25, False),
+    "Q047": QuestionModel(25.0, 3.4, 9.0, -0.10, 0.20, False),
+    "Q018": QuestionModel(38.0, 2.8, 6.8, 0.20, 0.25, True),
+    "Q019": QuestionModel(20.0, 2.2, 5.2, 0.10, 0.20, True),
+    "Q043": QuestionModel(50.0, 3.4, 9.0, 0.05, 0.25, True),
+    "Q044": QuestionModel(22.0, 2.6, 6.8, 0.10, 0.20, True),
+    "Q045": QuestionModel(32.0, 2.8, 6.8, -0.05, 0.25, True),
+    "Q046": QuestionModel(32.0, 2.8, 6.8, 0.10, 0.20, True),
 }
 
-# Per stratum id: how much healthier than average (-1..1) and its share of the sample.
+# Per stratum id: how much healthier than average (-1..1) and its national share of respondents.
 _STRATUM_MODEL: dict[str, tuple[float, float]] = {
     "OVERALL": (0.0, 1.0),
     "AGEYR1824": (0.7, 0.09),
@@ -79,55 +103,221 @@ _STRATUM_MODEL: dict[str, tuple[float, float]] = {
     "RACEOTH": (0.0, 0.02),
 }
 
+#: How much a location's share of a stratum varies (log scale): race far more than the rest.
+_SHARE_SPREAD = {"RACE": 0.75}
+_OTHER_SHARE_SPREAD = 0.1
+
 _MID_YEAR = (schema.FIRST_YEAR + schema.LAST_YEAR) / 2
 _ALL_YEARS = tuple(range(schema.FIRST_YEAR, schema.LAST_YEAR + 1))
 _ODD_YEARS = tuple(y for y in _ALL_YEARS if y % 2 == 1)
+
+# Row kinds of the plan, and where ``_rows`` counts the Total rows.
+_NORMAL, _SUPPRESSED, _MISSING, _WITHOUT_CI, _UNSTRATIFIED, _TOTAL = range(6)
+
+
+def survey_years(question_id: str) -> tuple[int, ...]:
+    """The years the survey asks a question (every year, or odd years only)."""
+    return _ODD_YEARS if _QUESTION_MODEL[question_id].odd_years_only else _ALL_YEARS
 
 
 class GenerationSummary(NamedTuple):
     """What ``generate`` wrote."""
 
     rows: int
-    blank_values: int
-    empty_strata: int
+    total_rows: int  # Total/Total rows (one per location, question and survey year)
+    suppressed: int  # blank value footnoted as suppressed for a small sample
+    missing: int  # blank value, no footnote
+    without_ci: int  # a value but no confidence limits
+    unstratified: int  # empty stratification category and stratum
 
 
 class _Model(NamedTuple):
-    """Per-location and per-question parameters drawn once from the seed."""
+    """Per-location parameters drawn once from the seed."""
 
-    base: list[list[float]]  # [location][question] -> expected value for the whole population
-    sample: list[int]  # [location] -> typical Total sample size
+    base: list[list[float]]  # [location][question] -> whole-population value mid-period
+    slope: list[list[float]]  # [location][question] -> change per year
+    respondents: list[list[int]]  # [location][year - FIRST_YEAR] -> respondents that year
+    share: list[list[float]]  # [location][stratum] -> share of the respondents
     geo: list[str]  # [location] -> GeoLocation text
 
 
+def _centre(values: list[float], weights: list[float], target: float) -> list[float]:
+    """Shift ``values`` so that their weighted mean is ``target``."""
+    shift = target - sum(v * w for v, w in zip(values, weights, strict=True)) / sum(weights)
+    return [v + shift for v in values]
+
+
 def _build_model(rng: random.Random) -> _Model:
-    """Draw the location effects, sample sizes and coordinates."""
-    base: list[list[float]] = []
-    sample: list[int] = []
+    """Draw the locations' values, trends, respondents, stratum shares and coordinates."""
+    locations = schema.LOCATIONS
+    national = next(i for i, loc in enumerate(locations) if loc.abbr == "US")
+    # The nation is the 50 states and DC; the territories stand apart.
+    states = [i for i, loc in enumerate(locations) if loc.location_id <= 56]
+
+    typical: list[int] = []
     geo: list[str] = []
-    for loc in schema.LOCATIONS:
-        national = loc.abbr == "US"
-        health = 0.0 if national else rng.gauss(0.0, 1.0)
-        row: list[float] = []
-        for q in schema.QUESTIONS:
-            mean, spread, _, _, _ = _QUESTION_MODEL[q.question_id]
-            own = 0.0 if national else rng.gauss(0.0, 1.0)
-            effect = spread * (0.75 * health + 0.55 * own)
-            row.append(mean - effect if q.best == "lowest" else mean + effect)
-        base.append(row)
-        if national:
-            sample.append(rng.randint(380_000, 440_000))
+    for i, loc in enumerate(locations):
+        if i == national:
+            typical.append(0)
         elif loc.location_id > 56:
-            sample.append(rng.randint(1_500, 4_000))
+            typical.append(rng.randint(1_500, 4_000))
         else:
-            sample.append(rng.randint(3_000, 14_000))
+            typical.append(rng.randint(3_000, 14_000))
         if loc.lat is None or loc.lon is None:
             geo.append("")
         else:
             lat = loc.lat + rng.uniform(-5e-7, 5e-7)
             lon = loc.lon + rng.uniform(-5e-7, 5e-7)
             geo.append(f"({lat:.14f}, {lon:.14f})")
-    return _Model(base, sample, geo)
+    respondents = [[round(t * rng.uniform(0.85, 1.15)) for _ in _ALL_YEARS] for t in typical]
+    respondents[national] = [sum(respondents[i][y] for i in states) for y in range(len(_ALL_YEARS))]
+    weights = [float(typical[i]) for i in states]
+
+    # Most locations lie close to the nation; about a quarter stand out, for better or worse.
+    health = [rng.gauss(0.0, 1.0) for _ in locations]
+    base = [[0.0] * len(schema.QUESTIONS) for _ in locations]
+    slope = [[0.0] * len(schema.QUESTIONS) for _ in locations]
+    for qi, question in enumerate(schema.QUESTIONS):
+        model = _QUESTION_MODEL[question.question_id]
+        sign = -1.0 if question.best == "lowest" else 1.0
+        offsets = []
+        for i in range(len(locations)):
+            offset = rng.gauss(0.0, 0.3)
+            if abs(health[i]) > 1.15 and rng.random() < 0.85:
+                offset += math.copysign(model.spread * rng.uniform(0.6, 1.1), health[i])
+            offsets.append(sign * offset)
+        trends = [model.trend + rng.gauss(0.0, model.trend_spread) for _ in locations]
+        centred = _centre([offsets[i] for i in states], weights, 0.0)
+        centred_trends = _centre([trends[i] for i in states], weights, model.trend)
+        for at, i in enumerate(states):
+            offsets[i], trends[i] = centred[at], centred_trends[at]
+        offsets[national], trends[national] = 0.0, model.trend
+        for i in range(len(locations)):
+            base[i][qi] = model.mean + offsets[i]
+            slope[i][qi] = trends[i]
+
+    share = [_shares(rng, national=i == national) for i in range(len(locations))]
+    return _Model(base, slope, respondents, share, geo)
+
+
+def _shares(rng: random.Random, national: bool) -> list[float]:
+    """One location's share of the respondents in each stratum (each category sums to 1)."""
+    raw = []
+    for stratum in schema.STRATA:
+        share = _STRATUM_MODEL[stratum.stratum_id][1]
+        if not national:
+            spread = _SHARE_SPREAD.get(stratum.category_id, _OTHER_SHARE_SPREAD)
+            share *= rng.lognormvariate(0.0, spread)
+        raw.append(share)
+    sums: dict[str, float] = {}
+    for stratum, share in zip(schema.STRATA, raw, strict=True):
+        sums[stratum.category] = sums.get(stratum.category, 0.0) + share
+    return [share / sums[s.category] for s, share in zip(schema.STRATA, raw, strict=True)]
+
+
+def _advantages() -> list[float]:
+    """Each stratum's advantage, centred so that its category's share-weighted mean is 0."""
+    raw = [_STRATUM_MODEL[s.stratum_id] for s in schema.STRATA]
+    by_category: dict[str, list[float]] = {}
+    for stratum, (advantage, share) in zip(schema.STRATA, raw, strict=True):
+        sums = by_category.setdefault(stratum.category, [0.0, 0.0])
+        sums[0] += advantage * share
+        sums[1] += share
+    return [
+        advantage - by_category[s.category][0] / by_category[s.category][1]
+        for s, (advantage, _) in zip(schema.STRATA, raw, strict=True)
+    ]
+
+
+def _pack(kind: int, li: int, qi: int, si: int, yi: int, size: int) -> int:
+    """One planned row as an integer (the plan of a large file stays small)."""
+    return kind | li << 3 | qi << 9 | si << 13 | yi << 18 | size << 22
+
+
+def _unpack(code: int) -> tuple[int, int, int, int, int, int]:
+    """The fields ``_pack`` packed: kind, location, question, stratum, year index, size."""
+    return code & 7, code >> 3 & 63, code >> 9 & 15, code >> 13 & 31, code >> 18 & 15, code >> 22
+
+
+def _plan(rows: int, rng: random.Random, model: _Model) -> array:
+    """Which rows to write, shuffled: kind, location, question, stratum, year and sample size.
+
+    In order of priority (fewer rows keep a prefix): the Total row of every location, question
+    and survey year; one usable row of every location, question and stratum (after at most a
+    couple of suppressed years); the rows without stratification; the blank ones; then further
+    stratified rows, each in a year its stratum has no row yet while there is one.
+    """
+    n_loc, n_q, n_s = len(schema.LOCATIONS), len(schema.QUESTIONS), len(schema.STRATA)
+    years = [[y - schema.FIRST_YEAR for y in survey_years(q.question_id)] for q in schema.QUESTIONS]
+    national = next(i for i, loc in enumerate(schema.LOCATIONS) if loc.abbr == "US")
+    plan = array("q")
+
+    def size(li: int, si: int, yi: int) -> int:
+        expected = model.respondents[li][yi] * model.share[li][si]
+        return max(round(expected * rng.lognormvariate(0.0, 0.12)), 1)
+
+    totals = [(li, qi, yi) for li in range(n_loc) for qi in range(n_q) for yi in years[qi]]
+    rng.shuffle(totals)
+    # Half of the rows without limits are Total rows (never the nation's), half stratified.
+    without_ci = rows * WITHOUT_CI_PER_10K // 10_000
+    total_without_ci, without_ci = without_ci // 2, without_ci - without_ci // 2
+    for li, qi, yi in totals:
+        kind = _NORMAL
+        if total_without_ci and li != national:
+            kind, total_without_ci = _WITHOUT_CI, total_without_ci - 1
+        plan.append(_pack(kind, li, qi, 0, yi, model.respondents[li][yi]))
+
+    cells = [(li, qi, si) for li in range(n_loc) for qi in range(n_q) for si in range(1, n_s)]
+    rng.shuffle(cells)
+    order = [rng.sample(years[qi], len(years[qi])) for _, qi, _ in cells]
+    used = [0] * len(cells)  # how many of its years each cell has had
+
+    def next_year(ci: int) -> int:
+        year = order[ci][used[ci] % len(order[ci])]
+        used[ci] += 1
+        return year
+
+    for ci, (li, qi, si) in enumerate(cells):
+        while True:
+            yi = next_year(ci)
+            n = size(li, si, yi)
+            if n >= SUPPRESS_BELOW:
+                plan.append(_pack(_NORMAL, li, qi, si, yi, n))
+                break
+            if used[ci] > SUPPRESSED_BEFORE_USABLE or used[ci] == len(order[ci]):
+                # A stratum too small in every year still keeps one usable row.
+                plan.append(_pack(_NORMAL, li, qi, si, yi, rng.randint(SUPPRESS_BELOW, 79)))
+                break
+            plan.append(_pack(_SUPPRESSED, li, qi, si, yi, n))
+
+    for _ in range(rows * UNSTRATIFIED_PER_10K // 10_000):
+        li, qi = rng.randrange(n_loc), rng.randrange(n_q)
+        yi = rng.choice(years[qi])
+        n = round(model.respondents[li][yi] * rng.uniform(0.7, 1.0))
+        plan.append(_pack(_UNSTRATIFIED, li, qi, 0, yi, n))
+    for _ in range(rows * MISSING_PER_10K // 10_000):
+        ci = rng.randrange(len(cells))
+        li, qi, si = cells[ci]
+        plan.append(_pack(_MISSING, li, qi, si, next_year(ci), 0))
+
+    while len(plan) < rows:
+        for ci in rng.sample(range(len(cells)), len(cells)):
+            if len(plan) >= rows:
+                break
+            li, qi, si = cells[ci]
+            yi = next_year(ci)
+            n = size(li, si, yi)
+            if n < SUPPRESS_BELOW:
+                kind = _SUPPRESSED
+            elif without_ci:
+                kind, without_ci = _WITHOUT_CI, without_ci - 1
+            else:
+                kind = _NORMAL
+            plan.append(_pack(kind, li, qi, si, yi, n))
+
+    del plan[rows:]
+    rng.shuffle(plan)
+    return plan
 
 
 def _fmt(value: float) -> str:
@@ -136,76 +326,50 @@ def _fmt(value: float) -> str:
 
 
 def _rows(rows: int, rng: random.Random, counts: list[int]) -> Iterator[list[object]]:
-    """Yield the data rows one by one; ``counts`` receives [blank values, empty strata]."""
+    """Yield the data rows one by one; ``counts`` receives the rows of each kind and Total rows."""
     model = _build_model(rng)
-    locations = schema.LOCATIONS
-    questions = schema.QUESTIONS
-    strata = schema.STRATA
-    n_loc, n_q, n_s = len(locations), len(questions), len(strata)
-    grid = n_loc * n_q * n_s
+    plan = _plan(rows, rng, model)
 
-    loc_head = [(loc.abbr, loc.name) for loc in locations]
-    loc_id = [str(loc.location_id) for loc in locations]
-    q_head = [(q.class_name, q.topic, q.text) for q in questions]
-    q_tail = [(q.class_id, q.topic_id, q.question_id) for q in questions]
-    q_model = [_QUESTION_MODEL[q.question_id] for q in questions]
-    q_sign = [-1.0 if q.best == "lowest" else 1.0 for q in questions]
+    loc_head = [(loc.abbr, loc.name) for loc in schema.LOCATIONS]
+    loc_id = [str(loc.location_id) for loc in schema.LOCATIONS]
+    q_head = [(q.class_name, q.topic, q.text) for q in schema.QUESTIONS]
+    q_tail = [(q.class_id, q.topic_id, q.question_id) for q in schema.QUESTIONS]
+    q_scale = [_QUESTION_MODEL[q.question_id].stratum_scale for q in schema.QUESTIONS]
+    q_sign = [-1.0 if q.best == "lowest" else 1.0 for q in schema.QUESTIONS]
     columns = schema.STRATUM_COLUMNS
-    s_cols = [tuple(s.name if c == s.column else "" for c in columns) for s in strata]
-    s_tail = [(s.category, s.name, s.category_id, s.stratum_id) for s in strata]
-    s_model = [_STRATUM_MODEL[s.stratum_id] for s in strata]
-    no_cols = ("",) * len(schema.STRATUM_COLUMNS)
+    s_cols = [tuple(s.name if c == s.column else "" for c in columns) for s in schema.STRATA]
+    s_tail = [(s.category, s.name, s.category_id, s.stratum_id) for s in schema.STRATA]
+    advantage = _advantages()
+    no_cols = ("",) * len(columns)
     no_tail = ("", "", "", "")
 
-    order: list[int] = []
-    cursor = grid  # forces a fresh shuffle of the grid on the first normal row
-    blank_at = empty_at = -1
-    for i in range(rows):
-        offset = i % BLOCK
-        if offset == 0:
-            blank_at, empty_at = rng.sample(range(BLOCK), 2)
-        if offset == blank_at:
-            kind = 1
-            li, qi, si = rng.randrange(n_loc), rng.randrange(n_q), rng.randrange(n_s)
-        elif offset == empty_at:
-            kind = 2
-            li, qi, si = rng.randrange(n_loc), rng.randrange(n_q), 0
+    for i, code in enumerate(plan):
+        kind, li, qi, si, yi, n = _unpack(code)
+        counts[kind] += 1
+        counts[_TOTAL] += si == 0 and kind != _UNSTRATIFIED
+        year = schema.FIRST_YEAR + yi
+        value_text = low_text = high_text = symbol = footnote = ""
+        size: object = n
+        if kind == _SUPPRESSED:
+            symbol, footnote = schema.SUPPRESSED_FOOTNOTE_SYMBOL, schema.SUPPRESSED_FOOTNOTE
+        elif kind == _MISSING:
+            size = ""
         else:
-            # Normal rows walk shuffled passes over every (location, question, stratum).
-            kind = 0
-            if cursor == grid:
-                order = list(range(grid))
-                rng.shuffle(order)
-                cursor = 0
-            li, rest = divmod(order[cursor], n_q * n_s)
-            qi, si = divmod(rest, n_s)
-            cursor += 1
-
-        _, _, strat_scale, trend, odd_only = q_model[qi]
-        year = rng.choice(_ODD_YEARS if odd_only else _ALL_YEARS)
-        advantage, share = s_model[si] if kind != 2 else (0.0, 1.0)
-        if kind == 1:
-            counts[0] += 1
-            size = rng.randint(5, 49)
-            value_text = low_text = high_text = ""
-            symbol, footnote = schema.BLANK_FOOTNOTE_SYMBOL, schema.BLANK_FOOTNOTE
-        else:
-            value = (
+            expected = (
                 model.base[li][qi]
-                + q_sign[qi] * advantage * strat_scale
-                + trend * (year - _MID_YEAR)
-                + rng.gauss(0.0, 1.2)
+                + q_sign[qi] * advantage[si] * q_scale[qi]
+                + model.slope[li][qi] * (year - _MID_YEAR)
             )
-            value = min(max(value, 2.0), 95.0)
-            size = max(int(model.sample[li] * share * rng.uniform(0.7, 1.3)), 50)
-            p = value / 100.0
-            half = max(1.96 * 1.6 * math.sqrt(p * (1.0 - p) / size) * 100.0, 0.2)
+            p = min(max(expected, 2.0), 95.0) / 100.0
+            se = math.sqrt(DESIGN_EFFECT * p * (1.0 - p) / n) * 100.0
+            value = min(max(expected + rng.gauss(0.0, se), 1.0), 97.0)
+            q = value / 100.0
+            half = max(Z95 * math.sqrt(DESIGN_EFFECT * q * (1.0 - q) / n) * 100.0, 0.1)
             value_text = _fmt(value)
-            low_text = _fmt(max(value - half, 0.0))
-            high_text = _fmt(min(value + half, 100.0))
-            symbol = footnote = ""
-        if kind == 2:
-            counts[1] += 1
+            if kind != _WITHOUT_CI:
+                low_text = _fmt(max(value - half, 0.0))
+                high_text = _fmt(min(value + half, 100.0))
+        if kind == _UNSTRATIFIED:
             cols, tail = no_cols, no_tail
         else:
             cols, tail = s_cols[si], s_tail[si]
@@ -245,7 +409,7 @@ def generate(
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    counts = [0, 0]
+    counts = [0] * 6
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="", buffering=1 << 20) as handle:
@@ -257,7 +421,14 @@ def generate(
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
-    return GenerationSummary(rows, counts[0], counts[1])
+    return GenerationSummary(
+        rows=rows,
+        total_rows=counts[_TOTAL],
+        suppressed=counts[_SUPPRESSED],
+        missing=counts[_MISSING],
+        without_ci=counts[_WITHOUT_CI],
+        unstratified=counts[_UNSTRATIFIED],
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -271,8 +442,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--rows must be >= 0")
     summary = generate(args.output, args.rows, args.seed)
     print(
-        f"wrote {summary.rows} rows to {args.output} "
-        f"({summary.blank_values} blank values, {summary.empty_strata} without stratification)"
+        f"wrote {summary.rows} rows to {args.output} ({summary.total_rows} Total rows, "
+        f"{summary.suppressed} suppressed, {summary.missing} blank, {summary.without_ci} without "
+        f"confidence limits, {summary.unstratified} without stratification)"
     )
     return 0
 

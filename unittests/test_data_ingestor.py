@@ -65,7 +65,7 @@ def test_category_index_skips_unstratified_rows_and_sorts_tuples(small_dataset):
 def test_bundled_dataset_is_the_synthetic_sample_with_every_location():
     dataset = load_dataset(BUNDLED_CSV)
     assert dataset.synthetic is True
-    assert dataset.rows_read == 18650
+    assert dataset.rows_read == 21000
     assert dataset.rows_used + dataset.rows_skipped == dataset.rows_read
     assert len(dataset.questions) == 9
     assert len(dataset.locations) == 55

@@ -6,6 +6,7 @@ import csv
 import io
 import math
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from statistics import NormalDist
 
 import pytest
 
@@ -79,18 +81,55 @@ def test_cli_matches_generate(tmp_path: Path) -> None:
 def test_bundled_file_is_the_default_output(tmp_path: Path) -> None:
     fresh = tmp_path / schema.DATA_FILE_NAME
     summary = generate_sample.generate(fresh)
-    assert summary.rows == generate_sample.DEFAULT_ROWS == 18_650
+    assert summary.rows == generate_sample.DEFAULT_ROWS == 21_000
     assert fresh.read_bytes() == BUNDLED.read_bytes(), (
         "the bundled sample drifted from scripts/generate_sample.py; run `make sample`"
     )
+    _, rows = _read(fresh)
+    assert summary == (
+        len(rows),
+        sum(r["Stratification1"] == "Total" for r in rows),
+        len(_suppressed(rows)),
+        len(_missing(rows)),
+        len(_without_ci(rows)),
+        sum(r["StratificationCategory1"] == "" for r in rows),
+    )
 
 
-# --- (b) the bundled file's schema ---------------------------------------------------------
+def test_larger_files_repeat_the_strata(tmp_path: Path) -> None:
+    """More rows than the grid of strata and years holds still come out, all in schema."""
+    path = tmp_path / "big.csv"
+    summary = generate_sample.generate(path, rows=120_000, seed=3)
+    _, rows = _read(path)
+    assert len(rows) == summary.rows == 120_000
+    assert summary.total_rows == len(schema.LOCATIONS) * sum(
+        len(generate_sample.survey_years(q.question_id)) for q in schema.QUESTIONS
+    )
+    assert {r["Stratification1"] for r in rows} - {""} == {s.name for s in schema.STRATA}
+
+
+# --- (b) the bundled file ------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def bundled() -> tuple[list[str], list[dict[str, str]]]:
     return _read(BUNDLED)
+
+
+def _suppressed(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [r for r in rows if r["Data_Value"] == "" and r["Data_Value_Footnote"]]
+
+
+def _missing(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [r for r in rows if r["Data_Value"] == "" and not r["Data_Value_Footnote"]]
+
+
+def _without_ci(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [r for r in rows if r["Data_Value"] and not r["Low_Confidence_Limit"]]
+
+
+def _with_ci(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [r for r in rows if r["Data_Value"] and r["Low_Confidence_Limit"]]
 
 
 def test_bundled_header(bundled: tuple[list[str], list[dict[str, str]]]) -> None:
@@ -102,20 +141,56 @@ def test_bundled_header(bundled: tuple[list[str], list[dict[str, str]]]) -> None
     assert tuple(header) == schema.COLUMNS
 
 
+def test_bundled_size() -> None:
+    assert BUNDLED.stat().st_size < 12 * 1024 * 1024
+
+
 def test_bundled_rows(bundled: tuple[list[str], list[dict[str, str]]]) -> None:
     _, rows = bundled
-    assert len(rows) == 18_650
+    assert len(rows) == 21_000
     assert [row[""] for row in rows] == [str(i) for i in range(len(rows))]
     for row in rows:
-        assert 2011 <= int(row["YearStart"]) <= int(row["YearEnd"]) <= 2022
+        assert 2011 <= int(row["YearStart"]) == int(row["YearEnd"]) <= 2022
         assert "Synthetic" in row["Datasource"]
         assert schema.LOCATION_ABBR[row["LocationDesc"]] == row["LocationAbbr"]
-        assert row["Sample_Size"].isdigit()
+        assert row["Sample_Size"].isdigit() or row["Data_Value"] == row["Data_Value_Footnote"] == ""
         assert (row["GeoLocation"] == "") == (row["LocationDesc"] == "National")
+        assert row["Data_Value_Alt"] == row["Data_Value"]
     assert {row["LocationDesc"] for row in rows} == set(schema.LOCATION_NAMES)
     assert len(schema.LOCATION_NAMES) == 55
     assert {row["Question"] for row in rows} == set(schema.QUESTION_TEXTS)
     assert len(schema.QUESTION_TEXTS) == 9
+
+
+def test_bundled_total_row_every_survey_year(
+    bundled: tuple[list[str], list[dict[str, str]]],
+) -> None:
+    """One Total row with a value per location, question and year asked (odd years or all)."""
+    _, rows = bundled
+    totals = Counter(
+        (r["LocationDesc"], r["Question"], int(r["YearStart"]))
+        for r in rows
+        if (r["StratificationCategory1"], r["Stratification1"]) == ("Total", "Total")
+        and _is_number(r["Data_Value"])
+    )
+    expected = {
+        (location, question.text, year)
+        for location in schema.LOCATION_NAMES
+        for question in schema.QUESTIONS
+        for year in generate_sample.survey_years(question.question_id)
+    }
+    assert set(totals) == expected
+    assert set(totals.values()) == {1}
+    assert len(expected) == 55 * (3 * 12 + 6 * 6)
+    every_year = {q.question_id for q in schema.QUESTIONS if len(set(_years(q, rows))) == 12}
+    assert every_year == {"Q036", "Q037", "Q047"}
+    for question in schema.QUESTIONS:
+        if question.question_id not in every_year:
+            assert set(_years(question, rows)) == {2011, 2013, 2015, 2017, 2019, 2021}
+
+
+def _years(question: schema.QuestionInfo, rows: list[dict[str, str]]) -> list[int]:
+    return [int(r["YearStart"]) for r in rows if r["Question"] == question.text]
 
 
 def test_bundled_strata(bundled: tuple[list[str], list[dict[str, str]]]) -> None:
@@ -124,16 +199,22 @@ def test_bundled_strata(bundled: tuple[list[str], list[dict[str, str]]]) -> None
     assert len(expected) == 28
     seen = {(r["StratificationCategory1"], r["Stratification1"]) for r in rows}
     assert seen - {("", "")} == expected
-    # Every location x question x stratum has at least one usable value.
+    # Every location x question x stratum has at least one value with its confidence limits.
     usable = {
         (r["LocationDesc"], r["Question"], r["StratificationCategory1"], r["Stratification1"])
-        for r in rows
-        if _is_number(r["Data_Value"])
+        for r in _with_ci(rows)
     }
     for location in schema.LOCATION_NAMES:
         for question in schema.QUESTION_TEXTS:
             for category, stratum in expected:
                 assert (location, question, category, stratum) in usable
+    # As in the real extract, a stratum has at most one row per year.
+    cells = Counter(
+        (r["LocationDesc"], r["Question"], r["Stratification1"], r["YearStart"])
+        for r in rows
+        if r["StratificationCategory1"]
+    )
+    assert set(cells.values()) == {1}
     # The per-stratum column of the category repeats the stratum; the others stay empty.
     column_of = {s.category: s.column for s in schema.STRATA}
     for row in rows:
@@ -143,33 +224,173 @@ def test_bundled_strata(bundled: tuple[list[str], list[dict[str, str]]]) -> None
             assert row[column] == wanted
 
 
-def test_bundled_blank_and_unstratified_shares(
+def test_bundled_confidence_limits(bundled: tuple[list[str], list[dict[str, str]]]) -> None:
+    """Limits bracket the value, in [0, 100], about value ± 1.96 se of a survey proportion."""
+    _, rows = bundled
+    one_decimal = re.compile(r"\d{1,3}\.\d")
+    for row in _with_ci(rows):
+        texts = (row["Low_Confidence_Limit"], row["Data_Value"], row["High_Confidence_Limit "])
+        assert all(one_decimal.fullmatch(text) for text in texts), texts
+        low, value, high = map(float, texts)
+        assert 0 <= low <= value <= high <= 100 and low < high
+        assert 0 < value < 100
+        size = int(row["Sample_Size"])
+        assert size >= generate_sample.SUPPRESS_BELOW
+        p = value / 100
+        half = 1.959964 * math.sqrt(generate_sample.DESIGN_EFFECT * p * (1 - p) / size) * 100
+        if low > 0 and high < 100:
+            assert abs((high - low) / 2 - max(half, 0.1)) <= 0.1, row
+        assert row["Data_Value_Footnote_Symbol"] == row["Data_Value_Footnote"] == ""
+    # The nation's samples are huge and its intervals tight; the territories' the reverse.
+    territories = {"Guam", "Puerto Rico", "Virgin Islands"}
+    widths: dict[str, list[float]] = {"nation": [], "states": [], "territories": []}
+    sizes: dict[str, list[int]] = {group: [] for group in widths}
+    for row in _with_ci(rows):
+        if row["Stratification1"] == "Total":
+            location = row["LocationDesc"]
+            group = (
+                "nation"
+                if location == "National"
+                else "territories"
+                if location in territories
+                else "states"
+            )
+            widths[group].append(
+                float(row["High_Confidence_Limit "]) - float(row["Low_Confidence_Limit"])
+            )
+            sizes[group].append(int(row["Sample_Size"]))
+    mean = {group: sum(values) / len(values) for group, values in widths.items()}
+    assert max(widths["nation"]) < 1.0 < mean["states"] < mean["territories"]
+    assert min(sizes["nation"]) > 300_000 > max(sizes["states"])
+    assert max(sizes["territories"]) < 5_000
+
+
+def test_bundled_suppressed_missing_and_unstratified(
     bundled: tuple[list[str], list[dict[str, str]]],
 ) -> None:
     _, rows = bundled
-    blank = [r for r in rows if r["Data_Value"] == ""]
-    assert 0.005 <= len(blank) / len(rows) <= 0.02
-    for row in blank:
+    suppressed = _suppressed(rows)
+    assert 0.03 <= len(suppressed) / len(rows) <= 0.10
+    for row in suppressed:
         assert row["Data_Value_Footnote_Symbol"] == "~"
-        assert row["Data_Value_Footnote"] == schema.BLANK_FOOTNOTE
+        assert row["Data_Value_Footnote"] == schema.SUPPRESSED_FOOTNOTE
         assert row["Low_Confidence_Limit"] == row["High_Confidence_Limit "] == ""
+        assert int(row["Sample_Size"]) < generate_sample.SUPPRESS_BELOW
+        assert row["StratificationCategory1"] not in ("", "Total")
+    missing = _missing(rows)
+    assert 0.001 <= len(missing) / len(rows) <= 0.01
+    for row in missing:
+        assert row["Data_Value_Footnote_Symbol"] == row["Sample_Size"] == ""
+        assert row["Low_Confidence_Limit"] == row["High_Confidence_Limit "] == ""
+    without_ci = _without_ci(rows)
+    assert 0.001 <= len(without_ci) / len(rows) <= 0.01
+    assert any(r["Stratification1"] == "Total" for r in without_ci)
+    assert not any(r["LocationDesc"] == "National" for r in without_ci)
+    assert all(_is_number(r["Data_Value"]) for r in without_ci)
+    assert not any(r["High_Confidence_Limit "] for r in without_ci)
     unstratified = [r for r in rows if r["StratificationCategory1"] == ""]
     assert 0.005 <= len(unstratified) / len(rows) <= 0.02
     for row in unstratified:
         assert row["Stratification1"] == ""
         assert _is_number(row["Data_Value"])
-    for row in rows:
-        if row["Data_Value"]:
-            low, value = float(row["Low_Confidence_Limit"]), float(row["Data_Value"])
-            assert low <= value <= float(row["High_Confidence_Limit "])
-            assert 0 < value < 100
-            assert row["Data_Value_Footnote_Symbol"] == ""
+    assert len(rows) == len(suppressed) + len(missing) + sum(
+        _is_number(r["Data_Value"]) for r in rows
+    )
 
 
 def test_bundled_quoting() -> None:
     text = BUNDLED.read_text(encoding="utf-8")
     assert ',"$75,000 or greater",' in text
     assert ',"(32.84' in text  # Alabama's GeoLocation is quoted
+
+
+# --- what the analytics of SPEC section 13 find in it ----------------------------------------
+
+Z = 1.959964
+
+
+def _se(row: dict[str, str]) -> float:
+    """A row's standard error from its confidence limits (SPEC section 13)."""
+    return (float(row["High_Confidence_Limit "]) - float(row["Low_Confidence_Limit"])) / (2 * Z)
+
+
+def _pool(rows: list[dict[str, str]]) -> tuple[float, float]:
+    """Inverse-variance mean of the rows with limits, and its standard error."""
+    weighted = [(float(r["Data_Value"]), _se(r) ** -2) for r in _with_ci(rows)]
+    total = sum(w for _, w in weighted)
+    return sum(v * w for v, w in weighted) / total, total**-0.5
+
+
+def _totals_by_location(
+    rows: list[dict[str, str]], question: str
+) -> dict[str, list[dict[str, str]]]:
+    found: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        if r["Question"] == question and r["Stratification1"] == "Total":
+            found.setdefault(r["LocationDesc"], []).append(r)
+    return found
+
+
+def _trend(rows: list[dict[str, str]]) -> str:
+    """rising / falling / stable by the weighted least-squares slope through the yearly values."""
+    by_year: dict[int, list[dict[str, str]]] = {}
+    for r in _with_ci(rows):
+        by_year.setdefault(int(r["YearStart"]), []).append(r)
+    points = [(year, *_pool(year_rows)) for year, year_rows in by_year.items()]
+    weights = [se**-2 for _, _, se in points]
+    mean_t = sum(w * t for w, (t, _, _) in zip(weights, points, strict=True)) / sum(weights)
+    sxx = sum(w * (t - mean_t) ** 2 for w, (t, _, _) in zip(weights, points, strict=True))
+    slope = sum(w * (t - mean_t) * v for w, (t, v, _) in zip(weights, points, strict=True)) / sxx
+    half = Z * sxx**-0.5
+    return "rising" if slope - half > 0 else "falling" if slope + half < 0 else "stable"
+
+
+def test_bundled_trends_differ_between_locations(
+    bundled: tuple[list[str], list[dict[str, str]]],
+) -> None:
+    _, rows = bundled
+    for question in schema.QUESTION_TEXTS:
+        trends = Counter(map(_trend, _totals_by_location(rows, question).values()))
+        assert set(trends) == {"rising", "falling", "stable"}, (question, trends)
+    obesity = _totals_by_location(rows, schema.QUESTIONS[1].text)
+    assert _trend(obesity["Ohio"]) == "rising"
+
+
+def test_bundled_locations_against_the_nation(
+    bundled: tuple[list[str], list[dict[str, str]]],
+) -> None:
+    """Holm-adjusted z tests against National: some higher, some lower, most similar."""
+    _, rows = bundled
+    normal = NormalDist()
+    for question in schema.QUESTION_TEXTS:
+        by_location = _totals_by_location(rows, question)
+        nation, nation_se = _pool(by_location.pop("National"))
+        tests = []
+        for location_rows in by_location.values():
+            value, se = _pool(location_rows)
+            z = (value - nation) / math.hypot(se, nation_se)
+            tests.append((2 * (1 - normal.cdf(abs(z))), z))
+        tests.sort()
+        versus, adjusted = Counter(), 0.0
+        for rank, (p, z) in enumerate(tests):
+            adjusted = max(adjusted, min(1.0, (len(tests) - rank) * p))
+            versus["similar" if adjusted >= 0.05 else "higher" if z > 0 else "lower"] += 1
+        assert versus["higher"] >= 2 and versus["lower"] >= 2, (question, versus)
+        assert versus["similar"] > len(tests) / 2, (question, versus)
+
+
+def test_bundled_strata_differ(bundled: tuple[list[str], list[dict[str, str]]]) -> None:
+    """In the nation, the best and worst education and income groups are clearly apart."""
+    _, rows = bundled
+    national: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for r in rows:
+        if r["LocationDesc"] == "National":
+            national.setdefault((r["Question"], r["Stratification1"]), []).append(r)
+    for question in schema.QUESTION_TEXTS:
+        for category in ("Education", "Income"):
+            pooled = [_pool(national[question, s]) for s in schema.CATEGORIES[category]]
+            (low, low_se), (high, high_se) = min(pooled), max(pooled)
+            assert high - low > 3 * Z * math.hypot(low_se, high_se), (question, category)
 
 
 # --- (c)/(d) fetch_real_data against a local server ----------------------------------------

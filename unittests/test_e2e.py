@@ -332,7 +332,7 @@ def test_killing_the_server_leaves_no_worker_behind(start_server: Callable[..., 
     server = start_server(LSS_WORKERS="3")
     children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children")
     workers = [int(pid) for pid in children.read_text().split()]
-    assert len(workers) == 3, f"expected three worker processes, found {workers}"
+    assert len(workers) == 3, f"expected three server processes, found {workers}"
     server.proc.kill()
     server.proc.wait(timeout=EXIT_TIMEOUT)
     wait_for(lambda: not any(map(_alive, workers)), 10, "the workers to end with their server")

@@ -89,7 +89,7 @@ def pids_answering(server: Server, attempts: int = 200) -> set[int]:
     return pids
 
 
-def test_two_worker_processes_serve_one_job_space(
+def test_two_server_processes_serve_one_job_space(
     start_server: Callable[..., Server], reference: Reference
 ) -> None:
     """LSS_WORKERS=2: both answer, 1000 concurrent jobs are right whichever process is asked,
@@ -97,7 +97,7 @@ def test_two_worker_processes_serve_one_job_space(
     server = start_server(LSS_WORKERS="2")
     health = requests.get(f"{server.url}/api/health", timeout=HTTP_TIMEOUT).json()
     assert (health["engine"], health["workers"]) == ("embedded", 2)
-    assert len(pids_answering(server)) == 2, "only one worker process answered"
+    assert len(pids_answering(server)) == 2, "only one server process answered"
 
     jobs = job_mix(reference, 1000, seed=2)
     answers: list[tuple[str, Job, object]] = []

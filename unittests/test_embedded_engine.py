@@ -143,7 +143,7 @@ def test_a_failing_job_reports_error_and_its_worker_serves_the_next(make_engine,
     assert "RuntimeError: boom" in lss_log.text  # with its traceback
 
 
-def test_a_dead_worker_thread_is_replaced_and_its_job_marked_error(make_engine, lss_log):
+def test_a_dead_pool_thread_is_replaced_and_its_job_marked_error(make_engine, lss_log):
     class Fatal(Task):
         endpoint = "fatal"
 
@@ -156,12 +156,12 @@ def test_a_dead_worker_thread_is_replaced_and_its_job_marked_error(make_engine, 
     assert orjson.loads(engine.result(after, wait=5)) == GLOBAL_MEAN
     assert orjson.loads(engine.result(lost, wait=1)) == {
         "status": "error",
-        "reason": "worker thread died: SystemExit: pulled the plug",
+        "reason": "pool thread died: SystemExit: pulled the plug",
     }
     reasons, figures = engine.health()
     assert reasons == []
     assert (figures["threads"], figures["threads_alive"], figures["threads_replaced"]) == (1, 1, 1)
-    assert f"{lost} (fatal) failed on lss-worker-1" in lss_log.text
+    assert f"{lost} (fatal) failed on lss-pool-1" in lss_log.text
 
 
 def test_an_unwritable_result_becomes_an_error_not_a_lost_job(make_engine, monkeypatch):
@@ -336,7 +336,8 @@ def test_two_engines_over_one_journal_act_as_one_service(make_engine, gated):
     assert orjson.loads(second.result(quick, wait=5)) == GLOBAL_MEAN  # its own
     assert orjson.loads(first.result(quick)) == GLOBAL_MEAN  # the other's
     assert second.result(held) == b'{"status":"running"}'
-    assert first.num_pending() == second.num_pending() == 1
+    # second first: it records its own job's end, which its pool thread may still be writing.
+    assert second.num_pending() == first.num_pending() == 1
     assert second.recent(10)["counts"] == {"running": 1, "done": 1, "error": 0}
 
     assert first.close() == 1

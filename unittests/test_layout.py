@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("app", "lss_client")
+#: Each package scanned, and the folder it lives in.
+PACKAGES = {"app": ROOT / "app", "lss_client": ROOT / "client" / "lss_client"}
 
 
 def _modules() -> dict[str, Path]:
     found = {}
-    for package in PACKAGES:
-        for path in (ROOT / package).rglob("*.py"):
-            parts = path.relative_to(ROOT).with_suffix("").parts
+    for package, folder in PACKAGES.items():
+        for path in folder.rglob("*.py"):
+            parts = (package, *path.relative_to(folder).with_suffix("").parts)
             name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
             found[name] = path
     return found
@@ -90,5 +91,6 @@ def test_no_module_imports_one_that_imports_it_back(package):
     modules = _modules()
     graph = {name: _imports(name, path, modules) for name, path in modules.items()}
     assert graph["app.embedded_engine.engine"], "the scan found no imports: it is broken"
+    assert any(n.startswith(f"{package}.") for n in graph), f"nothing under {PACKAGES[package]}"
     cycles = [c for c in _cycles(graph) if c[0].split(".")[0] == package]
     assert cycles == []

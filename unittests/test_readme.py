@@ -46,3 +46,18 @@ def test_an_example_answer_is_what_the_service_answers(
         assert actual.startswith(start), f"README shows {shown}, the service answers {actual}"
     else:
         assert actual == shown
+
+
+_LINK = re.compile(r"\]\((?!https?://|#)(?P<target>[^)#\s]+)(?:#[^)]*)?\)")
+
+
+@pytest.mark.parametrize(
+    "page", ["README.md", *sorted(p.name for p in (ROOT / "docs").glob("*.md"))]
+)
+def test_every_relative_link_of_the_docs_points_to_a_file_that_exists(page: str) -> None:
+    path = ROOT / page if page == "README.md" else ROOT / "docs" / page
+    targets = [m["target"] for m in _LINK.finditer(path.read_text(encoding="utf-8"))]
+    if page == "README.md":
+        assert targets, "the README links to nothing: the pattern is broken"
+    missing = [t for t in targets if not (path.parent / t).exists()]
+    assert missing == [], f"{page} links to missing files"

@@ -50,7 +50,7 @@ def test_jobs_run_in_parallel_on_distinct_named_threads():
         pool.submit(Item(job))
     assert done.wait(5)
     pool.shutdown()
-    assert sorted(names) == [f"lss-worker-{n}" for n in range(1, 5)]
+    assert sorted(names) == [f"lss-pool-{n}" for n in range(1, 5)]
 
 
 def test_concurrent_submitters_lose_no_job():
@@ -98,7 +98,7 @@ def test_a_raising_item_is_abandoned_logged_and_its_worker_lives_on(lss_log):
     assert failing.abandoned == "ZeroDivisionError: division by zero"
     assert pool.alive == 1 and pool.replaced == 0
     pool.shutdown()
-    assert "test item failed on lss-worker-1: ZeroDivisionError" in lss_log.text
+    assert "test item failed on lss-pool-1: ZeroDivisionError" in lss_log.text
     assert "Traceback" in lss_log.text
 
 
@@ -108,11 +108,11 @@ def test_a_worker_killed_by_system_exit_is_replaced_and_its_item_abandoned(lss_l
     pool.submit(dying)
     pool.submit(after)
     assert dying.ended.wait(1), "the dead worker's item was not reported within a second"
-    assert dying.abandoned == "worker thread died: SystemExit: 3"
+    assert dying.abandoned == "pool thread died: SystemExit: 3"
     assert after.ended.wait(5) and after.abandoned is None  # its replacement serves the queue
     assert (pool.alive, pool.num_threads, pool.replaced) == (1, 1, 1)
     assert pool.shutdown(wait=True, timeout=5)
-    assert "lss-worker-1 died (SystemExit); replaced it" in lss_log.text
+    assert "lss-pool-1 died (SystemExit); replaced it" in lss_log.text
 
 
 def test_an_exception_injected_into_a_busy_worker_is_survived():
@@ -124,13 +124,13 @@ def test_an_exception_injected_into_a_busy_worker_is_survived():
     for item in busy:
         pool.submit(item)
     time.sleep(0.1)
-    victim = next(t for t in threading.enumerate() if t.name == "lss-worker-1")
+    victim = next(t for t in threading.enumerate() if t.name == "lss-pool-1")
     raised = ctypes.pythonapi.PyThreadState_SetAsyncExc(
         ctypes.c_ulong(victim.ident), ctypes.py_object(KeyboardInterrupt)
     )
     assert raised == 1
     assert busy[0].ended.wait(1), "no replacement within a second"
-    assert busy[0].abandoned == "worker thread died: KeyboardInterrupt"
+    assert busy[0].abandoned == "pool thread died: KeyboardInterrupt"
     deadline = time.monotonic() + 1
     while pool.alive < 2 and time.monotonic() < deadline:
         time.sleep(0.01)

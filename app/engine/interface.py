@@ -20,6 +20,8 @@ from app.task import Task
 
 #: The body of get_results while a job is queued or executing.
 RUNNING_BODY = b'{"status":"running"}'
+#: How every done body begins (see done_body).
+DONE_PREFIX = b'{"status":"done"'
 
 
 def error_body(reason: str) -> bytes:

@@ -33,6 +33,18 @@ def _html(description: str) -> dict[str, Any]:
     return {"description": description, "content": {_HTML: {"schema": {"type": "string"}}}}
 
 
+#: The request header of SPEC §14 on every POST.
+_PREFER = {
+    "name": "Prefer",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "example": "wait=5",
+    "description": "RFC 7240. `wait=N` (seconds, at most 30): hold the request until the job "
+    "is done or N s passed; a server holding as many requests as it may answers at once",
+}
+
+
 def _submit(endpoint: str) -> dict[str, Any]:
     """POST /api/<endpoint>: one of the nine questions, answered with a job id."""
     needs_state = TASKS[endpoint].needs_state
@@ -50,9 +62,20 @@ def _submit(endpoint: str) -> dict[str, Any]:
                     _JSON: {"schema": ref("StateQuestionBody" if needs_state else "QuestionBody")}
                 },
             },
+            "parameters": [_PREFER],
             "responses": {
                 "200": {
-                    **_json(ref("JobAccepted"), "Accepted: the job's id"),
+                    **_json(
+                        {"oneOf": [ref("JobAccepted"), ref("JobAnswered")]},
+                        "Accepted: the job's id; with `Prefer: wait=N` and the job finished "
+                        "within N s, its id with its done or error body",
+                    ),
+                    "headers": {
+                        "Preference-Applied": {
+                            "description": "`wait=N` when the answer is the finished job's",
+                            "schema": {"type": "string"},
+                        }
+                    },
                     "links": {
                         "GetResult": {
                             "operationId": "get_results",
@@ -74,6 +97,19 @@ def _get(operation_id: str, summary: str, responses: dict[str, Any], **extra: An
     }
 
 
+#: The validators of a get_results answer.
+_CACHE_HEADERS = {
+    "ETag": {
+        "description": "Of a done result only: strong, the same for the same request and data",
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {
+        "description": "`public, max-age=31536000, immutable` when done, else `no-store`",
+        "schema": {"type": "string"},
+    },
+}
+
+
 def _results() -> dict[str, Any]:
     """GET /api/get_results/{job_id}."""
     return _get(
@@ -82,11 +118,17 @@ def _results() -> dict[str, Any]:
         {
             "200": {
                 "description": "running, done (with data) or error (the job failed); with "
-                "format=csv a done job's data comes as CSV with a header row",
+                "format=csv a done job's data comes as CSV with a header row. A done result "
+                "never changes: it has a strong ETag and is immutable; any other is no-store",
+                "headers": _CACHE_HEADERS,
                 "content": {
                     _JSON: {"schema": ref("JobResult")},
                     "text/csv": {"schema": {"type": "string"}},
                 },
+            },
+            "304": {
+                "description": "Done, and If-None-Match named its ETag: no body",
+                "headers": _CACHE_HEADERS,
             },
             "400": _error("Unknown value of format"),
             "404": _error("Never issued, or not a job id: reason `Invalid job_id`"),
@@ -108,6 +150,13 @@ def _results() -> dict[str, Any]:
                 "required": False,
                 "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"},
                 "description": "csv: a done job's data as CSV; other answers stay JSON",
+            },
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "ETags the client holds (or *): 304 if the done result has one",
             },
         ],
     )

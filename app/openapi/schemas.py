@@ -8,6 +8,9 @@ from app.engine.job import JOB_ID_PATTERN
 from app.questions import QUESTIONS
 from app.task import TASKS
 
+#: A job id as the API issues it.
+JOB_ID = {"type": "string", "pattern": f"^{JOB_ID_PATTERN.pattern}$"}
+
 
 def ref(name: str) -> dict[str, str]:
     """A reference to the component `name`."""
@@ -54,7 +57,7 @@ def schemas(locations: list[str]) -> dict[str, Any]:
         "JobAccepted": {
             "type": "object",
             "required": ["job_id"],
-            "properties": {"job_id": {"type": "string", "pattern": f"^{JOB_ID_PATTERN.pattern}$"}},
+            "properties": {"job_id": JOB_ID},
             "additionalProperties": False,
         },
         "LocationMeans": {**_NUMBERS, "description": "location -> number, in the answer's order"},
@@ -101,6 +104,13 @@ def schemas(locations: list[str]) -> dict[str, Any]:
                 "finished": {"type": ["string", "null"]},
                 "reason": {"type": ["string", "null"]},
             },
+        },
+        "JobAnswered": {
+            "description": "A job held with `Prefer: wait` that finished: its id and its result",
+            "allOf": [
+                {"type": "object", "required": ["job_id"], "properties": {"job_id": JOB_ID}},
+                ref("JobResult"),
+            ],
         },
         "JobResult": {
             "oneOf": [

@@ -8,7 +8,8 @@ from typing import Any
 
 from lss_client.errors import LssError
 
-#: The nine job endpoints of the API, in the order the README lists them.
+#: The API's job endpoints, in the server's order: a copy of its app.task.TASKS (this package
+#: cannot import the server), which unittests/test_client_endpoints.py holds to it.
 ENDPOINTS: tuple[str, ...] = (
     "states_mean",
     "state_mean",
