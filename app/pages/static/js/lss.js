@@ -271,13 +271,20 @@ const LSS = (() => {
     if (!cache.has(key)) cache.set(key, make().catch((error) => { cache.delete(key); throw error; }));
     return cache.get(key);
   };
+  /** A 400 (a question the loaded dataset has no data for): null; anything else is thrown. */
+  const noData = (error) => {
+    if (error.status === 400) return null;
+    throw error;
+  };
   const yearsCache = new Map();
   const strataCache = new Map();
 
   /** The years a question has rows in, ascending: those of the nation's state_trend answer. */
   function yearsOf(question) {
     return cached(yearsCache, question, async () => {
-      const { data } = await ask("state_trend", question, "National");
+      const answer = await ask("state_trend", question, "National").catch(noData);
+      if (!answer) return [];
+      const { data } = answer;
       const years = new Set([...data.series.map((point) => point.year), ...data.missing_years]);
       return [...years].sort((a, b) => a - b);
     });
@@ -286,8 +293,8 @@ const LSS = (() => {
   /** [[category, stratum]...] a question has values for (the nation's breakdown), Total first. */
   function strataOf(question) {
     return cached(strataCache, question, async () => {
-      const { data } = await ask("state_mean_by_category", question, "National");
-      const pairs = Object.keys(data.National || {}).map(parseTupleKey);
+      const answer = await ask("state_mean_by_category", question, "National").catch(noData);
+      const pairs = Object.keys((answer && answer.data.National) || {}).map(parseTupleKey);
       return [TOTAL, ...pairs.filter(([category]) => category !== "Total")];
     });
   }
