@@ -83,3 +83,27 @@ def test_every_vendored_package_has_its_version_and_licence_noted() -> None:
         assert row, f"{folder.name} is not listed in vendor/README.md"
         assert re.fullmatch(r"\d+\.\d+\.\d+", row.group(1))
         assert (folder / "LICENSE").is_file()
+
+
+@pytest.mark.parametrize("path", ["/", "/states/Ohio"])
+def test_both_pages_offer_a_year_range_and_a_group(client: FlaskClient, path: str) -> None:
+    page = client.get(path).get_data(as_text=True)
+    for control in ("year-from", "year-to", "category", "stratum"):
+        assert f'<label for="{control}"' in page, control
+        assert f'<select id="{control}"' in page, control
+
+
+def test_dashboard_can_colour_the_map_by_the_comparison_with_the_nation(
+    client: FlaskClient,
+) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert '<select id="colour"' in page
+    assert '<option value="national">' in page
+    assert 'id="versus"' in page
+
+
+def test_state_page_has_room_for_the_trends_and_the_disparities(client: FlaskClient) -> None:
+    page = client.get("/states/Ohio").get_data(as_text=True)
+    assert 'id="trends"' in page
+    assert '<select id="disparity-category"' in page
+    assert 'id="disparities"' in page

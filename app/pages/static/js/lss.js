@@ -5,6 +5,8 @@ const LSS = (() => {
   const POLL_FIRST_MS = 25;
   const POLL_MAX_MS = 500;
   const POLL_LIMIT_MS = 60000;
+  /** Seconds a POST asks the server to hold it for the answer (Prefer: wait, SPEC §14). */
+  const WAIT_S = 5;
 
   /** An answer of the API that is not a success, with the reason the service gave. */
   class ApiError extends Error {
@@ -31,15 +33,20 @@ const LSS = (() => {
   const getJSON = (url) => request(url, { headers: { Accept: "application/json" } });
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  /** Submit one question as a job and return its id. */
-  async function submit(endpoint, question, state) {
-    const body = state === undefined ? { question } : { question, state };
+  /**
+   * Submit one question as a job: `extra` holds the optional fields (years, stratification,
+   * category). The POST asks the server to hold it until the job is done (Prefer: wait); the
+   * answer is {jobId, done, data} when it was, else {jobId} and the job must be polled.
+   */
+  async function submit(endpoint, question, state, extra) {
+    const body = { question, ...(state === undefined ? {} : { state }), ...(extra || {}) };
     const answer = await request(`/api/${encodeURIComponent(endpoint)}`, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      headers: { "Content-Type": "application/json", Accept: "application/json", Prefer: `wait=${WAIT_S}` },
       body: JSON.stringify(body),
     });
-    return answer.job_id;
+    if (answer.status === "error") throw new ApiError(200, answer.reason);
+    return { jobId: answer.job_id, done: answer.status === "done", data: answer.data };
   }
 
   /** Poll a job until it is done; its answer's data, or an ApiError with its reason. */
@@ -56,10 +63,14 @@ const LSS = (() => {
     }
   }
 
-  /** Ask a question the way any client does: submit, then poll. Returns {jobId, data}. */
-  async function ask(endpoint, question, state) {
-    const jobId = await submit(endpoint, question, state);
-    return { jobId, data: await poll(jobId) };
+  /**
+   * Ask a question the way any client does: submit, then poll unless the server already
+   * answered. `extra`: optional fields of the body. Returns {jobId, data}.
+   */
+  async function ask(endpoint, question, state, extra) {
+    const submitted = await submit(endpoint, question, state, extra);
+    if (submitted.done) return { jobId: submitted.jobId, data: submitted.data };
+    return { jobId: submitted.jobId, data: await poll(submitted.jobId) };
   }
 
   let questionsCache = null;
@@ -138,6 +149,23 @@ const LSS = (() => {
       });
     }
   }
+
+  /** A reliability cell: "yes", or a mark saying "unreliable" with the rules broken as its title. */
+  function reliabilityCell(cell, row) {
+    if (row.reliable !== false) {
+      cell.textContent = row.reliable === true ? "yes" : "–";
+      return;
+    }
+    const mark = document.createElement("span");
+    mark.className = "mark unreliable";
+    mark.textContent = "unreliable";
+    if (row.unreliable) mark.title = row.unreliable;
+    cell.appendChild(mark);
+  }
+
+  /** "low to high", two decimals, for a 95% interval. */
+  const interval = (low, high) =>
+    typeof low === "number" && typeof high === "number" ? `${low.toFixed(2)} to ${high.toFixed(2)}` : "–";
 
   function csvField(value) {
     if (value === null || value === undefined) return "";
@@ -236,6 +264,145 @@ const LSS = (() => {
     return list;
   }
 
+  // -- the selection: a year range and a group, kept in the page's address -------------------
+
+  const TOTAL = ["Total", "Total"];
+  const cached = (cache, key, make) => {
+    if (!cache.has(key)) cache.set(key, make().catch((error) => { cache.delete(key); throw error; }));
+    return cache.get(key);
+  };
+  /** A 400 (a question the loaded dataset has no data for): null; anything else is thrown. */
+  const noData = (error) => {
+    if (error.status === 400) return null;
+    throw error;
+  };
+  const yearsCache = new Map();
+  const strataCache = new Map();
+
+  /** The years a question has rows in, ascending: those of the nation's state_trend answer. */
+  function yearsOf(question) {
+    return cached(yearsCache, question, async () => {
+      const answer = await ask("state_trend", question, "National").catch(noData);
+      if (!answer) return [];
+      const { data } = answer;
+      const years = new Set([...data.series.map((point) => point.year), ...data.missing_years]);
+      return [...years].sort((a, b) => a - b);
+    });
+  }
+
+  /** [[category, stratum]...] a question has values for (the nation's breakdown), Total first. */
+  function strataOf(question) {
+    return cached(strataCache, question, async () => {
+      const answer = await ask("state_mean_by_category", question, "National").catch(noData);
+      const pairs = Object.keys((answer && answer.data.National) || {}).map(parseTupleKey);
+      return [TOTAL, ...pairs.filter(([category]) => category !== "Total")];
+    });
+  }
+
+  /** Change some of the address's query parameters (null removes one), keeping the others. */
+  function setParams(changes) {
+    const params = new URLSearchParams(location.search);
+    for (const [name, value] of Object.entries(changes)) {
+      if (value === null || value === undefined) params.delete(name);
+      else params.set(name, value);
+    }
+    const query = params.toString();
+    history.replaceState(null, "", query ? `${location.pathname}?${query}` : location.pathname);
+  }
+
+  const param = (name) => new URLSearchParams(location.search).get(name);
+
+  function fillSelect(select, options, wanted) {
+    select.replaceChildren(...options.map(([value, label]) => new Option(label, value)));
+    const values = options.map(([value]) => value);
+    select.value = values.includes(wanted) ? wanted : values[0];
+    select.disabled = false;
+  }
+
+  /**
+   * The year range and group controls (#year-from, #year-to, #category, #stratum): filled from
+   * `years` and `strata`, set from the address (?from=&to=&category=&stratum=), which they keep
+   * up to date. `onChange()` runs after each choice. Returns {fields(), describe(), setYears()}.
+   */
+  function selectionPicker(years, strata, onChange) {
+    const from = document.getElementById("year-from");
+    const to = document.getElementById("year-to");
+    const category = document.getElementById("category");
+    const stratum = document.getElementById("stratum");
+    const categories = [...new Set(strata.map(([name]) => name))];
+
+    function setYears(list, wantedFrom, wantedTo) {
+      const options = list.map((year) => [String(year), String(year)]);
+      // A wanted year the list lacks moves to the nearest year inside the range.
+      const nearest = (wanted, fallback, up) => {
+        if (wanted === null || wanted === undefined || Number.isNaN(Number(wanted))) return fallback;
+        const inside = list.filter((year) => (up ? year >= Number(wanted) : year <= Number(wanted)));
+        return inside.length ? (up ? inside[0] : inside[inside.length - 1]) : fallback;
+      };
+      fillSelect(from, options, String(nearest(wantedFrom, list[0], true)));
+      fillSelect(to, options, String(nearest(wantedTo, list[list.length - 1], false)));
+      if (Number(from.value) > Number(to.value)) to.value = from.value;
+    }
+
+    function setStrata(wanted) {
+      const names = strata.filter(([name]) => name === category.value).map(([, name]) => [name, name]);
+      fillSelect(stratum, names, wanted);
+    }
+
+    function remember() {
+      const full = from.value === from.options[0].value && to.value === to.options[to.options.length - 1].value;
+      const total = category.value === TOTAL[0] && stratum.value === TOTAL[1];
+      setParams({
+        from: full ? null : from.value,
+        to: full ? null : to.value,
+        category: total ? null : category.value,
+        stratum: total ? null : stratum.value,
+      });
+    }
+
+    setYears(years, param("from"), param("to"));
+    fillSelect(category, categories.map((name) => [name, name]), param("category") || TOTAL[0]);
+    setStrata(param("stratum"));
+    from.addEventListener("change", () => {
+      if (Number(from.value) > Number(to.value)) to.value = from.value;
+      remember();
+      onChange();
+    });
+    to.addEventListener("change", () => {
+      if (Number(from.value) > Number(to.value)) from.value = to.value;
+      remember();
+      onChange();
+    });
+    category.addEventListener("change", () => {
+      setStrata(null);
+      remember();
+      onChange();
+    });
+    stratum.addEventListener("change", () => {
+      remember();
+      onChange();
+    });
+
+    return {
+      /** The optional fields every request of the page carries ({group: false}: years only). */
+      fields({ group = true } = {}) {
+        const body = { years: [Number(from.value), Number(to.value)] };
+        if (group) body.stratification = { category: category.value, stratum: stratum.value };
+        return body;
+      },
+      /** The selection in words, for captions and the status line. */
+      describe({ group = true } = {}) {
+        const span = from.value === to.value ? from.value : `${from.value}–${to.value}`;
+        return group ? `${span}, ${category.value} / ${stratum.value}` : span;
+      },
+      /** A new list of years (another question's), keeping the chosen range where it can. */
+      setYears(list) {
+        setYears(list, from.value, to.value);
+        remember();
+      },
+    };
+  }
+
   /** A few words for each question, for chart axes; the full text is in the tables. */
   const SHORT = [
     [/overweight/, "Overweight"],
@@ -252,6 +419,7 @@ const LSS = (() => {
 
   return {
     ApiError, ask, chart, downloadButtons, fixed, getJSON, parseTupleKey, questionPicker,
-    questions, renderTable, setStatus, shortLabel, slug, toCSV,
+    interval, questions, reliabilityCell, renderTable, selectionPicker, setParams, setStatus, shortLabel, slug, strataOf,
+    toCSV, yearsOf,
   };
 })();
