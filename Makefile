@@ -29,7 +29,7 @@ redis: $(STAMP)  ## a local redis-server in the foreground: 127.0.0.1:$LSS_REDIS
 worker: $(STAMP)  ## one Celery worker in the foreground, on LSS_BROKER_URL (default: the local redis)
 	$(PY) -m app.celery_engine.worker
 
-test: lint  ## lint, then the whole test suite
+test: lint $(BENCH_STAMP)  ## lint, then the whole test suite (the benchmark's own tests need its extra)
 	$(PY) -m pytest
 
 lint: $(STAMP)

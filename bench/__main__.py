@@ -14,6 +14,7 @@ from app import config
 from bench import report
 from bench.answers import Answers
 from bench.celery_engine import CeleryEngine
+from bench.first_answers import FirstAnswers
 from bench.scaling import DataSweep
 from bench.section import Section
 from bench.server import OUT, ROOT
@@ -21,7 +22,7 @@ from bench.session import Session
 from bench.throughput import Throughput
 
 #: The sections of the report, in the order they run.
-SECTIONS: tuple[type[Section], ...] = (Throughput, Answers, DataSweep, CeleryEngine)
+SECTIONS: tuple[type[Section], ...] = (Throughput, Answers, DataSweep, FirstAnswers, CeleryEngine)
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:

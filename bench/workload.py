@@ -9,7 +9,7 @@ from typing import NamedTuple
 import orjson
 
 from app.data_ingestor import load_dataset
-from app.task import TASKS
+from app.task import COURSE_TASKS
 
 
 class Key(NamedTuple):
@@ -47,7 +47,7 @@ def build_plan(path: Path) -> Plan:
     combos: list[tuple[str, str]] = []
     expected: dict[Key, bytes] = {}
     states = {q: tuple(index.state_means) for q, index in dataset.questions.items()}
-    for endpoint, task_class in TASKS.items():
+    for endpoint, task_class in COURSE_TASKS.items():
         for question in dataset.questions:
             combos.append((endpoint, question))
             for state in states[question] if task_class.needs_state else (None,):
@@ -56,7 +56,7 @@ def build_plan(path: Path) -> Plan:
     return Plan(
         combos=tuple(combos),
         states=states,
-        needs_state={endpoint: task.needs_state for endpoint, task in TASKS.items()},
+        needs_state={endpoint: task.needs_state for endpoint, task in COURSE_TASKS.items()},
         expected=expected,
         rows=dataset.rows_read,
     )

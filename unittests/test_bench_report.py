@@ -8,6 +8,7 @@ from pathlib import Path
 from bench import report, throughput
 from bench.__main__ import SECTIONS, _parse
 from bench.answers import Answers
+from bench.first_answers import FirstAnswers, time_first_answers
 from bench.point import Point, Slice
 from bench.section import Section, Target
 from bench.server import Server
@@ -105,3 +106,14 @@ def test_a_problem_is_noted_on_one_line_without_the_machine_s_paths(tmp_path: Pa
     session = Session(tmp_path)
     session.note(f"a worker died:\n  File /usr/lib/x.py, line 3\n  see {tmp_path}/w/server.out")
     assert session.notes == ["a worker died: File <path>, line 3 see <scratch>/w/server.out"]
+
+
+def test_first_answers_times_every_new_statistic_and_judges_the_goals():
+    timed = time_first_answers(1, 21_000)  # the bundled sample's rows: the file itself
+    assert set(timed.by_endpoint) == {"state_trend", "compare_to_national", "disparities"}
+    assert all(ms > 0 for timings in timed.by_endpoint.values() for ms in timings)
+    section = FirstAnswers()
+    section.runs = [timed]
+    one, hundred = section.targets()
+    assert one.met == (timed.slowest_ms <= 5.0) and hundred.met is None
+    assert any("| disparities |" in line for line in section.markdown())

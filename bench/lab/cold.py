@@ -13,7 +13,7 @@ import orjson
 
 from app.data_ingestor import load_dataset
 from app.engine.job import JobStatus
-from app.task import TASKS
+from app.task import COURSE_TASKS
 from bench.markdown import table
 from bench.scaling import ensure_dataset
 from bench.server import BUNDLED
@@ -59,7 +59,7 @@ def measure_cold(path: str | Path) -> ColdResult:
     done = JobStatus.DONE.value
     by_endpoint: dict[str, list[float]] = {}
     answers = 0
-    for endpoint, task_class in TASKS.items():
+    for endpoint, task_class in COURSE_TASKS.items():
         timings = by_endpoint.setdefault(endpoint, [])
         for question, index in dataset.questions.items():
             slowest = 0.0
