@@ -61,3 +61,58 @@ def test_every_relative_link_of_the_docs_points_to_a_file_that_exists(page: str)
         assert targets, "the README links to nothing: the pattern is broken"
     missing = [t for t in targets if not (path.parent / t).exists()]
     assert missing == [], f"{page} links to missing files"
+
+
+#: An analyst's example: the curl line of a POST, then comment lines of `data.PATH: VALUE` pairs.
+_ANALYST_EXAMPLE = re.compile(
+    r'curl -s -X POST localhost:5000/api/(?P<endpoint>\w+) -d "(?P<body>[^\n]*)"\n'
+    r"(?P<shown>(?:#   [^\n]*\n)+)"
+)
+_SHOWN = re.compile(
+    r'data(?P<path>(?:\.\w+|\[\d+\])+): (?P<value>"[^"]*"|-?\d+(?:\.\d+)?|true|false)'
+)
+
+
+def _analyst_examples() -> list[tuple[str, dict, list[tuple[str, str]]]]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = []
+    for match in _ANALYST_EXAMPLE.finditer(text):
+        body = orjson.loads(match["body"].replace('\\"', '"').replace("$Q", OBESITY))
+        pairs = [(m["path"], m["value"]) for m in _SHOWN.finditer(match["shown"])]
+        found.append((match["endpoint"], body, pairs))
+    return found
+
+
+ANALYST_EXAMPLES = _analyst_examples()
+
+
+def _at(data, path: str):
+    for name, index in re.findall(r"\.(\w+)|\[(\d+)\]", path):
+        data = data[int(index)] if index else data[name]
+    return data
+
+
+def test_the_readme_works_an_example_of_every_new_statistic() -> None:
+    assert {endpoint for endpoint, _, _ in ANALYST_EXAMPLES} == {
+        "state_trend",
+        "compare_to_national",
+        "disparities",
+    }
+    assert all(len(pairs) >= 3 for _, _, pairs in ANALYST_EXAMPLES)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "body", "pairs"), ANALYST_EXAMPLES, ids=[e[0] for e in ANALYST_EXAMPLES]
+)
+def test_an_analysts_example_shows_what_the_service_answers(bundled_client, endpoint, body, pairs):
+    """Each `data.PATH: VALUE` is the answer's, a number to the digits shown."""
+    response = bundled_client.post(f"/api/{endpoint}", json=body)
+    job_id = response.get_json()["job_id"]
+    data = bundled_client.get(f"/api/get_results/{job_id}").get_json()["data"]
+    for path, shown in pairs:
+        actual = _at(data, path)
+        if shown.startswith('"') or shown in ("true", "false"):
+            assert actual == orjson.loads(shown), path
+        else:
+            digits = len(shown.partition(".")[2])
+            assert f"{actual:.{digits}f}" == shown, f"{path}: README {shown}, service {actual}"
