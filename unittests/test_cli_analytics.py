@@ -6,7 +6,6 @@ summary a terminal gets."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 import requests
 
 from unittests.conftest import OBESITY
+from unittests.support.e2e import server_answer
 from unittests.support.servers import Server, server_starter
 from unittests.test_cli import (
     FAILED,
@@ -36,19 +36,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     starter = server_starter(tmp_path_factory.mktemp("cli-analytics"))
     yield next(starter)()
     next(starter, None)
-
-
-def server_answer(url: str, endpoint: str, body: dict[str, Any]) -> Any:
-    """The server's own answer to `body` (POST, then poll), as any HTTP client gets it."""
-    job_id = requests.post(f"{url}/api/{endpoint}", json=body, timeout=5).json()["job_id"]
-    deadline = time.monotonic() + 20
-    while True:
-        result = requests.get(f"{url}/api/get_results/{job_id}", timeout=5).json()
-        if result["status"] != "running":
-            assert result["status"] == "done", result
-            return result["data"]
-        assert time.monotonic() < deadline, f"{job_id} still running"
-        time.sleep(0.005)
 
 
 def refusal(url: str, endpoint: str, body: dict[str, Any]) -> str:

@@ -7,33 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import requests
 
 from lss_client import AsyncClient, Client, JobFailed, Policy, Question
 from lss_client._httpx import httpx
 from unittests.conftest import OBESITY
+from unittests.support.e2e import server_answer
 from unittests.support.scripted_server import QUESTION, scripted_server
 from unittests.support.servers import Server, server_starter
 
 KINDS = ["sync", "async"]
-
-
-def server_answer(url: str, endpoint: str, body: dict[str, Any]) -> Any:
-    """The server's own answer to `body`, as a plain HTTP client gets it (POST, then poll)."""
-    job_id = requests.post(f"{url}/api/{endpoint}", json=body, timeout=5).json()["job_id"]
-    deadline = time.monotonic() + 20
-    while True:
-        result = requests.get(f"{url}/api/get_results/{job_id}", timeout=5).json()
-        if result["status"] != "running":
-            assert result["status"] == "done", result
-            return result["data"]
-        assert time.monotonic() < deadline, f"{job_id} still running"
-        time.sleep(0.005)
 
 
 class Seen:

@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.task import COURSE_TASKS
 from unittests.conftest import BUNDLED_CSV, MUSCLE, OBESITY, ask
 from unittests.support.reference import (
     ENDPOINTS,
@@ -270,3 +271,9 @@ def test_compare_reports_what_differs(actual: object, expected: object, message:
 def test_compare_allows_summation_order_noise() -> None:
     """Floats a few ulps apart, as another summation order gives, are equal."""
     compare({"a": 0.1 + 0.2, "b": 1e-15}, {"a": 0.3, "b": 0.0})
+
+
+def test_the_references_endpoints_are_the_servers_course_endpoints() -> None:
+    """The reference keeps its own list (it imports nothing of the server): held to it here."""
+    assert tuple(COURSE_TASKS) == ENDPOINTS
+    assert {e for e, task in COURSE_TASKS.items() if task.needs_state} == set(STATE_ENDPOINTS)

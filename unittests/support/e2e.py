@@ -157,6 +157,11 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 def api_answer(url: str, endpoint: str, question: str, state: str | None) -> Any:
     """The answer's data as the API gives it to a plain HTTP client (POST, then poll)."""
     body = {"question": question} if state is None else {"question": question, "state": state}
+    return server_answer(url, endpoint, body)
+
+
+def server_answer(url: str, endpoint: str, body: dict[str, Any]) -> Any:
+    """The server's own answer to `body` (POST, then poll), as a plain HTTP client gets it."""
     response = requests.post(f"{url}/api/{endpoint}", json=body, timeout=HTTP_TIMEOUT)
     job_id = response.json()["job_id"]
     deadline = time.monotonic() + 20
