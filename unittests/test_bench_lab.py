@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from app.task import TASKS
+from app.task import COURSE_TASKS
 from bench.lab import baseline, cold, gap, profile
 from bench.lab.__main__ import main
 from bench.point import Point, Slice
@@ -122,9 +122,9 @@ def test_a_profile_is_summarised_per_job_by_thread_and_function(tmp_path: Path) 
     assert "| `JobGateway.__call__ (app/gateway.py)` | 2.000 | 66.7% |" in text
 
 
-def test_cold_answers_are_timed_for_every_endpoint() -> None:
+def test_cold_answers_are_timed_for_every_course_endpoint() -> None:
     result = cold.measure_cold(SMALL_CSV)
-    assert set(result.by_endpoint) == set(TASKS)
+    assert set(result.by_endpoint) == set(COURSE_TASKS)
     assert 0 < result.median_ms <= result.max_ms
     text = "\n".join(cold.report(result, 1))
-    assert all(f"| {endpoint} |" in text for endpoint in TASKS)
+    assert all(f"| {endpoint} |" in text for endpoint in COURSE_TASKS)
