@@ -181,8 +181,10 @@ def parse(payload: Any, dataset: Dataset, rules: Rules) -> Fields:
 
 def check_selected(dataset: Dataset, fields: Fields) -> None:
     """For an arithmetic mean (the nine of SPEC §3): some row with a value is selected."""
+    if fields.years is None and fields.stratification is None:
+        return  # every row: the question's index has them
     selection = Selection(fields.years, fields.stratification)
-    if selection.everything or has_values(dataset.rows, fields.question, selection, fields.state):
+    if has_values(dataset.rows, fields.question, selection, fields.state):
         return
     if fields.state is not None:
         raise InvalidInput(

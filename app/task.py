@@ -13,7 +13,7 @@ from app import request_fields
 from app.analytics.disparities import disparities
 from app.analytics.means import selected_index
 from app.analytics.national import compare_to_national
-from app.analytics.selection import Selection
+from app.analytics.selection import EVERYTHING, Selection
 from app.analytics.trend import state_trend
 from app.data_ingestor import Dataset, QuestionIndex
 from app.questions import QUESTIONS, Best
@@ -41,7 +41,9 @@ class Task:
         self.question = question
         self.state = state
         self.category = category
-        self.selection = Selection(years, stratification)
+        # Most bodies select nothing: they share one Selection (a dataclass costs a µs to make).
+        everything = years is None and stratification is None
+        self.selection = EVERYTHING if everything else Selection(years, stratification)
 
     @property
     def key(self) -> tuple[Any, ...]:

@@ -74,8 +74,8 @@ def main(argv: list[str] | None = None) -> int:
                 session.note(f"{section.title} failed: {error}")
     machine["Slices"] = f"a warm-up, then {args.seconds:g} s in {args.rounds} interleaved slices"
     machine["WSGI"] = (
-        f"granian, {settings['SERVER_THREADS']} threads per worker process, "
-        f"{settings['WORKERS']} worker processes unless a row says otherwise"
+        f"granian, {settings['SERVER_THREADS']} threads per server process, "
+        f"{settings['WORKERS']} server processes unless a row says otherwise"
     )
     charts = [chart for section in sections for chart in section.charts(args.charts)]
     minutes = (time.monotonic() - started) / 60

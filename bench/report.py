@@ -30,7 +30,7 @@ METHOD = [
     "from precomputed answers, under the same granian settings as the service: no framework, "
     "validation, pool, result files, journal or log. It is what the HTTP server and the machine "
     "allow for one submit and its polls; the service's jobs/s over the limit's is the headline. "
-    "It runs with 1 and with 2 worker processes and the faster is taken as the limit.",
+    "It runs with 1 and with 2 server processes and the faster is taken as the limit.",
     "- **A job** is one closed loop: a client submits it, polls `get_results` until it is done, "
     "then submits the next. Throughput counts jobs done inside the measured slices; latency is "
     "submit-to-done. In a closed loop of N clients the mean latency is N / jobs per second "
@@ -40,7 +40,7 @@ METHOD = [
     "load generator (`bench/load.py`), which compares every answer with the one computed "
     "in-process; it costs about as much CPU per request as a server, so its jobs/s are lower.",
     "- **Memory** is the proportional set size (PSS) of all of a server's processes, so that "
-    "pages the worker processes share with the main process count once. It is sampled 4 times a "
+    "pages the server processes share with the main process count once. It is sampled 4 times a "
     "second, only while the server is loaded, and once at the end of each slice.",
     "- **Between sections** the benchmark writes dirty pages out (sync), so that the disk's "
     "write-back of one section does not fall into the next.",

@@ -57,7 +57,7 @@ class Server:
         return (self.workdir / "server.out").read_bytes()
 
     def tree(self) -> list[psutil.Process]:
-        """The server process and its children (granian's worker processes)."""
+        """The server process and its children (granian's server processes)."""
         with suppress(psutil.NoSuchProcess):
             main = psutil.Process(self.process.pid)
             return [main, *main.children(recursive=True)]

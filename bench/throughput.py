@@ -22,7 +22,7 @@ TARGET_P99_MS = 10.0
 
 
 def service(workers: int) -> Contender:
-    """The service as `make run` starts it, with `workers` worker processes."""
+    """The service as `make run` starts it, with `workers` server processes."""
     return Contender(f"service w={workers}", service_argv(), env={"LSS_WORKERS": str(workers)})
 
 
@@ -123,7 +123,7 @@ class Throughput(Section):
             "a job, polls `get_results` until it is done, then submits the next, walking the 81 "
             "endpoint x question pairs (the state endpoints rotate over the locations); the "
             "script times submit-to-done per job. The service and the limit (`bench/limit.py`) "
-            "run with 1 and with 2 worker processes, all four at once, measured in interleaved "
+            "run with 1 and with 2 server processes, all four at once, measured in interleaved "
             "slices with a second of uncounted lead-in each. 'vs limit' is jobs/s over the "
             "faster limit's at the same connection count; p50 and p99 are the medians of the "
             "slices' (the p99s' range beside); CPU is user + system time of all the server's "
@@ -138,7 +138,7 @@ class Throughput(Section):
                 ],
             ),
             "",
-            f"Worker processes (LSS_WORKERS, default {DEFAULT_WORKERS}): in this run two did "
+            f"Server processes (LSS_WORKERS, default {DEFAULT_WORKERS}): in this run two did "
             f"{' and '.join(workers) or '-'}.",
             "",
         ]

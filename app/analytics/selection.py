@@ -33,6 +33,10 @@ class Selection:
         return self.stratification or DEFAULT_STRATIFICATION
 
 
+#: The selection of every row: what a body without years and stratification asks for.
+EVERYTHING = Selection()
+
+
 def cells(
     table: RowTable, question: str, selection: Selection, location: str | None = None
 ) -> list[int]:

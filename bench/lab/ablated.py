@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.server import ROOT
 
-#: Job numbers of a worker process start at its pid times this, so processes never share one.
+#: Job numbers of a server process start at its pid times this, so processes never share one.
 _PER_PROCESS = 10**9
 
 
