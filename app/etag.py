@@ -15,8 +15,11 @@ IMMUTABLE = ("Cache-Control", "public, max-age=31536000, immutable")
 #: Cache-Control of every other answer of get_results.
 NO_STORE = ("Cache-Control", "no-store")
 #: Tags remembered by body; a body is usually the same object poll after poll, so the lookup
-#: costs a pointer comparison. Cleared when full: the tags are cheap to make again.
+#: costs a pointer comparison. Cleared when full: the tags are cheap to make again. Bodies read
+#: back from result files, and CSV tables, are new objects each time: the bytes bound keeps
+#: what those hold here small.
 _REMEMBERED = 4096
+_REMEMBERED_BYTES = 8 << 20
 
 
 class ETags:
@@ -24,15 +27,18 @@ class ETags:
 
     def __init__(self) -> None:
         self._tags: dict[bytes, str] = {}
+        self._bytes = 0
 
     def of(self, body: bytes) -> str:
         """The quoted strong ETag of `body`: equal bytes, equal tags."""
         tag = self._tags.get(body)
         if tag is None:
-            if len(self._tags) >= _REMEMBERED:
+            if len(self._tags) >= _REMEMBERED or self._bytes + len(body) > _REMEMBERED_BYTES:
                 self._tags.clear()
+                self._bytes = 0
             tag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
             self._tags[body] = tag
+            self._bytes += len(body)
         return tag
 
 

@@ -10,6 +10,7 @@ import time
 import pytest
 import requests
 
+from app import etag
 from app.task import TASKS
 from unittests.conftest import OBESITY
 
@@ -133,3 +134,12 @@ def test_a_real_server_answers_304_with_the_validators_and_no_body(start_server)
     assert held.headers["ETag"] == tag and held.headers["Cache-Control"] == IMMUTABLE
     head = requests.head(url, timeout=5)
     assert head.headers["ETag"] == tag and head.content == b""
+
+
+def test_the_tags_remembered_hold_a_bounded_number_of_bytes():
+    """Bodies read back from files are new objects each poll: what is kept for them is bounded."""
+    tags = etag.ETags()
+    big = [bytes([n]) * (1 << 20) for n in range(40)]  # 40 MiB of distinct bodies
+    seen = {body: tags.of(body) for body in big}
+    assert tags._bytes <= etag._REMEMBERED_BYTES
+    assert all(tags.of(body) == seen[body] for body in big)  # the same tag after a clear
