@@ -1,11 +1,12 @@
 """The scale-out engine: jobs run on Celery workers, every job's state lives in Redis.
 
 Chosen by LSS_BROKER_URL. A web process keeps no job state of its own: a POST records the job in
-Redis (`registry`: the id from INCR) and sends a Celery task whose id is the job id; a worker
-(`worker`) runs the same `Task` as the embedded engine and writes the answer into the job's
-record. Reads, `jobs`, `num_jobs` and the shutdown flag all go to Redis, so any number of web
-processes and workers, on any number of machines, agree. While Redis cannot be reached, every
-call that needs it raises Unavailable (a 503 with the reason) and the process keeps serving.
+Redis (`registry`: the id from INCR) and queues a Celery task whose id is the job id, in the
+same Lua script (`message` builds the task); a worker (`worker`) runs the same `Task` as the
+embedded engine and writes the answer into the job's record. Reads, `jobs`, `num_jobs` and the
+shutdown flag all go to Redis, so any number of web processes and workers, on any number of
+machines, agree. While Redis cannot be reached, every call that needs it raises Unavailable (a
+503 with the reason) and the process keeps serving.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from typing import Any
 import kombu.exceptions
 import redis
 
+from app.celery_engine.message import task_message
 from app.celery_engine.registry import LONGEST_WAIT_S, JobRegistry
-from app.celery_engine.settings import TASK_NAME, make_celery
+from app.celery_engine.settings import QUEUE, make_celery
 from app.data_ingestor import Dataset
 from app.engine.interface import RUNNING_BODY, Engine, error_body, job_view
 from app.engine.job import JobStatus, format_job_id, parse_job_id
@@ -32,7 +34,7 @@ log = logging.getLogger("lss")
 
 #: How long /api/health waits for a worker to answer its ping, in seconds.
 WORKER_PING_S = 1.0
-#: What sending a task raises when the broker cannot be reached.
+#: What a control message (the health's ping) raises when the broker cannot be reached.
 _SEND_ERRORS = (kombu.exceptions.OperationalError, redis.RedisError, OSError)
 
 
@@ -79,21 +81,15 @@ class CeleryEngine(Engine):
         if self._closed:
             raise ShuttingDown()
         self._settle()
-        number = self.registry.accept(task.endpoint, task.payload(), self.ttl)
+        payload = task.payload()
+        message = task_message(self.celery, task.endpoint, payload)
+        # The job's record and its task message, in one script: a job is queued if and only if
+        # it was accepted, and a Redis that fails either leaves neither (a 503).
+        number = self.registry.accept(task.endpoint, payload, self.ttl, QUEUE, message)
         if not number:  # another process began a graceful shutdown
             self._close_here()
             raise ShuttingDown()
-        job_id = format_job_id(number)
-        try:
-            self.celery.send_task(TASK_NAME, args=(task.endpoint, task.payload()), task_id=job_id)
-        except _SEND_ERRORS as error:
-            # The id is not answered; the job is recorded, so the workers' sweep for lost jobs
-            # (app.celery_engine.lost_jobs) sends it once Redis is back, and it ends like any other.
-            log.error("cannot queue %s (%s): %s", job_id, task.endpoint, error)
-            raise Unavailable(
-                f"job store unavailable: Redis at {self.registry.address} does not answer"
-            ) from None
-        return job_id
+        return format_job_id(number)
 
     def _settle(self) -> None:
         """Clear an earlier run's shutdown flag, once Redis answers."""

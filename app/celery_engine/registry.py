@@ -15,10 +15,11 @@ on ids, on `/api/jobs` and `/api/num_jobs`, and on a graceful shutdown. The keys
     lss:shutdown          present once a graceful shutdown began
     lss:sweep             held for a second by the worker whose sweep for lost jobs runs
 
-Each change of a job is one Lua script (registry_scripts.py), so it is atomic. A finished job's
-hash gets its time to live from Redis itself (EXPIRE): its answer goes exactly on time, and
-`purge` then takes its number out of the sorted sets in batches. Redis errors become
-`Unavailable` (a 503).
+Each change of a job is one Lua script (registry_scripts.py), so it is atomic; the one that
+accepts a job also pushes its Celery task onto the broker's queue (a list). A finished job's hash
+gets its time to live from Redis itself (EXPIRE): its answer goes exactly on time, and `purge`
+then takes its number out of the sorted sets in batches. Redis errors become `Unavailable` (a
+503).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,7 +37,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from app.celery_engine.registry_scripts import ACCEPT, FINISH, LOST, PURGE, START
-from app.engine.job import JobStatus
+from app.engine.job import JOB_ID_PREFIX, JobStatus
 from app.errors import Unavailable
 
 log = logging.getLogger("lss")
@@ -117,22 +118,24 @@ class JobRegistry:
 
     # -- the life of a job ----------------------------------------------------------------------
 
-    def accept(self, endpoint: str, request: dict[str, Any], ttl: dict[JobStatus, int]) -> int:
-        """Record a new job and return its number; 0 once a graceful shutdown began."""
+    def accept(
+        self,
+        endpoint: str,
+        request: dict[str, Any],
+        ttl: dict[JobStatus, int],
+        queue: str | None = None,
+        message: Sequence[bytes] = (),
+    ) -> int:
+        """Record a new job and return its number; 0 once a graceful shutdown began.
+
+        With a `queue`, push its task `message` onto that list in the same script: the pieces
+        of the message joined with the job's id (app.celery_engine.message).
+        """
+        keys = [_IDS, _SHUTDOWN, _LIVE, _RUNNING, *([queue] if queue else [])]
+        args = [_JOB, endpoint, orjson.dumps(request), repr(time.time())]
+        args += [ttl[JobStatus.DONE], ttl[JobStatus.ERROR], JOB_ID_PREFIX, *message]
         with self._reaching():
-            return int(
-                self._accept(
-                    keys=[_IDS, _SHUTDOWN, _LIVE, _RUNNING],
-                    args=[
-                        _JOB,
-                        endpoint,
-                        orjson.dumps(request),
-                        repr(time.time()),
-                        ttl[JobStatus.DONE],
-                        ttl[JobStatus.ERROR],
-                    ],
-                )
-            )
+            return int(self._accept(keys=keys, args=args))
 
     def start(self, number: int) -> bool:
         """Note that job `number` starts; False if it already finished (or is gone)."""
@@ -181,7 +184,7 @@ class JobRegistry:
         with self._reaching():
             found = self._lost(
                 keys=[_RUNNING, queue, unacked, PREFIX + "sweep"],
-                args=[repr(time.time()), grace, "job_id_", int(every * 1000), _JOB],
+                args=[repr(time.time()), grace, JOB_ID_PREFIX, int(every * 1000), _JOB],
             )
         return [
             (int(n), endpoint.decode(), orjson.loads(request)) for n, endpoint, request in found

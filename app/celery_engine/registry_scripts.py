@@ -3,7 +3,9 @@
 KEYS and ARGV are as `JobRegistry` passes them; job hashes are named by a prefix in ARGV.
 """
 
-#: Record a new job unless a graceful shutdown began: its number (0 if refused).
+#: Record a new job unless a graceful shutdown began: its number (0 if refused). With a queue
+#: (KEYS[5]), push the job's task message onto it: ARGV[8...] joined with the job id (ARGV[7]
+#: and the number).
 ACCEPT = """
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 local n = redis.call('INCR', KEYS[1])
@@ -11,6 +13,9 @@ redis.call('HSET', ARGV[1] .. n, 'endpoint', ARGV[2], 'request', ARGV[3], 'statu
            'accepted', ARGV[4], 'ttl_done', ARGV[5], 'ttl_error', ARGV[6])
 redis.call('ZADD', KEYS[3], n, n)
 redis.call('ZADD', KEYS[4], ARGV[4], n)
+if KEYS[5] then
+  redis.call('LPUSH', KEYS[5], table.concat({unpack(ARGV, 8)}, ARGV[7] .. n))
+end
 return n
 """
 #: Note that a job starts: 1, or 0 if it already finished (or is gone).

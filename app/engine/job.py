@@ -5,8 +5,10 @@ from __future__ import annotations
 import enum
 import re
 
-#: A job id as issued: "job_id_" and a positive number without leading zeros.
-JOB_ID_PATTERN = re.compile(r"job_id_([1-9][0-9]{0,17})")
+#: What every job id begins with.
+JOB_ID_PREFIX = "job_id_"
+#: A job id as issued: the prefix and a positive number without leading zeros.
+JOB_ID_PATTERN = re.compile(JOB_ID_PREFIX + r"([1-9][0-9]{0,17})")
 
 
 class JobStatus(str, enum.Enum):
@@ -19,7 +21,7 @@ class JobStatus(str, enum.Enum):
 
 def format_job_id(number: int) -> str:
     """The public id of job `number`."""
-    return f"job_id_{number}"
+    return f"{JOB_ID_PREFIX}{number}"
 
 
 def parse_job_id(job_id: str) -> int | None:
