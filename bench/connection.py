@@ -20,9 +20,12 @@ class Connection:
         #: True once the server asked to close (or close() was called): open a new one.
         self.closed = False
 
-    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
-        """Send one request and read its answer; (status, body)."""
-        line = f"{method} {path} HTTP/1.1\r\n".encode() + self._host
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: bytes = b""
+    ) -> tuple[int, bytes]:
+        """Send one request (`headers`: extra header lines, each ending in CRLF) and read its
+        answer; (status, body)."""
+        line = f"{method} {path} HTTP/1.1\r\n".encode() + self._host + headers
         if body is None:
             self._sock.sendall(line + b"\r\n")
         else:

@@ -106,3 +106,14 @@ def test_the_load_generator_counts_wrong_answers_and_refusals(plan: Plan) -> Non
         assert result.checked > 0 and result.wrong == result.checked
         refused = load.run(unknown, server, 1, 0.3)
     assert refused.wrong == 0 and refused.bad == refused.checked > 0 and refused.jobs == 0
+
+
+def test_the_load_generator_can_ask_to_be_held_as_lss_does(plan: Plan) -> None:
+    """With `wait` every POST carries `Prefer: wait`: quick jobs come back answered, checked,
+    with (almost) no get_results at all."""
+    with running("service", service_argv(), BUNDLED_CSV) as server:
+        result = load.run(plan, server, 2, 1.0, wait=5)
+        log = (server.workdir / "webserver.log").read_text()
+    assert result.checked > 100 and result.wrong == 0 and result.bad == 0
+    posts, polls = log.count("POST /api/"), log.count("/api/get_results/")
+    assert posts >= result.checked and polls < posts / 10

@@ -40,6 +40,8 @@ def celery_settings(broker_url: str, visibility_timeout: int, threads: int) -> d
         # Each pool thread reserves one job at a time: a worker that is killed holds at most
         # `threads` jobs, and a busy worker leaves the waiting jobs to the others.
         "worker_prefetch_multiplier": 1,
+        # No task has a rate limit: the worker need not look one up for every job.
+        "worker_disable_rate_limits": True,
         # Jobs take milliseconds, and threads share the dataset loaded once per worker process.
         "worker_pool": "threads",
         "worker_concurrency": threads,

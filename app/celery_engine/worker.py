@@ -33,8 +33,14 @@ from app.task import TASKS
 log = logging.getLogger("lss")
 
 #: The `celery worker` options every worker gets. Mingle and gossip keep workers in step on
-#: revoked tasks and events: this service uses neither, and mingle alone costs a second at start.
-WORKER_FLAGS = ("--without-mingle", "--without-gossip")
+#: revoked tasks and events, heartbeats tell event monitors (Flower) that a worker lives: this
+#: service uses none of them (its health pings a worker through the remote control, which stays
+#: on), and mingle alone costs a second at start.
+WORKER_FLAGS = ("--without-mingle", "--without-gossip", "--without-heartbeat")
+#: Celery's loggers of a line per task ("received", "succeeded in"): quiet below WARNING. The web
+#: processes log every request already, a failed job is logged at ERROR here, and at a thousand
+#: jobs a second those lines cost the worker CPU and the reader the lines that matter.
+PER_TASK_LOGGERS = ("celery.worker.strategy", "celery.app.trace")
 
 
 class JobRunner:
@@ -105,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         f"jobs from Redis at {address}, {settings['THREADS']} thread(s)",
         flush=True,
     )
+    for name in PER_TASK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     hostname = f"--hostname=lss-{os.getpid()}@%h"
     celery.worker_main(["worker", "--loglevel=INFO", hostname, *WORKER_FLAGS, *(argv or [])])
     return 0
