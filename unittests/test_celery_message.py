@@ -59,6 +59,13 @@ def test_the_accept_script_queues_what_send_task_would(
     for message in (ours, celerys):
         assert message["properties"].pop("delivery_tag")
         message["properties"].pop("reply_to")
+    # The arguments as text, for logs and monitors: the plain repr, where Celery's saferepr
+    # writes a backslash as it is (so the two differ for a request with one).
+    argsrepr = ours["headers"].pop("argsrepr")
+    assert argsrepr == repr(("state_mean", payload))
+    if payload is not TRICKY:
+        assert argsrepr == celerys["headers"]["argsrepr"]
+    celerys["headers"].pop("argsrepr")
     assert ours == celerys
     assert ours["headers"]["id"] == ours["properties"]["correlation_id"] == f"job_id_{number}"
     assert ours["body"][0] == ["state_mean", payload]
