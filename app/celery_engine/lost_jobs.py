@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from typing import Any
 
+import orjson
 from celery import Celery
 
-from app.celery_engine.registry import JobRegistry
+from app.celery_engine.registry import JOB_KEY, PREFIX, RUNNING_KEY, JobRegistry
 from app.celery_engine.settings import QUEUE, RESTORE_INTERVAL_S, TASK_NAME
-from app.engine.job import format_job_id
+from app.engine.job import JOB_ID_PREFIX, format_job_id
 from app.errors import Unavailable
 
 log = logging.getLogger("lss")
@@ -29,6 +32,39 @@ UNACKED_KEY = "unacked"
 #: Seconds after it was accepted (or sent again) before a job that is nowhere counts as lost: a
 #: live worker holds a message it took for far less before kombu records it.
 GRACE_S = 2.0
+#: Held for a second by the worker whose sweep runs.
+SWEEP_LOCK_KEY = PREFIX + "sweep"
+
+#: The lost jobs, atomically. KEYS: the running jobs, the queue, kombu's unacked hash, the sweep's
+#: lock. ARGV: now, the grace (s), the job id prefix, the lock's life (ms), the job hash prefix.
+#: kombu pops with BRPOP, then writes its "unacked" hash: a message in between lives only in the
+#: worker's socket. Once the queue is empty, a job accepted more than the grace ago that is not
+#: unacknowledged is nowhere but in the registry: it is returned, to be sent again. Only one
+#: caller per lock's life gets an answer; the jobs returned count as accepted now.
+LOST = """
+if redis.call('LLEN', KEYS[2]) > 0 then return {} end
+local candidates = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[2])
+if #candidates == 0 then return {} end
+if not redis.call('SET', KEYS[4], 1, 'NX', 'PX', ARGV[4]) then return {} end
+local held = {}
+for _, entry in ipairs(redis.call('HVALS', KEYS[3])) do
+  local ok, message = pcall(cjson.decode, entry)
+  if ok and type(message[1]) == 'table' and type(message[1].headers) == 'table' then
+    held[tostring(message[1].headers.id)] = true
+  end
+end
+local lost = {}
+for _, n in ipairs(candidates) do
+  if not held[ARGV[3] .. n] then
+    local job = redis.call('HMGET', ARGV[5] .. n, 'endpoint', 'request')
+    if job[1] then
+      redis.call('ZADD', KEYS[1], 'XX', ARGV[1], n)
+      table.insert(lost, {n, job[1], job[2]})
+    end
+  end
+end
+return lost
+"""
 
 
 class LostJobSweeper:
@@ -40,6 +76,7 @@ class LostJobSweeper:
     def __init__(self, celery: Celery, registry: JobRegistry) -> None:
         self.celery = celery
         self.registry = registry
+        self._lost = registry.redis.register_script(LOST)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lss-lost-jobs", daemon=True)
 
@@ -60,9 +97,27 @@ class LostJobSweeper:
             except Exception:
                 log.exception("sweep for lost jobs failed")
 
+    def lost(self) -> list[tuple[int, str, dict[str, Any]]]:
+        """(number, endpoint, request) of the jobs no queue or worker holds (the script LOST);
+        empty if another worker's sweep ran within the last RESTORE_INTERVAL_S."""
+        with self.registry.reaching():
+            found = self._lost(
+                keys=[RUNNING_KEY, QUEUE, UNACKED_KEY, SWEEP_LOCK_KEY],
+                args=[
+                    repr(time.time()),
+                    GRACE_S,
+                    JOB_ID_PREFIX,
+                    int(RESTORE_INTERVAL_S * 1000),
+                    JOB_KEY,
+                ],
+            )
+        return [
+            (int(n), endpoint.decode(), orjson.loads(request)) for n, endpoint, request in found
+        ]
+
     def sweep(self) -> list[str]:
         """Send the lost jobs again; their ids."""
-        lost = self.registry.lost(QUEUE, UNACKED_KEY, GRACE_S, RESTORE_INTERVAL_S)
+        lost = self.lost()
         sent = []
         for number, endpoint, request in lost:
             job_id = format_job_id(number)

@@ -14,6 +14,7 @@ on ids, on `/api/jobs` and `/api/num_jobs`, and on a graceful shutdown. The keys
                           the reads that wait for it
     lss:shutdown          present once a graceful shutdown began
     lss:sweep             held for a second by the worker whose sweep for lost jobs runs
+                          (lost_jobs.py, with its own script)
 
 Each change of a job is one Lua script (registry_scripts.py), so it is atomic; the one that
 accepts a job also pushes its Celery task onto the broker's queue (a list). A finished job's hash
@@ -36,15 +37,16 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from app.celery_engine.registry_scripts import ACCEPT, FINISH, LOST, PURGE, START
+from app.celery_engine.registry_scripts import ACCEPT, FINISH, PURGE, START
 from app.engine.job import JOB_ID_PREFIX, JobStatus
 from app.errors import Unavailable
 
 log = logging.getLogger("lss")
 
 PREFIX = "lss:"
-_IDS, _LIVE, _RUNNING, _SHUTDOWN = (PREFIX + k for k in ("ids", "live", "running", "shutdown"))
-_JOB = PREFIX + "job:"
+_IDS, _LIVE, _SHUTDOWN = (PREFIX + k for k in ("ids", "live", "shutdown"))
+#: The sorted set of the running jobs, and the prefix of a job's hash (lost_jobs.py reads both).
+RUNNING_KEY, JOB_KEY = PREFIX + "running", PREFIX + "job:"
 _FINISHED = {JobStatus.DONE: PREFIX + "done", JobStatus.ERROR: PREFIX + "error"}
 #: Seconds to wait for a TCP connection to Redis, and for an answer: a Redis that is gone must
 #: cost a request a 503 within a few seconds, not hang it.
@@ -92,13 +94,12 @@ class JobRegistry:
         self._start = self.redis.register_script(START)
         self._finish = self.redis.register_script(FINISH)
         self._purge = self.redis.register_script(PURGE)
-        self._lost = self.redis.register_script(LOST)
         self._log_outages = log_outages
         #: Whether Redis failed last time (outages are logged when they begin and end).
         self._down = False
 
     @contextlib.contextmanager
-    def _reaching(self) -> Iterator[None]:
+    def reaching(self) -> Iterator[None]:
         """Turn a Redis failure into Unavailable; log when Redis goes away and comes back."""
         try:
             yield
@@ -131,16 +132,16 @@ class JobRegistry:
         With a `queue`, push its task `message` onto that list in the same script: the pieces
         of the message joined with the job's id (app.celery_engine.message).
         """
-        keys = [_IDS, _SHUTDOWN, _LIVE, _RUNNING, *([queue] if queue else [])]
-        args = [_JOB, endpoint, orjson.dumps(request), repr(time.time())]
+        keys = [_IDS, _SHUTDOWN, _LIVE, RUNNING_KEY, *([queue] if queue else [])]
+        args = [JOB_KEY, endpoint, orjson.dumps(request), repr(time.time())]
         args += [ttl[JobStatus.DONE], ttl[JobStatus.ERROR], JOB_ID_PREFIX, *message]
-        with self._reaching():
+        with self.reaching():
             return int(self._accept(keys=keys, args=args))
 
     def start(self, number: int) -> bool:
         """Note that job `number` starts; False if it already finished (or is gone)."""
-        with self._reaching():
-            return bool(self._start(keys=[f"{_JOB}{number}"], args=[repr(time.time())]))
+        with self.reaching():
+            return bool(self._start(keys=[f"{JOB_KEY}{number}"], args=[repr(time.time())]))
 
     def finish(
         self,
@@ -154,10 +155,10 @@ class JobRegistry:
         one round trip fewer); False if another run of it already finished."""
         args = [number, status.value, body, reason or "", repr(time.time())]
         args += ["" if started is None else repr(started), WAKE_TTL_S]
-        with self._reaching():
+        with self.reaching():
             return bool(
                 self._finish(
-                    keys=[f"{_JOB}{number}", _RUNNING, _FINISHED[status], f"{_WAKE}{number}"],
+                    keys=[f"{JOB_KEY}{number}", RUNNING_KEY, _FINISHED[status], f"{_WAKE}{number}"],
                     args=args,
                 )
             )
@@ -165,30 +166,13 @@ class JobRegistry:
     def purge(self, now: float) -> int:
         """Forget every job whose time to live ran out before `now`; how many there were."""
         purged = 0
-        with self._reaching():
+        with self.reaching():
             while True:
                 keys = [_LIVE, *_FINISHED.values()]
-                count = int(self._purge(keys=keys, args=[_JOB, repr(now), BATCH]))
+                count = int(self._purge(keys=keys, args=[JOB_KEY, repr(now), BATCH]))
                 purged += count
                 if count < BATCH:
                     return purged
-
-    def lost(
-        self, queue: str, unacked: str, grace: float, every: float
-    ) -> list[tuple[int, str, dict[str, Any]]]:
-        """(number, endpoint, request) of the jobs no queue holds (registry_scripts.LOST).
-
-        `queue` and `unacked` are the broker's keys; a job is a candidate `grace` seconds after
-        it was accepted (or last sent again); one caller per `every` seconds gets an answer.
-        """
-        with self._reaching():
-            found = self._lost(
-                keys=[_RUNNING, queue, unacked, PREFIX + "sweep"],
-                args=[repr(time.time()), grace, JOB_ID_PREFIX, int(every * 1000), _JOB],
-            )
-        return [
-            (int(n), endpoint.decode(), orjson.loads(request)) for n, endpoint, request in found
-        ]
 
     # -- queries --------------------------------------------------------------------------------
 
@@ -200,8 +184,8 @@ class JobRegistry:
         With `wait` (s, at most LONGEST_WAIT_S), first wait that long for it to finish, in the
         same round trip: Redis blocks on the job's wake-up list (taking nothing from it).
         """
-        key = f"{_JOB}{number}"
-        with self._reaching():
+        key = f"{JOB_KEY}{number}"
+        with self.reaching():
             if wait <= 0:
                 found = self.redis.hmget(key, "status", "body", "reason")
             else:
@@ -217,20 +201,20 @@ class JobRegistry:
 
     def highest(self) -> int:
         """The highest job number ever issued (0 before the first)."""
-        with self._reaching():
+        with self.reaching():
             return int(self.redis.get(_IDS) or 0)
 
     def count_running(self) -> int:
         """Jobs accepted and not finished, by every web process."""
-        with self._reaching():
-            return self.redis.zcard(_RUNNING)
+        with self.reaching():
+            return self.redis.zcard(RUNNING_KEY)
 
     def counts(self) -> dict[str, int]:
         """Live jobs by status."""
         now = repr(time.time())
-        with self._reaching():
+        with self.reaching():
             pipe = self.redis.pipeline(transaction=False)
-            pipe.zcard(_RUNNING)
+            pipe.zcard(RUNNING_KEY)
             for key in _FINISHED.values():
                 pipe.zcount(key, f"({now}", "+inf")
             running, done, error = pipe.execute()
@@ -240,11 +224,11 @@ class JobRegistry:
         """(number, status) of every live job, in id order, read in batches as it is consumed."""
         after = "-inf"
         while True:
-            with self._reaching():
+            with self.reaching():
                 numbers = self.redis.zrangebyscore(_LIVE, after, "+inf", start=0, num=BATCH)
                 pipe = self.redis.pipeline(transaction=False)
                 for number in numbers:
-                    pipe.hget(f"{_JOB}{int(number)}", "status")
+                    pipe.hget(f"{JOB_KEY}{int(number)}", "status")
                 found = pipe.execute()
             for number, status in zip(numbers, found, strict=True):
                 if status is not None:  # None: expired, not purged yet
@@ -255,11 +239,11 @@ class JobRegistry:
 
     def latest(self, limit: int) -> list[dict[str, Any]]:
         """The `limit` most recently accepted live jobs, latest first, as their fields."""
-        with self._reaching():
+        with self.reaching():
             numbers = self.redis.zrevrange(_LIVE, 0, limit - 1)
             pipe = self.redis.pipeline(transaction=False)
             for number in numbers:
-                pipe.hmget(f"{_JOB}{int(number)}", *_FIELDS)
+                pipe.hmget(f"{JOB_KEY}{int(number)}", *_FIELDS)
             found = pipe.execute()
         jobs = []
         for number, values in zip(numbers, found, strict=True):
@@ -282,22 +266,22 @@ class JobRegistry:
 
     def request_shutdown(self) -> None:
         """From now on no web process accepts a job."""
-        with self._reaching():
+        with self.reaching():
             self.redis.set(_SHUTDOWN, 1)
 
     def shutting_down(self) -> bool:
         """True once any web process began a graceful shutdown."""
-        with self._reaching():
+        with self.reaching():
             return bool(self.redis.exists(_SHUTDOWN))
 
     def clear_shutdown(self) -> None:
         """A new run of the service accepts jobs again."""
-        with self._reaching():
+        with self.reaching():
             self.redis.delete(_SHUTDOWN)
 
     def ping(self) -> None:
         """Unavailable unless Redis answers."""
-        with self._reaching():
+        with self.reaching():
             self.redis.ping()
 
     def close(self) -> None:

@@ -58,32 +58,3 @@ for i = 2, #KEYS do
 end
 return purged
 """
-#: Jobs a worker took off the queue and died with before kombu recorded them as unacknowledged
-#: (kombu pops with BRPOP, then writes its "unacked" hash: a message in between lives only in the
-#: worker's socket). Once the queue is empty, a job accepted more than ARGV[2] s ago that is not
-#: unacknowledged is nowhere but in the registry: it is returned, to be sent again. Only one
-#: caller per ARGV[4] ms gets an answer; the jobs returned count as accepted now.
-LOST = """
-if redis.call('LLEN', KEYS[2]) > 0 then return {} end
-local candidates = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[2])
-if #candidates == 0 then return {} end
-if not redis.call('SET', KEYS[4], 1, 'NX', 'PX', ARGV[4]) then return {} end
-local held = {}
-for _, entry in ipairs(redis.call('HVALS', KEYS[3])) do
-  local ok, message = pcall(cjson.decode, entry)
-  if ok and type(message[1]) == 'table' and type(message[1].headers) == 'table' then
-    held[tostring(message[1].headers.id)] = true
-  end
-end
-local lost = {}
-for _, n in ipairs(candidates) do
-  if not held[ARGV[3] .. n] then
-    local job = redis.call('HMGET', ARGV[5] .. n, 'endpoint', 'request')
-    if job[1] then
-      redis.call('ZADD', KEYS[1], 'XX', ARGV[1], n)
-      table.insert(lost, {n, job[1], job[2]})
-    end
-  end
-end
-return lost
-"""
