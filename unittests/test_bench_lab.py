@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from app.task import COURSE_TASKS
-from bench.lab import baseline, cold, gap, profile
+from bench.lab import baseline, cold, gap, profile, spy
 from bench.lab.__main__ import main
 from bench.point import Point, Slice
 from bench.server import ROOT, Server
@@ -114,10 +114,10 @@ def test_a_profile_is_summarised_per_job_by_thread_and_function(tmp_path: Path) 
     pool = "_work (app/task_runner.py:90);ThreadPool._work (app/task_runner.py:91)"
     request = "_runner (granian/wsgi.py:10);JobGateway.__call__ (app/gateway.py:40)"
     raw.write_text(f"{pool} 250\n{request} 500\nbroken line\n")
-    summary = profile.summarise(raw, jobs=1000)
+    summary = spy.summarise(raw, jobs=1000)
     assert summary.samples == 750
     assert summary.by_role == {"request threads (granian)": 500, "job pool workers": 250}
-    assert summary.ms_per_job(summary.samples) == 750 * 1000 / profile.RATE / 1000
+    assert summary.ms_per_job(summary.samples) == 750 * 1000 / spy.RATE / 1000
     text = "\n".join(profile.report(summary, 16))
     assert "| `JobGateway.__call__ (app/gateway.py)` | 2.000 | 66.7% |" in text
 
