@@ -4,7 +4,9 @@ and beside a bare Celery round trip (bench/celery_bare.py) with as many workers,
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from contextlib import ExitStack, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import redis
@@ -34,26 +36,52 @@ def _says_ready(server: Server) -> bool:
     return b"Le Stats Sportif worker:" in server.output
 
 
-def stack_up(stack: ExitStack, workdir: Path, counts: tuple[int, ...]) -> list[str]:
+@dataclass(frozen=True)
+class CeleryStack:
+    """One stack of stack_up: its broker URL, its bare round trip's, and its worker processes."""
+
+    url: str
+    bare_url: str
+    workers: list[Server]
+
+
+def stack_up(
+    stack: ExitStack,
+    workdir: Path,
+    counts: tuple[int, ...],
+    worker_argv: Sequence[Sequence[str]] | None = None,
+) -> list[CeleryStack]:
     """A redis-server as `make redis` runs it and workers as `make worker` starts them, all
-    ready: for each count a database with that many workers; the broker URLs."""
+    ready: for each count a stack, its own database with that many workers, given the extra
+    `celery worker` arguments at its place in `worker_argv` (say `--pool solo`), if any."""
     program = redis_server.binary()
     if program is None:
         raise RuntimeError("no redis-server installed (make installs it into .venv)")
+    if len(counts) > 5:
+        raise ValueError("at most 5 stacks: 2 databases each of Redis's 16")
     folder, port = workdir / "redis", free_port()
     folder.mkdir(parents=True, exist_ok=True)
     argv = redis_server.command(program, port, folder)
     stack.enter_context(running("redis", argv, parent=workdir, ready=_answers_ping, port=port))
     worker = [sys.executable, "-m", "app.celery_engine.worker", "--loglevel=WARNING"]
-    urls = []
-    for count in counts:
-        urls.append(url := f"redis://127.0.0.1:{port}/{count}")
-        urls.append(f"redis://127.0.0.1:{port}/{10 + count}")  # the bare round trip's
-        for number in range(count):
-            env = {"LSS_BROKER_URL": url}
-            name = f"worker-{count}-{number}"
-            stack.enter_context(running(name, worker, env=env, parent=workdir, ready=_says_ready))
-    return urls
+    extras = worker_argv if worker_argv is not None else [()] * len(counts)
+    stacks = []
+    for place, (count, extra) in enumerate(zip(counts, extras, strict=True), start=1):
+        url = f"redis://127.0.0.1:{port}/{place}"
+        workers = [
+            stack.enter_context(
+                running(
+                    f"worker-{place}-{number}",
+                    [*worker, *extra],
+                    env={"LSS_BROKER_URL": url},
+                    parent=workdir,
+                    ready=_says_ready,
+                )
+            )
+            for number in range(count)
+        ]
+        stacks.append(CeleryStack(url, f"redis://127.0.0.1:{port}/{10 + place}", workers))
+    return stacks
 
 
 class CeleryEngine(Section):
@@ -78,12 +106,12 @@ class CeleryEngine(Section):
             return engine(server, seconds)
 
         with ExitStack() as stack:
-            urls = iter(stack_up(stack, session.workdir, WORKER_COUNTS))
-            for count in WORKER_COUNTS:
+            stacks = stack_up(stack, session.workdir, WORKER_COUNTS)
+            for count, celery in zip(WORKER_COUNTS, stacks, strict=True):
                 workers = f"{count} worker{'s' * (count > 1)}"
-                env = {"LSS_BROKER_URL": next(urls)}
+                env = {"LSS_BROKER_URL": celery.url}
                 lineup.append(Contender(f"celery, {workers}", service_argv(), env=env))
-                bare[name := f"bare round trip, {workers}"] = url = next(urls)
+                bare[name := f"bare round trip, {workers}"] = url = celery.bare_url
                 argv = [sys.executable, "-m", "bench.celery_bare", url, str(count)]
                 lineup.append(Contender(name, argv))
             points = session.side_by_side(lineup, run)
