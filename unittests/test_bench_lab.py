@@ -122,6 +122,46 @@ def test_a_profile_is_summarised_per_job_by_thread_and_function(tmp_path: Path) 
     assert "| `JobGateway.__call__ (app/gateway.py)` | 2.000 | 66.7% |" in text
 
 
+def test_a_celery_workers_stacks_are_summarised_by_role_and_package(tmp_path: Path) -> None:
+    raw = tmp_path / "raw.txt"
+    launch = "<module> (app/celery_engine/worker.py:114);main (app/celery_engine/worker.py:109)"
+    loop = (
+        f"{launch};Celery.worker_main (celery/app/base.py:643);asynloop (celery/worker/loops.py:1)"
+    )
+    pool = "Thread.run (threading.py:982);_worker (concurrent/futures/thread.py:83)"
+    task = f"{pool};apply_target (celery/concurrency/base.py:30)"
+    task += ";JobRunner.run (app/celery_engine/worker.py:70)"
+    raw.write_text(
+        f"{loop};Hub.create_loop (kombu/asynchronous/hub.py:465);poll (selectors.py:1) 100\n"
+        f"{task};Redis.execute_command (redis/client.py:867);sendall (socket.py:1) 50\n"
+        f"{task};Task.compute (app/task.py:10) 25\n"
+        f"{pool} 10\n"
+        "promise.__call__ (vine/promises.py:158) 15\n"
+    )
+    summary = spy.summarise(raw, jobs=1000)
+    assert summary.by_role == {
+        "Celery main thread (kombu's event loop)": 100,
+        "Celery pool threads (the tasks)": 85,
+        "other or truncated stacks": 15,
+    }
+    # The launcher's frames would hold the whole main thread: only the task's are the service's.
+    assert summary.app_inclusive == {
+        "JobRunner.run (app/celery_engine/worker.py)": 75,
+        "Task.compute (app/task.py)": 25,
+    }
+    assert summary.by_package == {"standard library": 160, "app/": 25, "other packages": 15}
+    assert summary.by_caller == {
+        "kombu/": 100,
+        "redis/": 50,
+        "app/": 25,
+        "other packages": 15,
+        "standard library": 10,
+    }
+    text = "\n".join(spy.package_table(summary))
+    assert "| `redis/` | 0.000 | 0.0% | 0.200 | 25.0% |" in text
+    assert "| standard library | 0.640 | 80.0% | 0.040 | 5.0% |" in text
+
+
 def test_cold_answers_are_timed_for_every_course_endpoint() -> None:
     result = cold.measure_cold(SMALL_CSV)
     assert set(result.by_endpoint) == set(COURSE_TASKS)

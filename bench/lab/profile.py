@@ -4,14 +4,12 @@ function (system calls made without the GIL do not show); the raw stacks stay fo
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench import wrk
-from bench.lab.spy import ProfileSummary, py_spy, start_recording, stop_recording, summarise, tables
-from bench.server import OUT, Server, running, service_argv
+from bench.lab.spy import ProfileSummary, py_spy, record, tables
+from bench.server import OUT, running, service_argv
 from bench.session import Session
 
 
@@ -27,17 +25,6 @@ def add(commands: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def record(server: Server, raw: Path, load: Callable[[], int]) -> ProfileSummary:
-    """Record `server`'s processes while `load()` runs (it returns the jobs it ran)."""
-    recorder = start_recording(server.process.pid, raw, subprocesses=True)
-    time.sleep(1.0)  # py-spy attaches
-    try:
-        jobs = load()
-    finally:
-        stop_recording(recorder)
-    return summarise(raw, jobs)
-
-
 def run(args: argparse.Namespace, session: Session) -> list[str]:
     """Profile the service under wrk and report where a job's GIL time goes."""
     if py_spy() is None or not wrk.installed():
@@ -51,7 +38,7 @@ def run(args: argparse.Namespace, session: Session) -> list[str]:
         def load() -> int:
             return wrk.run_wrk(server.url, args.connections, args.seconds, plan).jobs
 
-        summary = record(server, args.out / "service-wrk.txt", load)
+        (summary,) = record([(server.process.pid, args.out / "service-wrk.txt", True)], load)
     return report(summary, args.connections)
 
 
