@@ -20,12 +20,17 @@ from bench.workload import build_plan
 from bench.wrk import run_wrk, write_plan
 from unittests.conftest import BUNDLED_CSV, SMALL_CSV, require_tool
 from unittests.support import servers
+from unittests.support.celery_stack import redis_binary
 from unittests.support.e2e import check_answer, job_mix, post, wait_done
 from unittests.support.reference import Reference
 
 
 def _wrk() -> None:
     require_tool(shutil.which("wrk") is not None, "wrk is not installed (apt-get install wrk)")
+
+
+def _py_spy() -> None:
+    require_tool(spy.py_spy() is not None, "py-spy is not installed (pip install py-spy)")
 
 
 def _point(name: str, jobs_per_s: float, cpu_us: float) -> Point:
@@ -160,6 +165,28 @@ def test_a_celery_workers_stacks_are_summarised_by_role_and_package(tmp_path: Pa
     text = "\n".join(spy.package_table(summary))
     assert "| `redis/` | 0.000 | 0.0% | 0.200 | 25.0% |" in text
     assert "| standard library | 0.640 | 80.0% | 0.040 | 5.0% |" in text
+
+
+def test_a_celery_profile_records_the_service_and_its_worker_at_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A real redis-server, worker and service under wrk, both recorded by py-spy."""
+    _wrk()
+    _py_spy()
+    redis_binary()
+    argv = ["profile", "--engine", "celery", "--workers", "1", "--seconds", "1", "--rounds", "1"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    report = capsys.readouterr().out
+    assert report.startswith("# Where a job's time goes on the Celery engine")
+    service, worker = report.split("\n## ")[1:]
+    assert "| request threads (granian) |" in service
+    assert "| Celery pool threads (the tasks) |" in worker
+    assert "| Celery main thread (kombu's event loop) |" in worker
+    assert "(app/celery_engine/worker.py)`" in worker  # the task's frames, not the launcher's
+    assert "`main (app/celery_engine/worker.py)`" not in worker
+    assert all(f"| `{package}/` |" in worker for package in ("celery", "kombu", "redis", "app"))
+    for raw in ("celery-service-wrk.txt", "celery-worker-wrk.txt"):
+        assert (tmp_path / raw).stat().st_size > 0
 
 
 def test_cold_answers_are_timed_for_every_course_endpoint() -> None:

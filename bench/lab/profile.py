@@ -1,5 +1,6 @@
 """``profile``: py-spy on every process of the service under wrk, GIL time per job by thread and
-function (system calls made without the GIL do not show); the raw stacks stay for flame graphs."""
+function (system calls made without the GIL do not show); the raw stacks stay for flame graphs.
+With `--engine celery`, on the service and its Celery worker at once (profile_celery.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import wrk
+from bench.lab import profile_celery
 from bench.lab.spy import ProfileSummary, py_spy, record, tables
 from bench.server import OUT, running, service_argv
 from bench.session import Session
@@ -18,6 +20,12 @@ def add(commands: Any) -> argparse.ArgumentParser:
     parser = commands.add_parser("profile", help="py-spy on the service's processes under wrk")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
     parser.add_argument("--workers", type=int, help="LSS_WORKERS (default: the service's)")
+    parser.add_argument(
+        "--engine",
+        choices=("embedded", "celery"),
+        default="embedded",
+        help="the job engine: embedded (default), or celery (a redis-server and one worker)",
+    )
     parser.add_argument(
         "--out", type=Path, default=OUT / "profile", help="raw stacks (bench/out/profile)"
     )
@@ -32,6 +40,8 @@ def run(args: argparse.Namespace, session: Session) -> list[str]:
     args.out.mkdir(parents=True, exist_ok=True)
     plan = wrk.write_plan(session.plan, session.workdir / "plan.tsv")
     env = {"LSS_WORKERS": str(args.workers)} if args.workers else {}
+    if args.engine == "celery":
+        return profile_celery.run(args, session, plan, env)
     with running("profiled", service_argv(), env=env, parent=session.workdir) as server:
         wrk.run_wrk(server.url, args.connections, 1, plan)  # every answer computed once
 
