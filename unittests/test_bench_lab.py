@@ -5,17 +5,21 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import sys
+import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 import requests
 
 from app.task import COURSE_TASKS
-from bench.lab import baseline, cold, gap, profile, spy
+from bench.celery_engine import stack_up
+from bench.lab import baseline, cold, gap, pools, profile, spy
 from bench.lab.__main__ import main
 from bench.point import Point, Slice
 from bench.server import ROOT, Server
+from bench.session import Session
 from bench.workload import build_plan
 from bench.wrk import run_wrk, write_plan
 from unittests.conftest import BUNDLED_CSV, SMALL_CSV, require_tool
@@ -187,6 +191,45 @@ def test_a_celery_profile_records_the_service_and_its_worker_at_once(
     assert all(f"| `{package}/` |" in worker for package in ("celery", "kombu", "redis", "app"))
     for raw in ("celery-service-wrk.txt", "celery-worker-wrk.txt"):
         assert (tmp_path / raw).stat().st_size > 0
+
+
+def test_stack_up_starts_each_stacks_worker_with_its_own_arguments(tmp_path: Path) -> None:
+    redis_binary()
+    solo, prefork = (argv for _, argv in pools.POOLS[1:])
+    with ExitStack() as stack:
+        stacks = stack_up(stack, tmp_path, (1, 1), [solo, prefork])
+        assert len({s.url for s in stacks} | {s.bare_url for s in stacks}) == 4
+        for celery, pool in zip(stacks, ["2 (solo)", "1 (prefork)"], strict=True):
+            output = celery.workers[0].output
+            deadline = time.monotonic() + 20
+            while b".> concurrency:" not in output and time.monotonic() < deadline:
+                time.sleep(0.05)
+                output = celery.workers[0].output
+            assert f".> concurrency: {pool}".encode() in output, output[-2000:]
+
+
+def test_pools_measures_workers_side_by_side_with_their_answers_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    redis_binary()
+    monkeypatch.setenv("LSS_WORKERS", "1")  # the services start faster
+    session = Session(tmp_path, seconds=0.5, rounds=1)
+    variants = [pools.DEFAULT, *pools.prefetch_variants(("solo", ("--pool", "solo")))[-1:]]
+    measured = pools.measure(session, variants, clients=4)
+    assert [p.name for p in measured] == ["threads (the default)", "solo, prefetch 4"]
+    assert all(p.jobs > 0 and p.checked > p.jobs and p.wrong == p.bad == 0 for p in measured)
+    text = "\n".join(pools.report([measured, [measured[0], *measured]], 4))
+    assert "| threads (the default) | 1 |" in text and "| solo, prefetch 4 | 2 |" in text
+    assert "| 1.00x |" in text and "acks_late" in text
+    assert "**solo, prefetch 4 did " in text
+
+
+def test_prefetch_is_tried_on_the_fastest_pool_beside_the_default() -> None:
+    assert pools.prefetch_variants(pools.POOLS[1]) == [
+        pools.DEFAULT,
+        ("solo, prefetch 1", ("--pool", "solo", "--prefetch-multiplier", "1")),
+        ("solo, prefetch 4", ("--pool", "solo", "--prefetch-multiplier", "4")),
+    ]
 
 
 def test_cold_answers_are_timed_for_every_course_endpoint() -> None:

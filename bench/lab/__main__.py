@@ -7,11 +7,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.lab import baseline, cold, gap, profile
+from bench.lab import baseline, cold, gap, pools, profile
 from bench.session import Session
 
 #: The commands, each a module with `add(subparsers)` that sets `run(args, session)` as default.
-COMMANDS = (baseline, gap, profile, cold)
+COMMANDS = (baseline, gap, profile, pools, cold)
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
