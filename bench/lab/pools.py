@@ -105,8 +105,9 @@ def report(lineups: list[list[Point]], clients: int) -> list[str]:
     ]
     if len(prefetch) > 2:
         one, more = prefetch[1], prefetch[-1]
-        lines.append(
+        lines += [
+            "",
             f"**{more.name} did {ratio(more.jobs_per_s, one.jobs_per_s):.2f}x the jobs/s of "
-            f"{one.name}**; p99 {more.p99_ms:.1f} against {one.p99_ms:.1f} ms."
-        )
+            f"{one.name}**; p99 {more.p99_ms:.1f} against {one.p99_ms:.1f} ms.",
+        ]
     return lines
