@@ -8,9 +8,13 @@ run twice gives the same answer (the second answer is dropped, see `app.celery_e
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from celery import Celery
+
+from app.celery_engine.transport import TRANSPORT
 
 #: The one task: a job of any endpoint, its id the job id.
 TASK_NAME = "lss.run"
@@ -25,10 +29,27 @@ CONNECT_TIMEOUT_S = 2
 SOCKET_TIMEOUT_S = 10
 
 
+def _tls(broker_url: str) -> dict[str, Any]:
+    """The broker's TLS setting for a rediss:// URL that sets no certificate check itself.
+
+    kombu takes the scheme for its transport only when none is named: with the transport named
+    (below), a rediss:// URL would lose the TLS kombu gives it. Certificates are then checked, as
+    redis-py checks them for the job registry; `?ssl_cert_reqs=none` in the URL says otherwise.
+    """
+    parts = urlsplit(broker_url)
+    if parts.scheme != "rediss" or "ssl_cert_reqs" in parse_qs(parts.query):
+        return {}
+    return {"broker_use_ssl": {"ssl_cert_reqs": ssl.CERT_REQUIRED}}
+
+
 def celery_settings(broker_url: str, visibility_timeout: int, threads: int) -> dict[str, Any]:
     """Celery's settings for a broker, a visibility timeout (s) and a worker's pool threads."""
     return {
         "broker_url": broker_url,
+        # kombu's Redis transport, one client per channel instead of one per command
+        # (transport.py): the same commands, a fifth less of a worker's time.
+        "broker_transport": TRANSPORT,
+        **_tls(broker_url),
         # Its own queue name, so that other Celery apps sharing the Redis never take its jobs.
         "task_default_queue": QUEUE,
         # A job is acknowledged when it finished, not when a worker took it: a worker lost
