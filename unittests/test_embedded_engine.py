@@ -178,7 +178,7 @@ def test_an_unwritable_result_becomes_an_error_not_a_lost_job(make_engine, monke
         "reason": "result could not be stored: [Errno 28] No space left on device",
     }
     assert orjson.loads(engine.result(job_id)) == error
-    engine._recent.clear()  # answered from the journal once it is out of memory
+    engine.local.recent.clear()  # answered from the journal once it is out of memory
     assert orjson.loads(engine.result(job_id)) == error
     assert dict(engine.statuses())[job_id] == JobStatus.ERROR
 
@@ -191,7 +191,7 @@ def test_no_job_is_accepted_when_the_journal_cannot_record_it(make_engine, tmp_p
     (tmp_path / "results" / "jobs.sqlite3").write_bytes(b"not a database" * 100)
     with pytest.raises(Unavailable, match="job journal unavailable: file is not a database"):
         engine.submit(global_mean())
-    assert engine._pending == set()
+    assert engine.local.pending == set()
     assert not list((tmp_path / "results").glob("*.json"))
     reasons, _ = engine.health()
     assert reasons == ["job journal unavailable: file is not a database"]
@@ -374,17 +374,17 @@ def test_memory_does_not_grow_with_jobs_served(make_engine):
         engine.submit(global_mean())
     engine.drain(timeout=10)
     assert engine.num_pending() == 0
-    assert len(engine._answers) == 1  # one serialized answer per distinct question
-    assert engine._pending == set() and engine._waiters == {}
+    assert len(engine.local.answers) == 1  # one serialized answer per distinct question
+    assert engine.local.pending == set() and engine.local.waiters == {}
 
 
 def test_recent_results_are_bounded_and_older_ones_are_read_from_their_files(
     make_engine, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr("app.embedded_engine.engine.RECENT", 3)
+    monkeypatch.setattr("app.embedded_engine.local_jobs.RECENT", 3)
     engine = make_engine(threads=0)
     ids = [engine.submit(global_mean()) for _ in range(5)]
-    assert list(engine._recent) == [3, 4, 5]  # the newest three only
+    assert list(engine.local.recent) == [3, 4, 5]  # the newest three only
     for job_id in ids:
         assert orjson.loads(engine.result(job_id)) == GLOBAL_MEAN
     (tmp_path / "results" / "job_id_1.json").unlink()  # older: answered from the file
