@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from app.task import COURSE_TASKS
-from bench.celery_engine import stack_up
+from bench.celery_stack import stack_up
 from bench.lab import baseline, cold, gap, pools, profile, spy
 from bench.lab.__main__ import main
 from bench.point import Point, Slice

@@ -65,3 +65,17 @@ def test_jobs_and_recent_list_every_live_job_across_batches(
     assert recent["jobs"][0]["accepted"].endswith("Z") and recent["jobs"][0]["finished"] is None
     for number in numbers[15:]:
         registry.finish(number, JobStatus.DONE, b"{}", None)
+
+
+def test_a_wait_on_a_job_finished_long_ago_or_gone_ends_at_once(
+    registry: JobRegistry, worker: InProcessWorker
+) -> None:
+    """A finished job's wake-up list lives seconds; a wait after it expired (or on a job Redis
+    does not have) must still answer at once, not after the whole wait."""
+    number = registry.accept("global_mean", {"question": OBESITY}, TTL)
+    registry.finish(number, JobStatus.DONE, b"answer", None)
+    worker.client.delete(f"{PREFIX}wake:{number}")  # as if WAKE_TTL_S passed
+    for asked, expected in ((number, (JobStatus.DONE, b"answer", None)), (number + 99, None)):
+        started = time.monotonic()
+        assert registry.result(asked, wait=1.5) == expected
+        assert time.monotonic() - started < 0.5

@@ -103,9 +103,11 @@ class CeleryEngine(Engine):
         number = parse_job_id(job_id)
         if number is None:
             raise JobNotFound()
-        # One look; a job still running is then waited for on Redis (registry.result), one
-        # round trip per LONGEST_WAIT_S, woken the moment a worker records its answer.
-        deadline, step = time.monotonic() + wait, 0.0
+        # Each look at the job waits for it on Redis first (registry.result), in the same round
+        # trip, up to LONGEST_WAIT_S at a time, woken the moment a worker records its answer; a
+        # job already finished does not make it wait.
+        deadline = time.monotonic() + wait
+        step = min(LONGEST_WAIT_S, wait) if wait >= 0.001 else 0.0
         while True:
             found = self.registry.result(number, step)
             if found is None:

@@ -37,7 +37,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from app.celery_engine.registry_scripts import ACCEPT, FINISH, PURGE, START
+from app.celery_engine.registry_scripts import ACCEPT, FINISH, PURGE, START, WAKE_IF_FINISHED
 from app.engine.job import JOB_ID_PREFIX, JobStatus
 from app.errors import Unavailable
 
@@ -181,8 +181,9 @@ class JobRegistry:
     ) -> tuple[JobStatus, bytes | None, str | None] | None:
         """Job `number`'s status, answer body and failure reason; None if Redis has no such job.
 
-        With `wait` (s, at most LONGEST_WAIT_S), first wait that long for it to finish, in the
-        same round trip: Redis blocks on the job's wake-up list (taking nothing from it).
+        With `wait` (s, at most LONGEST_WAIT_S), first wait up to that long for it to finish, in
+        the same round trip: Redis blocks on the job's wake-up list (taking nothing from it),
+        which a finished or missing job is given first if it has none (WAKE_IF_FINISHED).
         """
         key = f"{JOB_KEY}{number}"
         with self.reaching():
@@ -191,9 +192,10 @@ class JobRegistry:
             else:
                 pipe = self.redis.pipeline(transaction=False)
                 wake = f"{_WAKE}{number}"
+                pipe.eval(WAKE_IF_FINISHED, 2, key, wake, WAKE_TTL_S)
                 pipe.execute_command("BLMOVE", wake, wake, "LEFT", "LEFT", f"{wait:.3f}")
                 pipe.hmget(key, "status", "body", "reason")
-                found = pipe.execute()[1]
+                found = pipe.execute()[2]
         status, body, reason = found
         if status is None:
             return None

@@ -58,3 +58,14 @@ for i = 2, #KEYS do
 end
 return purged
 """
+#: Before a wait on a job's wake-up list (KEYS[2]), in the same pipeline: a job that finished
+#: before the list existed, or whose list expired, or that is gone (KEYS[1]), gets an item on it
+#: (for ARGV[1] s), so that the wait ends at once. Sent with EVAL: a pipeline with a cached
+#: script would first ask Redis whether it has it, a round trip more.
+WAKE_IF_FINISHED = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' and redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('RPUSH', KEYS[2], 1)
+  redis.call('EXPIRE', KEYS[2], ARGV[1])
+end
+return 0
+"""

@@ -10,7 +10,8 @@ from typing import Any
 
 from app import config
 from bench import load
-from bench.celery_engine import CLIENTS, stack_up
+from bench.celery_engine import CLIENTS
+from bench.celery_stack import stack_up
 from bench.lineup import Contender
 from bench.markdown import columns, ratio
 from bench.point import Point

@@ -9,7 +9,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench import wrk
-from bench.celery_engine import stack_up
+from bench.celery_stack import stack_up
 from bench.lab.spy import ProfileSummary, package_table, record, tables
 from bench.server import running, service_argv
 from bench.session import Session
