@@ -15,10 +15,18 @@ class ApiError(Exception):
     """An error the client caused or must know of; carries its HTTP status and reason."""
 
     status_code = 400
+    #: Seconds after which the client may try again (the `Retry-After` header), if it may.
+    retry_after: int | None = None
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, retry_after: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        if retry_after is not None:
+            self.retry_after = retry_after
+
+    def headers(self) -> list[tuple[str, str]]:
+        """The headers an answer of this error carries beside its JSON body."""
+        return [] if self.retry_after is None else [("Retry-After", str(self.retry_after))]
 
 
 class InvalidInput(ApiError):
@@ -89,7 +97,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError):
-        return error_response(error.status_code, error.reason)
+        response = error_response(error.status_code, error.reason)
+        response.headers.extend(error.headers())
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

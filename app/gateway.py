@@ -103,7 +103,8 @@ class JobGateway:
         headers = [("Content-Type", _JSON)]
         job_id = None
         if task is not None and requested == method:
-            status, body, job_id = self._submit(environ, path, task)
+            status, body, job_id, extra = self._submit(environ, path, task)
+            headers.extend(extra)
             if job_id is not None and "HTTP_PREFER" in environ:
                 body, applied = self._held_answer(environ["HTTP_PREFER"], job_id, body)
                 if applied:
@@ -126,16 +127,17 @@ class JobGateway:
 
     def _submit(
         self, environ: dict[str, Any], path: str, task_type: type[Task]
-    ) -> tuple[int, bytes, str | None]:
-        """Validate the body, accept it as a job and answer with the job id."""
+    ) -> tuple[int, bytes, str | None, list[Header]]:
+        """Validate the body, accept it as a job and answer with the job id (and, for a refusal,
+        the error's own headers)."""
         try:
             job_id = self._engine.submit(self._task(environ, path, task_type))
         except ApiError as error:
-            return error.status_code, error_body(error.reason), None
+            return error.status_code, error_body(error.reason), None, error.headers()
         except Exception as error:
             log.error("unhandled error in POST %s", path, exc_info=error)
-            return 500, error_body(INTERNAL_ERROR), None
-        return 200, b'{"job_id":"%s"}' % job_id.encode(), job_id
+            return 500, error_body(INTERNAL_ERROR), None, []
+        return 200, b'{"job_id":"%s"}' % job_id.encode(), job_id, []
 
     def _held_answer(self, header: str, job_id: str, body: bytes) -> tuple[bytes, str | None]:
         """For `Prefer: wait=N`: the job's final body with its id once it finished within N s,
@@ -219,7 +221,8 @@ class JobGateway:
                 return 304, b"", [("ETag", tag), etag.IMMUTABLE]
             return 200, body, [("Content-Type", kind), ("ETag", tag), etag.IMMUTABLE]
         except ApiError as error:
-            return error.status_code, error_body(error.reason), [_JSON_TYPE, etag.NO_STORE]
+            headers = [_JSON_TYPE, etag.NO_STORE, *error.headers()]
+            return error.status_code, error_body(error.reason), headers
         except Exception as error:
             log.error("unhandled error in get_results %s", job_id, exc_info=error)
             return 500, error_body(INTERNAL_ERROR), [_JSON_TYPE, etag.NO_STORE]

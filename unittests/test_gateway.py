@@ -111,3 +111,26 @@ def test_a_path_is_logged_as_the_client_sent_it(app):
     path = "/api/get_results/job_id_é".encode().decode("latin-1")  # how WSGI hands it over
     assert _call(app, "GET", path)[0] == "404 NOT FOUND"
     assert "<- GET /api/get_results/job_id_é 404 job_id=job_id_é" in _log_text(app)
+
+
+@pytest.mark.parametrize("path", ["/api/states_mean", "/api/get_results/job_id_1", "/api/jobs"])
+def test_an_error_that_says_when_to_come_back_sends_retry_after(app, monkeypatch, path):
+    """A refusal with a `retry_after` (a full disk, too many jobs) tells the client when, on the
+    job routes and on Flask's alike; one without sends no Retry-After."""
+    from app.errors import Unavailable
+
+    def refuse(*_args: Any, **_kwargs: Any):
+        raise Unavailable("come back later", retry_after=7)
+
+    engine = app.extensions["lss.engine"]
+    for name in ("submit", "result", "statuses"):
+        monkeypatch.setattr(engine, name, refuse)
+    method = "POST" if path == "/api/states_mean" else "GET"
+    status, headers, body = _call(app, method, path, BODY)
+    assert status == "503 SERVICE UNAVAILABLE"
+    assert headers["Retry-After"] == "7"
+    assert orjson.loads(body) == {"status": "error", "reason": "come back later"}
+    monkeypatch.setattr(engine, "submit", lambda *_: (_ for _ in ()).throw(Unavailable("down")))
+    status, headers, _ = _call(app, "POST", "/api/states_mean", BODY)
+    assert status == "503 SERVICE UNAVAILABLE"
+    assert "Retry-After" not in headers
