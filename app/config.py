@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 import click
 
+from app.policy import settings as policy_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 #: The broker of `make worker` when LSS_BROKER_URL is not set (port: LSS_REDIS_PORT).
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
@@ -79,6 +81,18 @@ def _broker_url(name: str, raw: str) -> str | None:
     return url
 
 
+def _checked(parse: Callable[[str], Any]) -> Callable[[str, str], Any]:
+    """A parser of a text setting whose ValueError becomes a ConfigError naming the variable."""
+
+    def checked(name: str, raw: str) -> Any:
+        try:
+            return parse(raw)
+        except ValueError as error:
+            raise ConfigError(f"{name} {error}, got {raw!r}") from None
+
+    return checked
+
+
 #: config key -> (environment variable, default, parser). One line each in the README.
 SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     # Interface the HTTP server binds to.
@@ -125,6 +139,18 @@ SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     "REDIS_DIR": ("LSS_REDIS_DIR", str(ROOT / "redis-data"), _text),
     # Seconds before a task a worker took and never acknowledged is given to another worker.
     "VISIBILITY_TIMEOUT_S": ("LSS_VISIBILITY_TIMEOUT_S", 10, _integer(1, 86400)),
+    # The token graceful_shutdown needs (Authorization: Bearer); None: loopback clients only.
+    "ADMIN_TOKEN": ("LSS_ADMIN_TOKEN", None, _checked(policy_settings.admin_token)),
+    # Origins (scheme://host[:port]) of other sites that may use the API from a browser.
+    "CORS_ORIGINS": ("LSS_CORS_ORIGINS", frozenset(), _checked(policy_settings.origins)),
+    # Host names a loopback-bound server answers for besides localhost, 127.0.0.1 and [::1].
+    "ALLOWED_HOSTS": ("LSS_ALLOWED_HOSTS", frozenset(), _checked(policy_settings.host_names)),
+    # Most live jobs (accepted, not yet purged) of the whole service; 0: no cap.
+    "MAX_LIVE_JOBS": ("LSS_MAX_LIVE_JOBS", 1_000_000, _integer(0)),
+    # MiB that must stay free on the disks of the results folder and journal; 0: no check.
+    "MIN_FREE_DISK_MB": ("LSS_MIN_FREE_DISK_MB", 256, _integer(0)),
+    # Jobs one client address may submit: N/second, N/minute or N/hour; None: no limit.
+    "RATE_LIMIT": ("LSS_RATE_LIMIT", None, _checked(policy_settings.rate)),
 }
 
 

@@ -20,6 +20,7 @@ from app.embedded_engine.journal import Journal
 from app.embedded_engine.store import ResultStore
 from app.engine.interface import Engine
 from app.openapi import document as openapi
+from app.policy import gate
 from app.startup import Prepared
 from app.task_runner import ThreadPool
 
@@ -65,6 +66,7 @@ def create_app(
     routes.init_app(app)
     openapi.init_app(app)
     pages.init_app(app)
+    gate.init_app(app)  # last: the request policy is in front of everything the app serves
     return app
 
 
@@ -111,6 +113,9 @@ def shutdown(app: Flask, timeout: float | None = None) -> bool:
 
     Returns False if jobs were still running when `timeout` ran out. Calling it again is harmless.
     """
+    admission = app.extensions.get("lss.admission")
+    if admission is not None:
+        admission.stop()
     drained = app.extensions["lss.engine"].drain(timeout)
     logger = logging.getLogger("lss")
     if drained:

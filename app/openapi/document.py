@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app
 
 from app.openapi.paths import (
+    ADMIN_TOKEN_SCHEME,
     HTML,
     JSON,
     error_answer,
@@ -20,6 +21,7 @@ from app.openapi.paths import (
     html_answer,
     json_answer,
     results_path,
+    shutdown_path,
     submit_path,
 )
 from app.openapi.schemas import ref, schemas
@@ -93,17 +95,7 @@ def build_document(locations: list[str]) -> dict[str, Any]:
             },
             **service,
         ),
-        "/api/graceful_shutdown": get_operation(
-            "graceful_shutdown",
-            "Stop accepting jobs; finish the accepted ones",
-            {
-                "200": json_answer(
-                    {**ok, "properties": {"status": {"enum": ["running", "done"]}}},
-                    "running while accepted jobs remain, then done",
-                )
-            },
-            **service,
-        ),
+        "/api/graceful_shutdown": shutdown_path(),
         "/api/questions": get_operation(
             "questions",
             "The nine questions and which end of each is better",
@@ -237,7 +229,8 @@ def build_document(locations: list[str]) -> dict[str, Any]:
             "version": "1.0.0",
             "description": "Statistics on US adult health per state (CDC BRFSS). POST a question, "
             "get a job id at once, poll GET /api/get_results/{job_id}. Every error body is "
-            '{"status": "error", "reason": "..."}.',
+            '{"status": "error", "reason": "..."}. A server bound to loopback answers 421 to a '
+            "Host other than its own names (LSS_ALLOWED_HOSTS adds some).",
         },
         "tags": [
             {"name": "jobs", "description": "Submit questions and fetch their answers"},
@@ -245,7 +238,10 @@ def build_document(locations: list[str]) -> dict[str, Any]:
             {"name": "pages", "description": "HTML pages and their static files"},
         ],
         "paths": paths,
-        "components": {"schemas": schemas(locations)},
+        "components": {
+            "schemas": schemas(locations),
+            "securitySchemes": {"adminToken": ADMIN_TOKEN_SCHEME},
+        },
     }
 
 
