@@ -21,6 +21,7 @@ from lss_client.errors import (
     ServerUnavailable,
     ServerUnreachable,
     ShuttingDown,
+    TooManyRequests,
 )
 from lss_client.job import CATEGORY_ENDPOINTS, ENDPOINTS, STATE_ENDPOINTS, Answer, Question
 from lss_client.protocol import DEFAULT_URL, Policy
@@ -46,4 +47,5 @@ __all__ = [
     "ServerUnavailable",
     "ServerUnreachable",
     "ShuttingDown",
+    "TooManyRequests",
 ]
