@@ -101,7 +101,7 @@ def test_a_long_retry_after_is_bounded_and_the_refusal_raised(start_server: Call
         pytest.raises(TooManyRequests) as raised,
     ):
         client.ask("global_mean", OBESITY)
-    assert 0.5 <= time.monotonic() - started < 3
+    assert 0.5 <= time.monotonic() - started < 10  # the server asked for over 10 s, twice
     assert raised.value.status_code == 429
     assert "LSS_MAX_LIVE_JOBS" in raised.value.reason
 

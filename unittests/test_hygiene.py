@@ -244,3 +244,47 @@ def test_a_full_log_disk_costs_a_line_a_minute_and_shows_in_health(
         assert "log" not in requests.get(f"{server.url}/api/health", timeout=10).json()
         assert server.stop() == 0
         assert "line(s) were lost while it could not" in log_file.read_text()
+
+
+# -- on real CDC rows --------------------------------------------------------------------------
+
+#: The shared slice of the real export: beside the checkout's parent, or at its usual place.
+REAL_SLICE = next(
+    (
+        path
+        for path in (
+            Path(__file__).resolve().parents[2] / "shared" / "data" / "cdc-real-slice.csv",
+            Path("/work/shared/data/cdc-real-slice.csv"),
+        )
+        if path.is_file()
+    ),
+    None,
+)
+
+
+@pytest.mark.skipif(REAL_SLICE is None, reason="the real CDC slice (shared/data) is not here")
+def test_csv_of_real_rows_has_no_formula_and_keeps_its_numbers(make_app):
+    """Every endpoint's CSV of a real question: no field a spreadsheet would run, the values
+    numbers (negative ones written as they are), and `years` as whole floats taken."""
+    client = make_app(DATA_FILE=str(REAL_SLICE)).test_client()
+    bodies = {
+        "states_mean": {},
+        "diff_from_mean": {},
+        "mean_by_category": {},
+        "state_mean_by_category": {"state": "Ohio"},
+        "compare_to_national": {"years": [2011.0, 2020.0]},
+    }
+    for endpoint, extra in bodies.items():
+        posted = client.post(f"/api/{endpoint}", json={"question": OBESITY, **extra})
+        assert posted.status_code == 200, posted.get_json()
+        text = client.get(f"/api/get_results/{posted.get_json()['job_id']}?format=csv")
+        rows = list(csv.reader(io.StringIO(text.get_data(as_text=True))))
+        header, rows = rows[0], rows[1:]
+        assert rows, endpoint
+        for row in rows:
+            for field in row:
+                assert not field.startswith(("=", "+", "@", "\t", "\r")), (endpoint, field)
+                if field.startswith("-"):
+                    float(field)  # a negative number, not text
+        values = [row[header.index("value")] for row in rows if row[header.index("value")]]
+        assert all(isinstance(float(value), float) for value in values)
