@@ -72,7 +72,9 @@ class Admission:
             refused = self.rate.refusal(address)
             if refused is not None:
                 return refused
-        return self.disk.refusal() or self.live.take()
+        if self.disk.short is not None:
+            return self.disk.refusal()
+        return self.live.take()
 
     def answered(self, accepted: bool) -> None:
         """The POST that `refusal` let through was answered: a job was `accepted`, or not."""

@@ -56,6 +56,7 @@ class RequestPolicy:
         self._admin = admin
         self.admission = admission
         self._job_paths = frozenset(f"/api/{name}" for name in TASKS)
+        self._nosniff = [NOSNIFF]
 
     def routes(self) -> list[tuple[str, str]]:
         """The routes served in front of Flask: the gateway's (the policy adds none)."""
@@ -110,7 +111,7 @@ class RequestPolicy:
     def _submit(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """A job's POST that the admission let through: its 200 is a job accepted, anything else
         (or an exception) gives its place among the live jobs back."""
-        extra = [NOSNIFF, *self._cors_headers(environ)]
+        extra = [NOSNIFF, *self._cors_headers(environ)] if self._cors else self._nosniff
         answered = self.admission.answered
         told = False
 
