@@ -12,6 +12,7 @@ import contextlib
 import os
 import sqlite3
 import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
 from app.data_ingestor import Dataset
@@ -137,7 +138,7 @@ class Status:
             **details,
         }
 
-    def ready(self, closed_here: bool, closed: Any) -> list[str]:
+    def ready(self, closed_here: bool, closed: Callable[[], bool]) -> list[str]:
         """/api/readyz's reasons; `closed` asks the journal whether a shutdown began anywhere."""
         if closed_here:
             return [SHUTTING_DOWN]  # known here: no need to ask the journal
