@@ -97,8 +97,14 @@ def test_n_jobs_over_two_server_processes_are_counted_n_times(
 ) -> None:
     temp = tmp_path / "tmp"  # where the run's metrics folder goes
     temp.mkdir()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True,
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    stale = temp / f"lss-metrics-{gone}-killed"  # a run whose main process was killed
+    stale.mkdir()
+    (stale / "counter_1.db").write_bytes(b"")
     server = start_server(LSS_WORKERS="2", TMPDIR=str(temp))
     (folder,) = temp.glob("lss-metrics-*")
+    assert folder.name.startswith(f"lss-metrics-{server.proc.pid}-")
     rounds = 0
     while rounds < 10:  # fresh connections land on either process, not always on both at once
         wait_done(server.url, submit_all(server.url))

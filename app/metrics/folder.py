@@ -3,7 +3,8 @@ process's values, so that `GET /metrics`, answered by any one process, sums them
 
 `api_server.py`'s main process makes a new folder for each run, before it starts the server
 processes (PROMETHEUS_MULTIPROC_DIR must be set before prometheus_client is imported), and
-removes it when the run ends: counts start at 0 with each run, as a Prometheus counter may.
+removes it when the run ends (or, if it was killed, the next run does): counts start at 0 with
+each run, as a Prometheus counter may.
 Counters and histograms of a server process that died stay in the sum (they counted real jobs);
 its gauges of the moment (its pool threads) go, when it stops or when a scrape finds it gone.
 """
@@ -19,14 +20,22 @@ import tempfile
 
 #: The variable prometheus_client reads, once, when it is first imported.
 VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+#: A run folder's name: the prefix, the pid of the run's main process, a random part.
+_PREFIX = "lss-metrics-"
+_RUN_FOLDER = re.compile(re.escape(_PREFIX) + r"(\d+)-[^/]+")
 #: The files of gauges whose values count only while their process lives.
 _LIVE_FILE = re.compile(r"gauge_live[a-z]+_(\d+)\.db")
 
 
 def make_run_folder() -> str:
     """A new, empty metrics folder for this run, named in the environment the server
-    processes inherit."""
-    folder = tempfile.mkdtemp(prefix="lss-metrics-")
+    processes inherit. Folders of earlier runs whose main process is gone (killed before it
+    could remove its own) are removed first."""
+    for stale in glob.glob(os.path.join(tempfile.gettempdir(), f"{_PREFIX}*")):
+        match = _RUN_FOLDER.fullmatch(os.path.basename(stale))
+        if match and not _alive(int(match.group(1))):
+            shutil.rmtree(stale, ignore_errors=True)
+    folder = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-")
     os.environ[VARIABLE] = folder
     return folder
 
