@@ -37,6 +37,7 @@ SERVER_ONLY = (
     "werkzeug",
     "pandas",
     "numpy",
+    "scipy",
     "celery",
     "kombu",
     "redis",
