@@ -110,9 +110,9 @@ class Slope:
 
     per_year: float
     se: float
-    dispersion: float = 0.0
-    df: int = 0
-    quantile: float = Z95
+    dispersion: float
+    df: int
+    quantile: float
 
     @property
     def low(self) -> float:
