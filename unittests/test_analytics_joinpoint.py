@@ -4,12 +4,12 @@ WLS, scipy's t) on random series with bends and scatter, and on the real CDC row
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
 
 import numpy as np
-import orjson
 import pytest
 from scipy.stats import t as student
 
@@ -105,12 +105,43 @@ def test_two_known_joinpoints_in_twelve_years():
 
 
 def test_a_bound_beyond_a_double_is_none_not_infinity():
-    assert joinpoint.percent(709.0) == pytest.approx(100 * math.expm1(709.0))
+    assert joinpoint.percent(705.0) == pytest.approx(100 * math.expm1(705.0))
+    assert joinpoint.percent(709.0) is None  # e^709 fits a double, 100 e^709 does not
     assert joinpoint.percent(710.0) is None
+    assert joinpoint.percent(math.nan) is None
     change = joinpoint.PercentChange.of(0.5, 60.0, stats.t_quantile(1))  # 0.5 ± 762
     assert change.high is None
     assert change.low == pytest.approx(-100.0)
     assert change.value == pytest.approx(100 * math.expm1(0.5))
+
+
+def test_numbers_beyond_double_precision_raise_overflow_not_nan():
+    """A log-scale slope past e^709 (1e-320, 1, 1e308 a year apart), and weights 1 / se² whose
+    sum overflows: OverflowError, which state_trend turns into a reason."""
+    years = np.array([2011, 2012, 2013])
+    values = np.array([1e-320, 1.0, 1e308])
+    with pytest.raises(OverflowError, match="double precision"):
+        joinpoint.fit_joinpoints(years, values, values)
+    with pytest.raises(OverflowError, match="double precision"):
+        stats.wls_slope(years, np.array([1.0, 2.0, 3.0]), np.full(3, 1.0001e-154))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_extreme_series_give_finite_numbers_or_overflow(seed):
+    """Values and se from 1e-320 to 1e308: every number answered is finite (a bound may be
+    None), or the fit says it cannot be represented; nothing else is raised."""
+    rng = np.random.default_rng(seed)
+    for _ in range(100):
+        n = int(rng.integers(3, 14))
+        years = np.sort(rng.choice(np.arange(2011, 2024), n, replace=False))
+        values, ses = 10.0 ** rng.uniform(-320, 308, n), 10.0 ** rng.uniform(-154, 154, n)
+        for fit in (joinpoint.fit_joinpoints, stats.wls_slope):
+            try:
+                answer = fit(years, values, ses)
+            except OverflowError:
+                continue
+            fitted = joinpoint.fit_joinpoints
+            _strict_json(_apc_fields(answer) if fit is fitted else _slope_fields(answer))
 
 
 def test_t_quantiles_in_closed_form_and_against_scipy():
@@ -225,10 +256,19 @@ def _every_series(path: Path, total_only: bool):
                 yield question, location, (category, stratum), task.compute(dataset)
 
 
+def _strict_json(data) -> None:
+    """`data` as JSON a strict parser accepts: no NaN, no Infinity (orjson would hide them as
+    null, so the standard library writes them as they are and the parser refuses them)."""
+
+    def refuse(token):
+        raise ValueError(f"not JSON: {token}")
+
+    json.loads(json.dumps(data, allow_nan=True), parse_constant=refuse)
+
+
 def _strict(data) -> None:
-    """The answer as a client reads it: JSON with no NaN or Infinity, a reason for every null."""
-    text = orjson.dumps(data).decode()
-    assert "NaN" not in text and "Infinity" not in text
+    """The answer as a client reads it: strict JSON, a reason for every null."""
+    _strict_json(data)
     assert (data["slope"] is None) == ("slope_reason" in data)
     assert (data["apc"] is None) == ("apc_reason" in data)
 

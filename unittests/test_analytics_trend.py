@@ -15,6 +15,7 @@ year, its limits written as value -/+ 1.959964 * se, so that every se is the one
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 
@@ -271,3 +272,37 @@ def test_every_answer_is_strict_json(dataset, state):
 
     text = json.dumps(trend(dataset, state), allow_nan=True)
     assert json.loads(text, parse_constant=refuse)
+
+
+def test_values_at_the_limits_of_a_double_answer_with_reasons(tmp_path):
+    """A file whose values alternate 1e-290 and 1e150 with intervals tight enough to be used:
+    the weights 1 / se² near 1e308 overflow their sum, so the slope is null with the reason;
+    on the log scale the weights are finite and apc is answered; nothing is NaN or infinite."""
+    with TRENDS_CSV.open(newline="", encoding="utf-8") as file:
+        header, first = list(csv.reader(file))[:2]
+    small, big = (
+        ("1e-290", "0", "3.919928e-154"),
+        ("1e150", "9.99999999999e149", "1.00000000001e150"),
+    )
+    rows = []
+    for i, (value, low, high) in enumerate([small, big, small, big, small, big, small]):
+        row = dict(zip(header, first, strict=True))
+        row.update({"": str(i), "YearStart": str(2011 + i), "YearEnd": str(2011 + i)})
+        row.update({"Data_Value": value, "Low_Confidence_Limit": low})
+        row.update({"High_Confidence_Limit ": high})
+        rows.append([row[name] for name in header])
+    path = tmp_path / "limits.csv"
+    with path.open("w", newline="", encoding="utf-8") as file:
+        csv.writer(file).writerows([header, *rows])
+    data = trend(load_dataset(path), "Ohio")
+    assert len(data["series"]) == 7
+    assert data["slope"] is None
+    assert (
+        data["slope_reason"] == "the values and their se are beyond what double precision can fit"
+    )
+    assert data["apc"] is not None
+
+    def refuse(token):
+        raise ValueError(token)
+
+    assert json.loads(json.dumps(data, allow_nan=True), parse_constant=refuse)

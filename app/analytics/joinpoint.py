@@ -19,8 +19,9 @@ MIN_SEGMENT_YEARS = 3
 TIE_RELATIVE = 1e-9
 #: An SSE below this share of the series' weighted total sum of squares counts as 0.
 ZERO_RELATIVE = 1e-12
-#: exp(x) overflows a double beyond this: a bound that far out is reported as None.
+#: exp(x) overflows a double beyond this (100 e^x a little earlier): such a bound is None.
 _MAX_EXPONENT = math.log(np.finfo(float).max)
+_OVERFLOW = "the values and their se span more than double precision holds on the log scale"
 
 
 def max_joinpoints(years: int) -> int:
@@ -46,7 +47,10 @@ def placements(years: int, joinpoints: int) -> np.ndarray:
 
 def percent(log_change: float) -> float | None:
     """100 (e^x - 1), the percent change of a change x on the log scale; None past a double."""
-    return 100.0 * math.expm1(log_change) if log_change < _MAX_EXPONENT else None
+    if log_change >= _MAX_EXPONENT:
+        return None
+    change = 100.0 * math.expm1(log_change)
+    return change if math.isfinite(change) else None
 
 
 @dataclass(frozen=True)
@@ -59,9 +63,11 @@ class PercentChange:
 
     @classmethod
     def of(cls, slope: float, se: float, quantile: float) -> PercentChange:
-        """From a slope on the log scale and its se: 100 (e^(b ± q se) - 1)."""
+        """From a slope on the log scale and its se: 100 (e^(b ± q se) - 1); OverflowError
+        when the change itself is beyond a double, or the slope or se is not finite."""
         value = percent(slope)
-        assert value is not None  # a slope between logs of positive doubles is finite
+        if value is None or not (math.isfinite(slope) and math.isfinite(se)):
+            raise OverflowError(_OVERFLOW)
         return cls(value, percent(slope - quantile * se), percent(slope + quantile * se))
 
 
@@ -152,10 +158,18 @@ def bic(sse: float, years: int, joinpoints: int) -> float:
 def fit_joinpoints(years: np.ndarray, values: np.ndarray, ses: np.ndarray) -> JoinpointFit | None:
     """The log-linear joinpoint model of a yearly series of positive values (SPEC §15.2):
     y = ln v with weights w = (v / se)², 0 to max_joinpoints(n) joinpoints, each count's best
-    placement by weighted SSE, the count by BIC; None with fewer than MIN_TREND_YEARS years."""
+    placement by weighted SSE, the count by BIC; None with fewer than MIN_TREND_YEARS years,
+    OverflowError when the fit's numbers are beyond double precision (values near its limits)."""
     n = len(years)
     if n < MIN_TREND_YEARS:
         return None
+    with np.errstate(all="ignore"):  # an overflow shows as a number that is not finite
+        return _fit_series(years, values, ses)
+
+
+def _fit_series(years: np.ndarray, values: np.ndarray, ses: np.ndarray) -> JoinpointFit:
+    """fit_joinpoints of a series of at least MIN_TREND_YEARS years."""
+    n = len(years)
     t = (years - years[0]).astype(float)
     # ln(v) - ln(v_first): the intercept absorbs the shift, and a flat series is exactly 0.
     logs = np.log(values)
@@ -164,6 +178,8 @@ def fit_joinpoints(years: np.ndarray, values: np.ndarray, ses: np.ndarray) -> Jo
     weights = root_w * root_w
     centred = y - (weights * y).sum() / weights.sum()
     zero = ZERO_RELATIVE * float((weights * centred * centred).sum())
+    if not (np.isfinite(weights).all() and (weights > 0).all() and math.isfinite(zero)):
+        raise OverflowError(_OVERFLOW)
     k, best = 0, best_placement(t, y, root_w, 0, zero)
     for more in range(1, max_joinpoints(n) + 1):
         found = best_placement(t, y, root_w, more, zero)
@@ -171,6 +187,8 @@ def fit_joinpoints(years: np.ndarray, values: np.ndarray, ses: np.ndarray) -> Jo
             k, best = more, found
     df = n - 2 * k - 2
     dispersion = best.sse / df
+    if not math.isfinite(dispersion):
+        raise OverflowError(_OVERFLOW)
     r_inv = np.linalg.inv(best.r)
     covariance = max(1.0, dispersion) * (r_inv @ r_inv.T)
     quantile = interval_quantile(dispersion, df)

@@ -45,7 +45,8 @@ def _slope_method() -> str:
         f"exceeds 1 (the years scatter more than their intervals explain), else q = {Z95}: a "
         f"3-year series with dispersion over 1 gets t(0.975, 1) = {t_quantile(1):.1f}. trend "
         "is rising when the interval is above 0, falling when below, else stable. With fewer "
-        f"than {MIN_TREND_YEARS} years the slope is null."
+        f"than {MIN_TREND_YEARS} years, or values and se beyond what double precision can fit, "
+        "the slope is null and slope_reason says why."
     )
 
 
@@ -69,7 +70,8 @@ def _apc_method() -> str:
         "- 1); AAPC = 100 (e^(sum(l_i b_i) / L) - 1) over the whole series (l_i a segment's "
         "years, L the last usable year minus the first), its interval likewise from the same "
         "covariance. A bound beyond the range of a double is null. With fewer than "
-        f"{MIN_TREND_YEARS} years with a positive value apc is null."
+        f"{MIN_TREND_YEARS} years with a positive value, or values and se beyond what double "
+        "precision holds on the log scale, apc is null and apc_reason says why."
     )
 
 

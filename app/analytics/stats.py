@@ -136,26 +136,26 @@ def wls_slope(years: np.ndarray, values: np.ndarray, ses: np.ndarray) -> Slope |
     """The line a + b t through (year, value) weighted by w = 1 / se², with the scatter about
     it counted: X² = Σ w (v - a - b t)², dispersion φ = X² / (n - 2), se(b) =
     √(max(1, φ) / Σ w (t - t̄_w)²), interval b ± q se(b) with q = t(0.975, n - 2) when φ > 1,
-    else Z95. None with fewer than MIN_TREND_YEARS points."""
+    else Z95. None with fewer than MIN_TREND_YEARS points; OverflowError when a number of the
+    fit is not finite (weights near the limits of a double)."""
     if len(years) < MIN_TREND_YEARS:
         return None
-    weights = 1.0 / (ses * ses)
-    total = weights.sum()
-    t = years.astype(float)
-    t_centred = t - (weights * t).sum() / total
-    y_centred = values - (weights * values).sum() / total
-    sxx = float((weights * t_centred * t_centred).sum())
-    per_year = float((weights * t_centred * y_centred).sum() / sxx)
-    residuals = y_centred - per_year * t_centred
-    df = len(years) - 2
-    dispersion = float((weights * residuals * residuals).sum()) / df
-    return Slope(
-        per_year=per_year,
-        se=math.sqrt(max(1.0, dispersion) / sxx),
-        dispersion=dispersion,
-        df=df,
-        quantile=interval_quantile(dispersion, df),
-    )
+    with np.errstate(all="ignore"):  # an overflow shows as a number that is not finite
+        weights = 1.0 / (ses * ses)
+        total = weights.sum()
+        t = years.astype(float)
+        t_centred = t - (weights * t).sum() / total
+        y_centred = values - (weights * values).sum() / total
+        sxx = float((weights * t_centred * t_centred).sum())
+        per_year = float((weights * t_centred * y_centred).sum() / sxx)
+        residuals = y_centred - per_year * t_centred
+        df = len(years) - 2
+        dispersion = float((weights * residuals * residuals).sum()) / df
+        se = math.sqrt(max(1.0, dispersion) / sxx) if sxx > 0 else math.inf
+    slope = Slope(per_year, se, dispersion, df, interval_quantile(dispersion, df))
+    if not all(math.isfinite(x) for x in (per_year, se, dispersion, slope.low, slope.high)):
+        raise OverflowError("the values and their se are beyond what double precision can fit")
+    return slope
 
 
 def z_score(estimate: Estimate, reference: Estimate) -> float:

@@ -16,13 +16,19 @@ from app.analytics.selection import Selection
 from app.analytics.stats import MIN_TREND_YEARS, Estimate, Slope, wls_slope
 
 
-def _slope(series: list[tuple[int, Estimate]]) -> Slope | None:
-    """The WLS slope of the series (None with fewer than MIN_TREND_YEARS years)."""
-    return wls_slope(
-        np.array([year for year, _ in series]),
-        np.array([estimate.value for _, estimate in series]),
-        np.array([estimate.se for _, estimate in series]),
-    )
+def _slope(series: list[tuple[int, Estimate]]) -> tuple[Slope | None, str | None]:
+    """The WLS slope of the series, or None and the reason."""
+    try:
+        slope = wls_slope(
+            np.array([year for year, _ in series]),
+            np.array([estimate.value for _, estimate in series]),
+            np.array([estimate.se for _, estimate in series]),
+        )
+    except OverflowError as error:
+        return None, str(error)
+    if slope is None:
+        return None, f"fewer than {MIN_TREND_YEARS} years with a usable value ({len(series)})"
+    return slope, None
 
 
 def _change(change: PercentChange) -> dict[str, float | None]:
@@ -34,11 +40,14 @@ def _apc(series: list[tuple[int, Estimate]]) -> tuple[dict[str, Any] | None, str
     needs one), or None and the reason."""
     left_out = [year for year, estimate in series if not estimate.value > 0]
     usable = [(year, estimate) for year, estimate in series if estimate.value > 0]
-    fit = fit_joinpoints(
-        np.array([year for year, _ in usable]),
-        np.array([estimate.value for _, estimate in usable]),
-        np.array([estimate.se for _, estimate in usable]),
-    )
+    try:
+        fit = fit_joinpoints(
+            np.array([year for year, _ in usable]),
+            np.array([estimate.value for _, estimate in usable]),
+            np.array([estimate.se for _, estimate in usable]),
+        )
+    except OverflowError as error:
+        return None, str(error)
     if fit is None:
         reason = f"fewer than {MIN_TREND_YEARS} years with a positive value ({len(usable)})"
         return None, reason + (f"; left out, not positive: {left_out}" if left_out else "")
@@ -70,7 +79,7 @@ def state_trend(
     if cell is not None:
         series, counts = pooled_by_year(table, cell, (first, last))
     present = {year for year, _ in series}
-    slope = _slope(series)
+    slope, slope_reason = _slope(series)
     data: dict[str, Any] = {
         "state": state,
         "question": question,
@@ -85,9 +94,7 @@ def state_trend(
         "slope": None,
     }
     if slope is None:
-        data["slope_reason"] = (
-            f"fewer than {MIN_TREND_YEARS} years with a usable value ({len(series)})"
-        )
+        data["slope_reason"] = slope_reason
     else:
         data["slope"] = {
             "per_year": slope.per_year,
