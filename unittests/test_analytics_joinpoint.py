@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.stats import t as student
+from scipy.stats import t as scipy_t
 
-from app.analytics import joinpoint, stats
+from app.analytics import joinpoint, stats, student
 from app.data_ingestor import load_dataset
 from app.task import TASKS
 from unittests.conftest import BUNDLED_CSV, ROOT
@@ -144,6 +144,15 @@ def test_extreme_series_give_finite_numbers_or_overflow(seed):
             _strict_json(_apc_fields(answer) if fit is fitted else _slope_fields(answer))
 
 
+def test_the_search_runs_on_at_most_a_hundred_years():
+    years = np.arange(1900, 2001)  # 101 years: 4,851 placements of two joinpoints at 100
+    values = 20 + 0.1 * (years - 1900)
+    with pytest.raises(OverflowError, match="more than 100 years: the search is not run"):
+        joinpoint.fit_joinpoints(years, values, np.ones(101))
+    fit = joinpoint.fit_joinpoints(years[:100], values[:100], np.ones(100))
+    assert fit is not None and fit.df == 100 - 2 - 2 * len(fit.joinpoints)
+
+
 def test_t_quantiles_in_closed_form_and_against_scipy():
     p = 0.975
     assert stats.t_quantile(1) == pytest.approx(math.tan(math.pi * (p - 0.5)), rel=1e-12)
@@ -151,8 +160,18 @@ def test_t_quantiles_in_closed_form_and_against_scipy():
     a = 4 * p * (1 - p)  # df 4: t = 2 √(cos(arccos(√a) / 3) / √a - 1)
     closed = 2 * math.sqrt(math.cos(math.acos(math.sqrt(a)) / 3) / math.sqrt(a) - 1)
     assert stats.t_quantile(4) == pytest.approx(closed, rel=1e-12)
-    for df in (*range(1, 60), 100, 1000, 100000):
-        assert abs(stats.t_quantile(df) - student.ppf(p, df)) < 1e-9
+    for df in (*range(1, 200), 500, 1000, 9997):  # 9997: years 1 to 9999, the most there are
+        assert stats.t_quantile(df) == pytest.approx(scipy_t.ppf(p, df), rel=1e-12, abs=0)
+    assert student.quantile(0.5 + 1e-12, 3) == pytest.approx(scipy_t.ppf(0.5 + 1e-12, 3), abs=1e-15)
+    # Far in the tail 1 - P(|T| <= t) keeps fewer digits: still within the 1e-9 the SPEC asks.
+    assert student.quantile(0.999999, 2) == pytest.approx(scipy_t.ppf(0.999999, 2), rel=1e-9)
+    for df in (1, 2, 3, 4, 7, 12, 51):
+        for t in (0.0, 0.1, 1.0, 2.0, 5.0, 30.0):
+            expected = 2 * scipy_t.cdf(t, df) - 1
+            assert student.central_probability(t, df) == pytest.approx(expected, abs=1e-15)
+    for p_bad, df_bad in ((0.5, 3), (1.0, 3), (0.975, 0)):
+        with pytest.raises(ValueError, match="no t quantile"):
+            student.quantile(p_bad, df_bad)
     assert stats.interval_quantile(1.0, 1) == stats.Z95  # only a dispersion above 1 takes t
     assert stats.interval_quantile(1.0000001, 1) == stats.t_quantile(1)
 

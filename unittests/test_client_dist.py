@@ -37,7 +37,6 @@ SERVER_ONLY = (
     "werkzeug",
     "pandas",
     "numpy",
-    "scipy",
     "celery",
     "kombu",
     "redis",

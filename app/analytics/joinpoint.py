@@ -15,6 +15,9 @@ from app.analytics.stats import MIN_TREND_YEARS, interval_quantile
 
 #: A segment spans at least this many observed years, counting both its ends.
 MIN_SEGMENT_YEARS = 3
+#: The search over every placement is run on at most this many years (BRFSS has about 13; a
+#: file with hundreds in one series would need gigabytes: ~n²/2 placements of n x 4 each).
+MAX_SEARCH_YEARS = 100
 #: Placements whose SSEs are within this of the smallest, relatively, tie (the earliest wins).
 TIE_RELATIVE = 1e-9
 #: An SSE below this share of the series' weighted total sum of squares counts as 0.
@@ -159,10 +162,13 @@ def fit_joinpoints(years: np.ndarray, values: np.ndarray, ses: np.ndarray) -> Jo
     """The log-linear joinpoint model of a yearly series of positive values (SPEC §15.2):
     y = ln v with weights w = (v / se)², 0 to max_joinpoints(n) joinpoints, each count's best
     placement by weighted SSE, the count by BIC; None with fewer than MIN_TREND_YEARS years,
-    OverflowError when the fit's numbers are beyond double precision (values near its limits)."""
+    OverflowError over MAX_SEARCH_YEARS years or when the fit's numbers are beyond double
+    precision (values near its limits)."""
     n = len(years)
     if n < MIN_TREND_YEARS:
         return None
+    if n > MAX_SEARCH_YEARS:
+        raise OverflowError(f"more than {MAX_SEARCH_YEARS} years: the search is not run")
     with np.errstate(all="ignore"):  # an overflow shows as a number that is not finite
         return _fit_series(years, values, ses)
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from app.analytics.joinpoint import MIN_SEGMENT_YEARS, TIE_RELATIVE, ZERO_RELATIVE
+from app.analytics.joinpoint import (
+    MAX_SEARCH_YEARS,
+    MIN_SEGMENT_YEARS,
+    TIE_RELATIVE,
+    ZERO_RELATIVE,
+)
 from app.analytics.rows import SUPPRESSION_MARKERS
 from app.analytics.stats import (
     ALPHA,
@@ -59,7 +64,8 @@ def _apc_method() -> str:
         "joinpoints tau at observed years, every segment spanning at least "
         f"{MIN_SEGMENT_YEARS} observed years counting both ends; at most 0 joinpoints under 7 "
         "years, 1 up to 11, 2 from 12. For each number k of joinpoints the placement with the "
-        "smallest weighted SSE over every allowed placement is kept (SSEs within "
+        "smallest weighted SSE over every allowed placement is kept (the search runs on at "
+        f"most {MAX_SEARCH_YEARS} years; SSEs within "
         f"{TIE_RELATIVE:g} of each other, relatively, tie and the earliest years win; an SSE "
         f"below {ZERO_RELATIVE:g} * sum(w (y - y_w)^2) counts as 0); k is the one with the "
         "smallest BIC(k) = ln(SSE_k / n) + 2 (k + 1) ln(n) / n (selection: bic; ties, a "

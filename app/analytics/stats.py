@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.special import stdtrit
+
+from app.analytics import student
 
 #: The standard normal quantile of a two-sided 95% interval.
 Z95 = 1.959964
@@ -92,9 +93,8 @@ def unreliable(estimate: Estimate) -> list[str]:
 
 @lru_cache(maxsize=256)
 def t_quantile(df: int) -> float:
-    """Student's t quantile t(0.975, df) for df >= 1 (scipy's inverse of the t distribution,
-    accurate to about 1e-12)."""
-    return float(stdtrit(df, 0.975))
+    """Student's t quantile t(0.975, df) for df >= 1 (to about 1e-13, relatively)."""
+    return student.quantile(0.975, df)
 
 
 def interval_quantile(dispersion: float, df: int) -> float:
