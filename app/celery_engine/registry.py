@@ -150,18 +150,18 @@ class JobRegistry:
         body: bytes,
         reason: str | None,
         started: float | None = None,
-    ) -> bool:
+    ) -> float | None:
         """Record job `number`'s answer (and when it started: then a worker needs no `start`,
-        one round trip fewer); False if another run of it already finished."""
+        one round trip fewer); when the job was accepted, or None if another run of it already
+        finished."""
         args = [number, status.value, body, reason or "", repr(time.time())]
         args += ["" if started is None else repr(started), WAKE_TTL_S]
         with self.reaching():
-            return bool(
-                self._finish(
-                    keys=[f"{JOB_KEY}{number}", RUNNING_KEY, _FINISHED[status], f"{_WAKE}{number}"],
-                    args=args,
-                )
+            accepted = self._finish(
+                keys=[f"{JOB_KEY}{number}", RUNNING_KEY, _FINISHED[status], f"{_WAKE}{number}"],
+                args=args,
             )
+        return None if accepted == 0 else float(accepted)
 
     def purge(self, now: float) -> int:
         """Forget every job whose time to live ran out before `now`; how many there were."""

@@ -25,8 +25,9 @@ redis.call('HSET', KEYS[1], 'started', ARGV[1])
 return 1
 """
 #: Record a job's answer (and when it started, ARGV[6], if given), start its time to live, and
-#: wake whoever waits for it (KEYS[4], a list a waiter reads without taking: registry.result). A
-#: second run of a job (given to another worker after a loss) leaves the first answer alone: 0.
+#: wake whoever waits for it (KEYS[4], a list a waiter reads without taking: registry.result);
+#: when the job was accepted (for its submit-to-done time). A second run of a job (given to
+#: another worker after a loss) leaves the first answer alone: 0.
 FINISH = """
 if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
 local ttl = tonumber(redis.call('HGET', KEYS[1], 'ttl_' .. ARGV[2])) or 0
@@ -42,7 +43,7 @@ if ttl > 0 then
 else
   redis.call('ZADD', KEYS[3], '+inf', ARGV[1])
 end
-return 1
+return redis.call('HGET', KEYS[1], 'accepted') or ARGV[5]
 """
 #: Forget up to ARGV[3] jobs per sorted set whose time to live ran out before ARGV[2].
 PURGE = """
