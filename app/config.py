@@ -112,6 +112,8 @@ SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     "LOG_BACKUPS": ("LSS_LOG_BACKUPS", 5, _integer(1)),
     # Threads of the WSGI server that answer HTTP requests (4 measured best on 2 cores).
     "SERVER_THREADS": ("LSS_SERVER_THREADS", 4, _integer(1)),
+    # Seconds a request's body may take to arrive, from the end of its headers (then 408).
+    "BODY_TIMEOUT_S": ("LSS_BODY_TIMEOUT_S", 10, _integer(1, 3600)),
     # Server processes (granian's), each with its own pool, over one journal and results folder.
     "WORKERS": ("LSS_WORKERS", 2, _integer(1, 64)),
     # Seconds a finished job's answer is kept (0: forever).
