@@ -20,6 +20,7 @@ from typing import Any
 import kombu.exceptions
 import redis
 
+from app.celery_engine.headroom import Headroom
 from app.celery_engine.message import task_message
 from app.celery_engine.registry import LONGEST_WAIT_S, JobRegistry
 from app.celery_engine.settings import QUEUE, make_celery
@@ -59,6 +60,7 @@ class CeleryEngine(Engine):
         self.workers = workers
         self.ttl = {JobStatus.DONE: result_ttl, JobStatus.ERROR: error_ttl}
         self.registry = JobRegistry(broker_url, client_name=f"lss-web-{os.getpid()}")
+        self.headroom = Headroom(self.registry)
         self.celery = make_celery(broker_url, visibility_timeout)
         self._closed = False
         #: The start could not clear an earlier run's shutdown flag: clear it on first contact.
@@ -81,6 +83,7 @@ class CeleryEngine(Engine):
         if self._closed:
             raise ShuttingDown()
         self._settle()
+        self.headroom.check()
         payload = task.payload()
         message = task_message(self.celery, task.endpoint, payload)
         # The job's record and its task message, in one script: a job is queued if and only if
@@ -216,6 +219,10 @@ class CeleryEngine(Engine):
         except Unavailable as error:
             reasons.append(error.reason)
         else:
+            try:
+                self.headroom.check()  # new jobs refused: not healthy
+            except Unavailable as error:
+                reasons.append(error.reason)
             details["worker"] = self._worker_answering()
             if details["worker"] is None:
                 reasons.append(f"no Celery worker answered within {WORKER_PING_S:g} s")
