@@ -99,6 +99,8 @@ def test_a_full_redis_refuses_a_job_whole_and_records_the_answers_it_owes(
     assert admin.info("memory")["used_memory"] > 4 << 20  # written past maxmemory
     with pytest.raises(redis.OutOfMemoryError):
         small_redis.service_client().set("more", 1)  # and Redis is still full
+    registry.request_shutdown()  # a graceful shutdown reaches every web process all the same
+    assert registry.shutting_down()
     registry.close()
 
 
@@ -199,14 +201,17 @@ def test_identical_answers_are_kept_once(
     body = client.get(f"/api/get_results/{ids[0]}").data
     assert len(body) > 50_000 and per_job < 2500, (len(body), per_job)  # 83,600 before
     assert list(admin.scan_iter(f"{ANSWER_KEY}*")) == [f"{ANSWER_KEY}{digest(body)}".encode()]
-    tags = set()
+    tags, tables = set(), set()
     for job_id in ids[::30]:
         response = client.get(f"/api/get_results/{job_id}")
         assert response.data == body
         tags.add(response.headers["ETag"])
         number = job_id.rpartition("_")[2]
         assert admin.hget(f"{PREFIX}job:{number}", "answer") == digest(body).encode()
-    assert len(tags) == 1
+        csv = client.get(f"/api/get_results/{job_id}?format=csv")
+        assert csv.status_code == 200 and csv.mimetype == "text/csv"
+        tables.add(csv.data)
+    assert len(tags) == 1 and len(tables) == 1
 
 
 def test_an_answer_outlives_every_job_that_points_to_it(

@@ -259,9 +259,9 @@ class JobRegistry:
     # -- the shutdown flag ----------------------------------------------------------------------
 
     def request_shutdown(self) -> None:
-        """From now on no web process accepts a job."""
+        """From now on no web process accepts a job (a full Redis too: scripts.SHUT_DOWN)."""
         with self.reaching():
-            self.redis.set(_SHUTDOWN, 1)
+            self.redis.eval(scripts.SHUT_DOWN, 2, _PROBE, _SHUTDOWN)
 
     def shutting_down(self) -> bool:
         """True once any web process began a graceful shutdown."""

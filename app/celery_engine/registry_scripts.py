@@ -67,6 +67,14 @@ local body = job[4]
 if job[2] then body = redis.call('GET', ARGV[1] .. job[2]) end
 return {job[1], body, job[3]}
 """
+#: Begin a graceful shutdown: set the flag (KEYS[2]). The first write deletes the health probe's
+#: key (KEYS[1], it lives a second anyway), a write a full Redis does not refuse: the flag that
+#: stops every web process is set even then.
+SHUT_DOWN = """
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], 1)
+return 1
+"""
 #: Forget up to ARGV[3] jobs per sorted set whose time to live ran out before ARGV[2].
 PURGE = """
 local purged = 0
