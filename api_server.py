@@ -123,12 +123,17 @@ def main() -> int:
     from app.config import StartupError
 
     settings: dict[str, Any] = {}
+    metrics_folder = None
     try:
         settings = config.load()
         check_port(settings["HOST"], settings["PORT"])
         from app.startup import prepare  # loads pandas: after the cheap checks
 
         prepared = prepare(settings)
+        if settings["METRICS"]:  # before the server processes import prometheus_client
+            from app.metrics.folder import make_run_folder
+
+            metrics_folder = make_run_folder()
         workers = settings["WORKERS"]
         print(
             f"Le Stats Sportif serving {prepared.dataset.path} on "
@@ -147,8 +152,38 @@ def main() -> int:
         return 2
     except SystemExit as exit_:  # granian's way to report a server process that failed
         return exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        if metrics_folder is not None:
+            from app.metrics.folder import remove_run_folder
+
+            remove_run_folder(metrics_folder)
     return 0
 
 
+def command(argv: list[str] | None = None) -> int:
+    """`lss-server` (and `python api_server.py`): serve, or say the version. The settings are
+    the environment's (LSS_*), as for `make run`; a problem is one line and exit code 2."""
+    for signum in (signal.SIGTERM, signal.SIGINT):  # until granian installs its own
+        signal.signal(signum, _stop_start_up)
+    args = sys.argv[1:] if argv is None else argv
+    if args in (["--version"], ["-V"]):
+        from app.distribution.version import VERSION
+
+        print(f"lss-server {VERSION}")
+        return 0
+    if args in (["--help"], ["-h"]):
+        print(
+            "usage: lss-server [--version]\n\nServe Le Stats Sportif until SIGTERM or SIGINT. "
+            "Settings come from the environment (LSS_HOST, LSS_PORT, LSS_DATA_FILE, "
+            "LSS_RESULTS_DIR, ...: see the README's settings table)."
+        )
+        return 0
+    if args:
+        print(f"le-stats-sportif: cannot start: unknown arguments {' '.join(args)!r} "
+              "(lss-server takes only --version or --help)", file=sys.stderr)  # fmt: skip
+        return 2
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(command())

@@ -137,6 +137,7 @@ def test_a_full_redis_is_a_503_and_every_accepted_job_is_answered(
                 assert response.json()["status"] == "error"
                 assert response.json()["reason"].startswith("job store full: Redis at 127.0.0.1")
             assert jobs_state(admin) == before  # nothing half-written
+            time.sleep(CHECK_EVERY_S + 0.2)  # each web process looks at Redis's memory anew
             health = session.get(f"{server.url}/api/health", timeout=5)
             assert health.status_code == 503, health.text
             assert health.json()["reason"].startswith("job store full: Redis at 127.0.0.1")

@@ -14,7 +14,6 @@ on ids, on `/api/jobs` and `/api/num_jobs`, and on a graceful shutdown. The keys
     lss:wake:<n>          a list that gets an item when job n finishes (for a few seconds), for
                           the reads that wait for it
     lss:shutdown          present once a graceful shutdown began
-    lss:probe             written by /api/health (for a second): does Redis take writes?
     lss:sweep             held for a second by the worker whose sweep for lost jobs runs
                           (lost_jobs.py, with its own script)
 
@@ -46,7 +45,7 @@ from app.engine.job import JOB_ID_PREFIX, JobStatus
 log = logging.getLogger("lss")
 
 PREFIX = "lss:"
-_IDS, _LIVE, _SHUTDOWN, _PROBE = (PREFIX + k for k in ("ids", "live", "shutdown", "probe"))
+_IDS, _LIVE, _SHUTDOWN = (PREFIX + k for k in ("ids", "live", "shutdown"))
 #: The sorted set of the running jobs, and the prefix of a job's hash (lost_jobs.py reads both).
 RUNNING_KEY, JOB_KEY = PREFIX + "running", PREFIX + "job:"
 _FINISHED = {JobStatus.DONE: PREFIX + "done", JobStatus.ERROR: PREFIX + "error"}
@@ -125,9 +124,10 @@ class JobRegistry:
         body: bytes,
         reason: str | None,
         started: float | None = None,
-    ) -> bool:
-        """Record job `number`'s answer and when it started; False if another run of it already
-        finished. A body this process stored lately is sent only if Redis no longer has it."""
+    ) -> float | None:
+        """Record job `number`'s answer (and when it started); when the job was accepted, or None
+        if another run of it already finished. A body this process stored lately is sent only if
+        Redis no longer has it."""
         known = self._stored.known(body)
         name = known or digest(body)
         args = [number, status.value, b"" if known else body, reason or "", repr(time.time())]
@@ -135,13 +135,14 @@ class JobRegistry:
         keys = [f"{JOB_KEY}{number}", RUNNING_KEY, _FINISHED[status], f"{_WAKE}{number}"]
         keys += [ANSWER_KEY + name]
         with self.reaching(writes=True):
-            recorded = int(self._finish(keys=keys, args=args))
-            if recorded == -1:  # the answer expired since: send it
+            accepted = self._finish(keys=keys, args=args)
+            if accepted == -1:  # the answer expired since: send it
                 args[2] = body
-                recorded = int(self._finish(keys=keys, args=args))
-        if recorded == 1:
-            self._stored.remember(body, name)
-        return recorded == 1
+                accepted = self._finish(keys=keys, args=args)
+        if accepted == 0:
+            return None
+        self._stored.remember(body, name)
+        return float(accepted)
 
     def purge(self, now: float) -> int:
         """Forget every job whose time to live ran out before `now`; how many there were."""
@@ -261,7 +262,7 @@ class JobRegistry:
     def request_shutdown(self) -> None:
         """From now on no web process accepts a job (a full Redis too: scripts.SHUT_DOWN)."""
         with self.reaching():
-            self.redis.eval(scripts.SHUT_DOWN, 2, _PROBE, _SHUTDOWN)
+            self.redis.eval(scripts.SHUT_DOWN, 1, _SHUTDOWN)
 
     def shutting_down(self) -> bool:
         """True once any web process began a graceful shutdown."""
@@ -274,10 +275,9 @@ class JobRegistry:
             self.redis.delete(_SHUTDOWN)
 
     def ping(self) -> None:
-        """Unavailable unless Redis answers and takes a write (a key that lives a second): a
-        full Redis answers reads, but refuses new jobs."""
-        with self.reaching(writes=True):
-            self.redis.set(_PROBE, 1, px=1000)
+        """Unavailable unless Redis answers."""
+        with self.reaching():
+            self.redis.ping()
 
     def close(self) -> None:
         """Close the pooled connections (they are opened again if the registry is used)."""

@@ -21,8 +21,9 @@ end
 return n
 """
 #: Record a job's answer (and when it started, ARGV[6], if given), start its time to live, and
-#: wake whoever waits for it (KEYS[4], a list a waiter reads without taking: registry.result). A
-#: second run of a job (given to another worker after a loss) leaves the first answer alone: 0.
+#: wake whoever waits for it (KEYS[4], a list a waiter reads without taking: registry.result);
+#: when the job was accepted (for its submit-to-done time). A second run of a job (given to
+#: another worker after a loss) leaves the first answer alone: 0.
 #: The answer's body is stored once under its digest (KEYS[5]), kept as long as the longest-lived
 #: job that points to it, and a little longer (ARGV[9] ms); ARGV[3] is the body, or '' when the
 #: worker believes it stored already: -1 then if it did not, and the worker sends it.
@@ -55,7 +56,7 @@ if ttl > 0 then
 else
   redis.call('ZADD', KEYS[3], '+inf', ARGV[1])
 end
-return 1
+return redis.call('HGET', KEYS[1], 'accepted') or ARGV[5]
 """
 #: A job's status, answer body (false while running, or if its answer is gone) and reason; nil
 #: if there is no such job. Answers are named by a prefix (ARGV[1]) and the job's `answer`; a
@@ -67,12 +68,11 @@ local body = job[4]
 if job[2] then body = redis.call('GET', ARGV[1] .. job[2]) end
 return {job[1], body, job[3]}
 """
-#: Begin a graceful shutdown: set the flag (KEYS[2]). The first write deletes the health probe's
-#: key (KEYS[1], it lives a second anyway), a write a full Redis does not refuse: the flag that
-#: stops every web process is set even then.
+#: Begin a graceful shutdown: set the flag (KEYS[1]). The first write deletes it, a write a full
+#: Redis does not refuse, so the flag that stops every web process is set even then.
 SHUT_DOWN = """
 redis.call('DEL', KEYS[1])
-redis.call('SET', KEYS[2], 1)
+redis.call('SET', KEYS[1], 1)
 return 1
 """
 #: Forget up to ARGV[3] jobs per sorted set whose time to live ran out before ARGV[2].

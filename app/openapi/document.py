@@ -12,6 +12,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app
 
+from app.distribution.version import VERSION
+from app.openapi.operating import operating_paths
 from app.openapi.paths import (
     HTML,
     JSON,
@@ -28,8 +30,9 @@ from app.task import TASKS
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
 
-def build_document(locations: list[str]) -> dict[str, Any]:
-    """The OpenAPI 3.1 document for a server that loaded data for `locations`."""
+def build_document(locations: list[str], metrics: bool = True) -> dict[str, Any]:
+    """The OpenAPI 3.1 document for a server that loaded data for `locations` (and serves
+    /metrics, unless `metrics` is false)."""
     ok = {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}
     paths: dict[str, Any] = {f"/api/{endpoint}": submit_path(endpoint) for endpoint in TASKS}
     paths["/api/get_results/{job_id}"] = results_path()
@@ -155,6 +158,7 @@ def build_document(locations: list[str]) -> dict[str, Any]:
                         **ok,
                         "properties": {
                             "status": {"const": "ok"},
+                            "version": {"type": "string"},
                             "engine": {"enum": ["embedded", "celery"]},
                             "pid": {"type": "integer"},
                             "workers": {"type": "integer"},
@@ -175,6 +179,7 @@ def build_document(locations: list[str]) -> dict[str, Any]:
             **service,
         ),
     }
+    paths |= operating_paths(metrics)
     pages = {"tags": ["pages"]}
     paths |= {
         "/": get_operation(
@@ -234,7 +239,7 @@ def build_document(locations: list[str]) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "Le Stats Sportif",
-            "version": "1.0.0",
+            "version": VERSION,
             "description": "Statistics on US adult health per state (CDC BRFSS). POST a question, "
             "get a job id at once, poll GET /api/get_results/{job_id}. Every error body is "
             '{"status": "error", "reason": "..."}.',
@@ -255,7 +260,8 @@ def openapijson_answer() -> dict[str, Any]:
     document = current_app.extensions.get("lss.openapi")
     if document is None:
         locations = current_app.extensions["lss.engine"].dataset.locations
-        document = current_app.extensions["lss.openapi"] = build_document(locations)
+        metrics = bool(current_app.config.get("METRICS"))
+        document = current_app.extensions["lss.openapi"] = build_document(locations, metrics)
     return document
 
 
