@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -82,6 +83,14 @@ def _broker_url(name: str, raw: str) -> str | None:
     return url
 
 
+def _memory(name: str, raw: str) -> str:
+    """A size as Redis writes it: bytes, or a number with k, kb, m, mb, g or gb (0: no cap)."""
+    value = raw.strip().lower()
+    if not re.fullmatch(r"[0-9]+(?:[kmg]b?|b)?", value):
+        raise ConfigError(f"{name} must be a size such as 512mb or 2gb (0: no limit), got {raw!r}")
+    return value
+
+
 #: config key -> (environment variable, default, parser). One line each in the README.
 SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     # Interface the HTTP server binds to.
@@ -128,6 +137,8 @@ SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     "REDIS_PORT": ("LSS_REDIS_PORT", 6379, _integer(1, 65535)),
     # Folder of the data of the redis-server `make redis` runs.
     "REDIS_DIR": ("LSS_REDIS_DIR", str(HOME / "redis-data"), _text),
+    # Memory cap of the redis-server `make redis` runs: past it, new jobs are refused (503).
+    "REDIS_MAXMEMORY": ("LSS_REDIS_MAXMEMORY", "512mb", _memory),
     # Seconds before a task a worker took and never acknowledged is given to another worker.
     "VISIBILITY_TIMEOUT_S": ("LSS_VISIBILITY_TIMEOUT_S", 10, _integer(1, 86400)),
     # GET /metrics (Prometheus) and the counting behind it; 0 turns both off.
