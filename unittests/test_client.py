@@ -25,6 +25,7 @@ from lss_client import (
     JobNotFound,
     Policy,
     Question,
+    QuestionInfo,
     ShuttingDown,
 )
 from lss_client._httpx import httpx
@@ -226,6 +227,31 @@ def test_questions_states_and_jobs_equal_the_apis(server: Server) -> None:
             item["question"]: item["best_is"] for item in get("/api/questions")["questions"]
         }
         assert client.questions() == expected
+
+
+def test_the_catalog_is_the_apis_list_of_years_categories_and_strata(server: Server) -> None:
+    listed = requests.get(f"{server.url}/api/questions", timeout=HTTP_TIMEOUT).json()["questions"]
+    expected = {
+        item["question"]: QuestionInfo(
+            item["question"],
+            item["best_is"],
+            tuple(item["years"]),
+            {entry["category"]: tuple(entry["strata"]) for entry in item["categories"]},
+        )
+        for item in listed
+    }
+
+    async def run() -> dict[str, QuestionInfo]:
+        async with AsyncClient(server.url) as client:
+            return await client.catalog()
+
+    with Client(server.url) as client:
+        catalog = client.catalog()
+    assert catalog == asyncio.run(run()) == expected
+    assert list(catalog) == list(QUESTIONS)
+    obesity = catalog[OBESITY]
+    assert (obesity.best_is, obesity.years) == ("lowest", tuple(range(2011, 2023)))
+    assert list(obesity.categories)[:4] == ["Total", "Age (years)", "Education", "Gender"]
 
 
 def test_shutting_down_is_raised_at_once_and_accepted_jobs_still_answer(
