@@ -35,32 +35,40 @@ def standard_normals(count: int) -> np.ndarray:
     return z
 
 
-def _draws(values: np.ndarray, ses: np.ndarray, lowest_best: bool, rows: slice) -> np.ndarray:
-    """Draws `rows` of x = v + se z, negated where the highest value is the best (so that the
-    best is always the lowest)."""
+def _draws(values: np.ndarray, ses: np.ndarray, rows: slice) -> np.ndarray:
+    """Draws `rows` of x = v + se z."""
     drawn = np.multiply(standard_normals(len(values))[rows], ses)
     drawn += values
-    return drawn if lowest_best else np.negative(drawn, out=drawn)
+    return drawn
 
 
-def _orders(drawn: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """order[d, r], the location ranked r + 1 in draw d (lowest first, ties by column), and
-    which draws had to be ranked again exactly.
+def _ranked(drawn: np.ndarray, lowest_best: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """For each draw (row), the locations from the first place to the last as
+    `place * count + location` of the best first ranking, ties by column; and which draws must
+    be ranked again exactly (None: none).
 
     One sort of integers instead of an argsort of floats (several times slower): each float's
-    bits made into an int64 that sorts as the float does, its lowest `bits` bits replaced by the
-    column, so that the sorted keys carry the order and equal values sort by column. Keys that
-    cannot tell two draws apart once those bits are gone (values within a few 1e-14 of each
-    other, all but impossible) send their rows to an exact stable argsort of the floats.
+    bits made into an int64 that sorts as the float does, its lowest bits replaced by the
+    column (counted from the last where the highest is the best, the draws then being read
+    from the end), so that the sorted keys carry the order and equal values sort by name. Rows
+    where two keys are too close for those bits to tell their floats apart (within a few 1e-14
+    of each other: all but impossible) are ranked again by a stable argsort of the floats.
     """
-    keys = drawn.view(np.int64)  # overwrites `drawn`: the rows needing it are drawn again
-    keys ^= (keys >> 63) & _ALL_BUT_SIGN  # negative floats sort backwards as integers
+    count = drawn.shape[1]
+    bits = max(1, (count - 1).bit_length())
+    keys = drawn.view(np.int64)  # overwrites `drawn`
+    if not drawn.min() > 0:  # negative floats (and -0.0) sort backwards as integers
+        keys ^= (keys >> 63) & _ALL_BUT_SIGN
     keys &= ~np.int64((1 << bits) - 1)
-    keys |= np.arange(drawn.shape[1])
+    column = np.arange(count)
+    keys |= column if lowest_best else column[::-1]
     keys.sort(axis=1)
-    high = keys >> bits
-    close = ((high[:, 1:] - high[:, :-1]) <= 1).any(axis=1)  # equal, or -0.0 beside 0.0
+    gaps = keys[:, 1:] - keys[:, :-1]
+    close = (gaps < (2 << bits)).any(axis=1) if gaps.min() < (2 << bits) else None
     keys &= (1 << bits) - 1
+    keys += column * count  # each key now: its place in the sorted row * count + its column
+    if not lowest_best:  # read from the end: the last place is the first, column count-1 is 0
+        np.subtract(count * count - 1, keys, out=keys)
     return keys, close
 
 
@@ -70,19 +78,17 @@ def rank_counts(values: np.ndarray, ses: np.ndarray, lowest_best: bool) -> np.nd
 
     The draws are ranked CHUNK at a time, so that each step works in the processor's cache."""
     count = len(values)
-    bits = max(1, (count - 1).bit_length())
     counts = np.zeros(count * count, dtype=np.int64)
-    place = np.arange(count)
+    places = np.arange(count) * count
     for first in range(0, DRAWS, CHUNK):
         rows = slice(first, first + CHUNK)
-        order, close = _orders(_draws(values, ses, lowest_best, rows), bits)
-        if close.any():
-            again = _draws(values, ses, lowest_best, rows)[close]
-            order[close] = np.argsort(again, axis=1, kind="stable")
-        order *= count
-        order += place  # order[d, r] * count + r: which location, at which rank
-        counts += np.bincount(order.ravel(), minlength=count * count)
-    return counts.reshape(count, count)
+        ranked, close = _ranked(_draws(values, ses, rows), lowest_best)
+        if close is not None:
+            again = _draws(values, ses, rows)[close]
+            exact = np.argsort(again if lowest_best else -again, axis=1, kind="stable")
+            ranked[close] = places + exact
+        counts += np.bincount(ranked.ravel(), minlength=count * count)
+    return counts.reshape(count, count).T  # counts[place * count + location] -> [location, place]
 
 
 def rank_summary(counts: np.ndarray) -> dict[str, np.ndarray]:
