@@ -257,6 +257,17 @@ def test_equal_draws_rank_by_name_however_they_come_about():
     assert counts.tolist() == [[DRAWS, 0, 0], [0, DRAWS, 0], [0, 0, DRAWS]]
 
 
+@pytest.mark.parametrize("count", [1, 2, 5, 6, 64, 65])
+def test_any_number_of_locations_is_ranked_as_the_brute_force_ranks_it(count):
+    """One location alone (the real rows have selections with one), two, the five of the best
+    five and one more, and around the 6 bits the sort keys keep for the location."""
+    rng = np.random.default_rng(count)
+    values, ses = rng.uniform(-2, 40, count), rng.uniform(0.05, 3, count)
+    for lowest in (True, False):
+        expected = brute_force_counts(values.tolist(), ses.tolist(), lowest)
+        assert rank_counts(values, ses, lowest).tolist() == expected.tolist(), (count, lowest)
+
+
 def test_the_summary_follows_the_words_of_the_spec():
     """rank_low / rank_high: the smallest r reached by at least 250 / 9,750 draws, on counts
     built to sit on those edges."""

@@ -63,8 +63,8 @@ def _ranked(drawn: np.ndarray, lowest_best: bool) -> tuple[np.ndarray, np.ndarra
     column = np.arange(count)
     keys |= column if lowest_best else column[::-1]
     keys.sort(axis=1)
-    gaps = keys[:, 1:] - keys[:, :-1]
-    close = (gaps < (2 << bits)).any(axis=1) if gaps.min() < (2 << bits) else None
+    gaps = keys[:, 1:] - keys[:, :-1]  # none with one location
+    close = (gaps < (2 << bits)).any(axis=1) if gaps.size and gaps.min() < (2 << bits) else None
     keys &= (1 << bits) - 1
     keys += column * count  # each key now: its place in the sorted row * count + its column
     if not lowest_best:  # read from the end: the last place is the first, column count-1 is 0
