@@ -35,17 +35,21 @@ def standard_normals(count: int) -> np.ndarray:
     return z
 
 
-def _draws(values: np.ndarray, ses: np.ndarray, rows: slice) -> np.ndarray:
-    """Draws `rows` of x = v + se z."""
-    drawn = np.multiply(standard_normals(len(values))[rows], ses)
+def _draws(
+    values: np.ndarray, ses: np.ndarray, rows: slice, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Draws `rows` of x = v + se z (into `out` if given)."""
+    drawn = np.multiply(standard_normals(len(values))[rows], ses, out=out)
     drawn += values
     return drawn
 
 
-def _ranked(drawn: np.ndarray, lowest_best: bool) -> tuple[np.ndarray, np.ndarray | None]:
+def _ranked(
+    drawn: np.ndarray, lowest_best: bool, gaps: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None]:
     """For each draw (row), the locations from the first place to the last as
     `place * count + location` of the best first ranking, ties by column; and which draws must
-    be ranked again exactly (None: none).
+    be ranked again exactly (None: none). `gaps` is room for the differences of neighbours.
 
     One sort of integers instead of an argsort of floats (several times slower): each float's
     bits made into an int64 that sorts as the float does, its lowest bits replaced by the
@@ -63,7 +67,7 @@ def _ranked(drawn: np.ndarray, lowest_best: bool) -> tuple[np.ndarray, np.ndarra
     column = np.arange(count)
     keys |= column if lowest_best else column[::-1]
     keys.sort(axis=1)
-    gaps = keys[:, 1:] - keys[:, :-1]  # none with one location
+    np.subtract(keys[:, 1:], keys[:, :-1], out=gaps)  # none with one location
     close = (gaps < (2 << bits)).any(axis=1) if gaps.size and gaps.min() < (2 << bits) else None
     keys &= (1 << bits) - 1
     keys += column * count  # each key now: its place in the sorted row * count + its column
@@ -76,13 +80,17 @@ def rank_counts(values: np.ndarray, ses: np.ndarray, lowest_best: bool) -> np.nd
     """counts[i, r]: in how many of the DRAWS draws location i (of locations sorted by name) is
     ranked r + 1, each draw x = v + se z ranked best first, ties by name.
 
-    The draws are ranked CHUNK at a time, so that each step works in the processor's cache."""
+    The draws are ranked CHUNK at a time in two buffers made once, so that each step works in
+    the processor's cache and none asks the system for fresh memory."""
     count = len(values)
     counts = np.zeros(count * count, dtype=np.int64)
     places = np.arange(count) * count
+    drawn = np.empty((CHUNK, count))
+    gaps = np.empty((CHUNK, count - 1), dtype=np.int64)
     for first in range(0, DRAWS, CHUNK):
-        rows = slice(first, first + CHUNK)
-        ranked, close = _ranked(_draws(values, ses, rows), lowest_best)
+        rows = slice(first, min(first + CHUNK, DRAWS))
+        size = rows.stop - rows.start
+        ranked, close = _ranked(_draws(values, ses, rows, drawn[:size]), lowest_best, gaps[:size])
         if close is not None:
             again = _draws(values, ses, rows)[close]
             exact = np.argsort(again if lowest_best else -again, axis=1, kind="stable")
