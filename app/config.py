@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -95,6 +96,14 @@ def _checked(parse: Callable[[str], Any]) -> Callable[[str, str], Any]:
     return checked
 
 
+def _memory(name: str, raw: str) -> str:
+    """A size as Redis writes it: bytes, or a number with k, kb, m, mb, g or gb (0: no cap)."""
+    value = raw.strip().lower()
+    if not re.fullmatch(r"[0-9]+(?:[kmg]b?|b)?", value):
+        raise ConfigError(f"{name} must be a size such as 512mb or 2gb (0: no limit), got {raw!r}")
+    return value
+
+
 #: config key -> (environment variable, default, parser). One line each in the README.
 SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     # Interface the HTTP server binds to.
@@ -125,6 +134,8 @@ SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     "LOG_BACKUPS": ("LSS_LOG_BACKUPS", 5, _integer(1)),
     # Threads of the WSGI server that answer HTTP requests (4 measured best on 2 cores).
     "SERVER_THREADS": ("LSS_SERVER_THREADS", 4, _integer(1)),
+    # Seconds a request's body may take to arrive, from the end of its headers (then 408).
+    "BODY_TIMEOUT_S": ("LSS_BODY_TIMEOUT_S", 10, _integer(1, 3600)),
     # Server processes (granian's), each with its own pool, over one journal and results folder.
     "WORKERS": ("LSS_WORKERS", 2, _integer(1, 64)),
     # Seconds a finished job's answer is kept (0: forever).
@@ -139,6 +150,8 @@ SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     "REDIS_PORT": ("LSS_REDIS_PORT", 6379, _integer(1, 65535)),
     # Folder of the data of the redis-server `make redis` runs.
     "REDIS_DIR": ("LSS_REDIS_DIR", str(HOME / "redis-data"), _text),
+    # Memory cap of the redis-server `make redis` runs: past it, new jobs are refused (503).
+    "REDIS_MAXMEMORY": ("LSS_REDIS_MAXMEMORY", "512mb", _memory),
     # Seconds before a task a worker took and never acknowledged is given to another worker.
     "VISIBILITY_TIMEOUT_S": ("LSS_VISIBILITY_TIMEOUT_S", 10, _integer(1, 86400)),
     # GET /metrics (Prometheus) and the counting behind it; 0 turns both off.

@@ -95,7 +95,7 @@ def _build_engine(
 
         return CeleryEngine(
             prepared.dataset,
-            settings["BROKER_URL"],
+            prepared.broker_url or settings["BROKER_URL"],
             visibility_timeout=settings["VISIBILITY_TIMEOUT_S"],
             result_ttl=settings["RESULT_TTL_S"],
             error_ttl=settings["ERROR_TTL_S"],

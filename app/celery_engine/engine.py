@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from app.celery_engine.headroom import Headroom
 from app.celery_engine.message import task_message
 from app.celery_engine.registry import LONGEST_WAIT_S, JobRegistry
 from app.celery_engine.settings import QUEUE, make_celery
@@ -55,12 +56,13 @@ class CeleryEngine(Engine):
         self.workers = workers
         self.ttl = {JobStatus.DONE: result_ttl, JobStatus.ERROR: error_ttl}
         self.registry = JobRegistry(broker_url, client_name=f"lss-web-{os.getpid()}")
+        self.headroom = Headroom(self.registry)
         self.celery = make_celery(broker_url, visibility_timeout)
         self._closed = False
         #: The start could not clear an earlier run's shutdown flag: clear it on first contact.
         self._reopen = reopen
         self._maintenance = Maintenance([Round("purge", maintenance_interval, self._tend)])
-        self.status = Status(dataset, self.registry, self.celery)
+        self.status = Status(dataset, self.registry, self.celery, self.headroom)
 
     def start(self) -> None:
         """Say where the jobs go (and whether Redis answers), then start the maintenance."""
@@ -78,6 +80,7 @@ class CeleryEngine(Engine):
         if self._closed:
             raise ShuttingDown()
         self._settle()
+        self.headroom.check()
         payload = task.payload()
         message = task_message(self.celery, task.endpoint, payload)
         # The job's record and its task message, in one script: a job is queued if and only if

@@ -4,7 +4,8 @@ Readiness asks Redis to take a write (`SET lss:ready`, gone after a few seconds)
 Redis out of memory or refusing writes after a failed save answers a PING but not that. And it
 asks whether a worker answers a ping, at most once every WORKER_PING_EVERY_S per web process:
 a ping is a broadcast every worker answers, so a probe every second from every web process
-would keep every worker busy answering. /api/health pings on each call, as it always did.
+would keep every worker busy answering. /api/health pings on each call, as it always did. Both
+are 503 while web processes refuse new jobs for want of room in Redis (headroom.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import kombu.exceptions
 import redis
 from celery import Celery
 
+from app.celery_engine.headroom import Headroom
 from app.celery_engine.registry import PREFIX, JobRegistry
 from app.data_ingestor import Dataset
 from app.engine.interface import Inventory
@@ -43,10 +45,13 @@ def no_worker() -> str:
 class Status:
     """The checks and figures of one web process's Celery engine."""
 
-    def __init__(self, dataset: Dataset, registry: JobRegistry, celery: Celery) -> None:
+    def __init__(
+        self, dataset: Dataset, registry: JobRegistry, celery: Celery, headroom: Headroom
+    ) -> None:
         self.dataset = dataset
         self.registry = registry
         self.celery = celery
+        self.headroom = headroom
         self.worker = CachedCheck(self.worker_answering, WORKER_PING_EVERY_S)
         self._writes = CachedCheck(self._take_write, WRITE_EVERY_S)
 
@@ -61,8 +66,16 @@ class Status:
     def _take_write(self) -> str | None:
         """None if Redis took a write, else why not."""
         try:
-            with self.registry.reaching():
+            with self.registry.reaching(writes=True):
                 self.registry.redis.set(READY_KEY, os.getpid(), px=READY_TTL_MS)
+        except Unavailable as error:
+            return error.reason
+        return None
+
+    def _room(self) -> str | None:
+        """None if Redis has room for new jobs, else why not (its answer of the last second)."""
+        try:
+            self.headroom.check()
         except Unavailable as error:
             return error.reason
         return None
@@ -78,6 +91,8 @@ class Status:
         except Unavailable as error:
             reasons.append(error.reason)
         else:
+            room = self._room()
+            reasons += [room] if room else []
             details["worker"] = self.worker_answering()
             if details["worker"] is None:
                 reasons.append(no_worker())
@@ -93,7 +108,7 @@ class Status:
         reasons = [] if self.dataset.rows_used else [NO_ROWS]
         if shutdown:  # Redis does not answer: neither a write nor a ping can go through it
             return [*reasons, shutdown]
-        written = self._writes()
+        written = self._writes() or self._room()
         if written:
             return [*reasons, written]
         return reasons if self.worker() else [*reasons, no_worker()]

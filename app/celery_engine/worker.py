@@ -19,6 +19,7 @@ from celery import Celery
 from celery.exceptions import Reject
 
 from app import config
+from app.celery_engine import password
 from app.celery_engine.lost_jobs import LostJobSweeper
 from app.celery_engine.registry import JobRegistry, redis_address
 from app.celery_engine.settings import TASK_NAME, make_celery
@@ -91,7 +92,7 @@ def build(
     settings: dict[str, Any], dataset: Dataset, observer: JobObserver = NOBODY
 ) -> tuple[Celery, JobRunner]:
     """A Celery app with the job task registered, and the runner that task uses."""
-    url = config.worker_broker_url(settings)
+    url = password.broker_url(settings)
     celery = make_celery(url, settings["VISIBILITY_TIMEOUT_S"], settings["THREADS"])
     registry = JobRegistry(url, client_name=f"lss-worker-{os.getpid()}")
     runner = JobRunner(dataset, registry, observer)
@@ -112,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     """Check the settings, load the dataset, then run a Celery worker until it is stopped."""
     try:
         settings = config.load()
+        # The local Redis's password, read before the dataset is loaded: a missing file is
+        # said at once (and build then finds the URL complete).
+        settings["BROKER_URL"] = password.broker_url(settings)
         dataset = load_dataset(settings["DATA_FILE"])
         observer = _serve_metrics(settings, dataset)
     except StartupError as error:
@@ -119,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     celery, runner = build(settings, dataset, observer)
     LostJobSweeper(celery, runner.registry).start()
-    address = redis_address(config.worker_broker_url(settings))
+    address = redis_address(settings["BROKER_URL"])
     print(
         f"Le Stats Sportif worker: {dataset.path} loaded ({dataset.rows_used} rows), "
         f"jobs from Redis at {address}, {settings['THREADS']} thread(s)",

@@ -1,17 +1,19 @@
 """The OpenAPI 3.1 document of every route, served at /api/openapi.json.
 
-It is built from the same tables the service runs on (the nine tasks, the questions, the loaded
-locations), so the enums it lists are the values the running server accepts. A test compares its
-paths with the real routes (Flask's URL map and the gateway's) both ways, and schemathesis checks
-the answers against it.
+It is built from the same tables the service runs on (the tasks, the questions, the loaded
+locations, categories and strata), so the enums it lists are the values the running server
+accepts. A test compares its paths with the real routes (Flask's URL map and the gateway's) both
+ways, and schemathesis checks the answers against it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Blueprint, Flask, current_app
 
+from app.analytics.catalog import loaded_strata
 from app.distribution.version import VERSION
 from app.openapi.operating import operating_paths
 from app.openapi.paths import (
@@ -27,14 +29,18 @@ from app.openapi.paths import (
     submit_path,
 )
 from app.openapi.schemas import ref, schemas
+from app.questions import STRATA
 from app.task import TASKS
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
 
-def build_document(locations: list[str], metrics: bool = True) -> dict[str, Any]:
-    """The OpenAPI 3.1 document for a server that loaded data for `locations` (and serves
-    /metrics, unless `metrics` is false)."""
+def build_document(
+    locations: list[str], strata: Mapping[str, Sequence[str]] = STRATA, metrics: bool = True
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document for a server that loaded data for `locations`, in the
+    stratification categories `strata` (category -> its strata; by default SPEC §2's), serving
+    /metrics unless `metrics` is false."""
     ok = {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}
     paths: dict[str, Any] = {f"/api/{endpoint}": submit_path(endpoint) for endpoint in TASKS}
     paths["/api/get_results/{job_id}"] = results_path()
@@ -101,7 +107,8 @@ def build_document(locations: list[str], metrics: bool = True) -> dict[str, Any]
         "/api/graceful_shutdown": shutdown_path(),
         "/api/questions": get_operation(
             "questions",
-            "The nine questions and which end of each is better",
+            "The nine questions: which end of each is better, and the years, categories and "
+            "strata the loaded data has for it",
             {
                 "200": json_answer(
                     {
@@ -110,18 +117,11 @@ def build_document(locations: list[str], metrics: bool = True) -> dict[str, Any]
                         "properties": {
                             "questions": {
                                 "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "required": ["question", "best_is"],
-                                    "properties": {
-                                        "question": ref("Question"),
-                                        "best_is": {"enum": ["lowest", "highest"]},
-                                    },
-                                },
+                                "items": ref("QuestionCatalog"),
                             }
                         },
                     },
-                    "The questions",
+                    "The questions in SPEC order",
                 )
             },
             **service,
@@ -244,7 +244,7 @@ def build_document(locations: list[str], metrics: bool = True) -> dict[str, Any]
         ],
         "paths": paths,
         "components": {
-            "schemas": schemas(locations),
+            "schemas": schemas(locations, strata),
             "securitySchemes": {"adminToken": ADMIN_TOKEN_SCHEME},
         },
     }
@@ -255,9 +255,10 @@ def openapijson_answer() -> dict[str, Any]:
     """This server's OpenAPI document."""
     document = current_app.extensions.get("lss.openapi")
     if document is None:
-        locations = current_app.extensions["lss.engine"].dataset.locations
+        dataset = current_app.extensions["lss.engine"].dataset
         metrics = bool(current_app.config.get("METRICS"))
-        document = current_app.extensions["lss.openapi"] = build_document(locations, metrics)
+        document = build_document(dataset.locations, loaded_strata(dataset.rows), metrics)
+        current_app.extensions["lss.openapi"] = document
     return document
 
 

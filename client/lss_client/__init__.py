@@ -23,7 +23,14 @@ from lss_client.errors import (
     ShuttingDown,
     TooManyRequests,
 )
-from lss_client.job import CATEGORY_ENDPOINTS, ENDPOINTS, STATE_ENDPOINTS, Answer, Question
+from lss_client.job import (
+    CATEGORY_ENDPOINTS,
+    ENDPOINTS,
+    STATE_ENDPOINTS,
+    Answer,
+    Question,
+    QuestionInfo,
+)
 from lss_client.protocol import DEFAULT_URL, Policy
 
 __all__ = [
@@ -43,6 +50,7 @@ __all__ = [
     "NoMatch",
     "Policy",
     "Question",
+    "QuestionInfo",
     "ServerError",
     "ServerUnavailable",
     "ServerUnreachable",
