@@ -167,9 +167,18 @@ const LSS = (() => {
   const interval = (low, high) =>
     typeof low === "number" && typeof high === "number" ? `${low.toFixed(2)} to ${high.toFixed(2)}` : "–";
 
+  /**
+   * A text cell a spreadsheet would run as a formula (it begins with =, +, -, @, a tab or a CR)
+   * gets a leading ' (the data may come from anywhere); numbers, negative ones too, stay numbers.
+   */
+  function neutralised(value) {
+    if (typeof value !== "string" || !/^[=+\-@\t\r]/.test(value)) return value;
+    return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value) ? value : `'${value}`;
+  }
+
   function csvField(value) {
     if (value === null || value === undefined) return "";
-    const text = String(value);
+    const text = String(neutralised(value));
     return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   }
 
