@@ -281,3 +281,10 @@ def test_a_shutdown_refuses_new_answers_but_not_validators(client: FlaskClient) 
     assert client.get(url("best5", years="1990")).status_code == 503
     cached = client.get(url("best5"), headers={"If-None-Match": first.headers["ETag"]})
     assert cached.status_code == 304
+
+
+def test_a_query_sent_unencoded_is_read_as_utf_8(client: FlaskClient) -> None:
+    raw = f"question={quote(OBESITY)}&state=Saô Tomé".encode().decode("latin-1")
+    response = client.get("/api/answers/state_mean.json", environ_overrides={"QUERY_STRING": raw})
+    assert response.status_code == 400
+    assert "'Saô Tomé'" in response.get_json()["reason"]

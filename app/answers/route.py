@@ -89,6 +89,8 @@ class AnswerRoute:
         if not path.isascii():  # WSGI paths arrive as latin-1; log what the client sent
             path = path.encode("latin-1").decode("utf-8", "replace")
         asked = environ.get("QUERY_STRING", "")
+        if not asked.isascii():  # unencoded UTF-8 bytes, which WSGI gives as latin-1 too
+            asked = asked.encode("latin-1").decode("utf-8", "replace")
         shown = f"{path}?{asked[:_QUERY_LOG_LIMIT]}" if asked else path
         self._writer.info(entry_line(method, shown))
         if method in ("GET", "HEAD"):

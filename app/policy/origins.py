@@ -57,9 +57,13 @@ class Origins:
         return None
 
     def job_read_refusal(
-        self, site: str | None, mode: str | None, dest: str | None, origin: str | None,
+        self,
+        site: str | None,
+        mode: str | None,
+        dest: str | None,
+        origin: str | None,
         host: str | None,
-    ) -> Forbidden | None:  # fmt: skip
+    ) -> Forbidden | None:
         """Why a GET that makes a job (`/api/answers/...`) is refused, or None: as a state
         change, except a top-level navigation (`Sec-Fetch-Mode: navigate`, `Sec-Fetch-Dest:
         document`: a link the user followed, one job per click, which is what a shared URL is
