@@ -128,6 +128,8 @@ SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     "MAX_CONTENT_LENGTH": ("LSS_MAX_BODY_BYTES", 64 * 1024, _integer(1)),
     # How long get_results lets a pending job finish before answering "running", in ms.
     "RESULT_WAIT_MS": ("LSS_RESULT_WAIT_MS", 10, _integer(0, 1000)),
+    # Seconds a GET /api/answers/... is held for its job before a 202 (0: answered at once).
+    "ANSWER_WAIT_S": ("LSS_ANSWER_WAIT_S", 10, _integer(0, 30)),
     # Size at which the log file is rotated, in bytes (10 MiB).
     "LOG_MAX_BYTES": ("LSS_LOG_MAX_BYTES", 10 * 1024 * 1024, _integer(1)),
     # Rotated log files kept.

@@ -14,7 +14,7 @@ import orjson
 from flask import Flask
 from flask.json.provider import JSONProvider
 
-from app import config, errors, logs, pages, routes, startup
+from app import answers, config, errors, logs, pages, routes, startup
 from app.embedded_engine.engine import EmbeddedEngine
 from app.embedded_engine.journal import Journal
 from app.embedded_engine.store import ResultStore
@@ -66,6 +66,7 @@ def create_app(
     _drain_on_sigterm_under_flask_run()
     logger.info("ready: %s engine, %d pool thread(s)", engine.name, app.config["THREADS"])
     routes.init_app(app)
+    answers.init_app(app)
     openapi.init_app(app)
     pages.init_app(app)
     if app.config["METRICS"]:

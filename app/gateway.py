@@ -62,7 +62,7 @@ class JobGateway:
         writer: LogWriter,
         max_body: int,
         result_wait: float,
-        held: int = 0,
+        held: prefer.HeldRequests | None = None,
     ) -> None:
         self._next = flask_app
         self._engine = engine
@@ -71,8 +71,8 @@ class JobGateway:
         self._wait = result_wait
         self._tasks: dict[str, type[Task]] = {f"/api/{name}": task for name, task in TASKS.items()}
         self._etags = etag.ETags()
-        #: Requests held for `Prefer: wait` at once, at most.
-        self._held = prefer.HeldRequests(held)
+        #: Requests held at once, at most (shared with the GET answers of app.answers).
+        self._held = held or prefer.HeldRequests(0)
 
     def routes(self) -> list[tuple[str, str]]:
         """(method, path) of every route answered here, the path in OpenAPI's syntax."""
@@ -212,7 +212,7 @@ class JobGateway:
             body = self._engine.result(job_id, self._wait)
             if not body.startswith(DONE_PREFIX):
                 return 200, body, [_JSON_TYPE, etag.NO_STORE]
-            table = export.csv_body(body) if as_csv else None
+            table = export.csv_body(body, *self._engine.job_request(job_id)) if as_csv else None
             kind = _JSON if table is None else export.CSV_TYPE
             body = body if table is None else table
             tag = self._etags.of(body)

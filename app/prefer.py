@@ -2,8 +2,9 @@
 
 A held request sleeps on the engine's wait for its job, not in a pool thread or a Celery worker.
 It does hold one of the server's request threads, so a server process holds at most a fixed
-number of requests at once (its request threads but one): a POST beyond that is answered at once
-with its job id, as without the header, and health and reads always find a thread.
+number of requests at once (its request threads but one, shared with the GET answers of
+app.answers, which hold the same way): a POST beyond that is answered at once with its job id,
+as without the header, and health and reads always find a thread.
 """
 
 from __future__ import annotations

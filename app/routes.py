@@ -13,6 +13,7 @@ from app.distribution.version import VERSION
 from app.engine.interface import Engine
 from app.errors import InvalidInput, ShuttingDown
 from app.gateway import JobGateway
+from app.prefer import HeldRequests
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -128,12 +129,14 @@ def readyz():
 def init_app(app: Flask) -> None:
     """Mount the API: the job routes in front of Flask, the others as a blueprint."""
     app.register_blueprint(bp)
+    # A held request keeps a request thread: one is always left for health and reads. Shared by
+    # `Prefer: wait` and the GET answers (app.answers).
+    held = app.extensions["lss.held"] = HeldRequests(app.config["SERVER_THREADS"] - 1)
     app.wsgi_app = JobGateway(  # type: ignore[method-assign]
         app.wsgi_app,
         app.extensions["lss.engine"],
         app.extensions["lss.log"],
         max_body=app.config["MAX_CONTENT_LENGTH"],
         result_wait=app.config["RESULT_WAIT_MS"] / 1000,
-        # A held request keeps a request thread: one is always left for health and reads.
-        held=app.config["SERVER_THREADS"] - 1,
+        held=held,
     )

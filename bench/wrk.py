@@ -38,15 +38,16 @@ def write_plan(plan: Plan, path: Path, seed_states: int = 7) -> Path:
     return path
 
 
-def run_wrk(url: str, connections: int, seconds: float, plan: Path) -> Slice:
-    """One closed-loop run of `connections` clients, one per wrk thread, for `seconds`."""
+def run_wrk(url: str, connections: int, seconds: float, plan: Path, script: Path = SCRIPT) -> Slice:
+    """One closed-loop run of `connections` clients, one per wrk thread, for `seconds`, of the
+    loop `script` (cycle.lua: POST and poll; answer.lua and revalidate.lua: GET answers)."""
     executable = shutil.which("wrk")
     if executable is None:
         raise RuntimeError("wrk is not installed (apt-get install wrk)")
     argv = [executable, f"-t{connections}", f"-c{connections}", f"-d{max(1, round(seconds))}s"]
     done = subprocess.run(
-        [*argv, "-s", str(SCRIPT), url],
-        env={**os.environ, "LSS_BENCH_PLAN": str(plan)},
+        [*argv, "-s", str(script), url],
+        env={**os.environ, "LSS_BENCH_PLAN": str(plan), "LSS_BENCH_LUA": str(script.parent)},
         capture_output=True,
         text=True,
         timeout=seconds + 60,
@@ -59,13 +60,13 @@ def run_wrk(url: str, connections: int, seconds: float, plan: Path) -> Slice:
         raise RuntimeError(f"wrk printed no result: {output}") from None
 
 
-def client(connections: int, plan: Path) -> Callable[[Server, float], Slice]:
+def client(connections: int, plan: Path, script: Path = SCRIPT) -> Callable[[Server, float], Slice]:
     """A lineup's client: an uncounted lead-in, then `seconds` of wrk with the server's CPU."""
 
     def run(server: Server, seconds: float) -> Slice:
-        run_wrk(server.url, connections, LEAD_IN_S, plan)
+        run_wrk(server.url, connections, LEAD_IN_S, plan, script)
         before = server.cpu_s()
-        result = run_wrk(server.url, connections, seconds, plan)
+        result = run_wrk(server.url, connections, seconds, plan, script)
         result.cpu_s = server.cpu_s() - before
         return result
 

@@ -42,9 +42,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     next(starter, None)
 
 
-def refusal(url: str, endpoint: str, body: dict[str, Any]) -> str:
-    """The server's reason for refusing `body` (asserting it is a 400)."""
+def posted_refusal(url: str, endpoint: str, body: dict[str, Any]) -> str:
+    """The server's reason for refusing `body` POSTed, as `lss bulk` sends it (a 400)."""
     response = requests.post(f"{url}/api/{endpoint}", json=body, timeout=5)
+    assert response.status_code == 400, response.text
+    return response.json()["reason"]
+
+
+def refusal(url: str, endpoint: str, body: dict[str, Any]) -> str:
+    """The server's reason for refusing `body` asked as `lss` asks one question, by its GET
+    answer's URL (asserting it is a 400)."""
+    params = {name: value for name, value in body.items() if isinstance(value, str)}
+    if "years" in body:
+        first, last = body["years"]
+        params["years"] = f"{first}" if first == last else f"{first}-{last}"
+    if "stratification" in body:
+        params["stratification"] = "{category}:{stratum}".format(**body["stratification"])
+    response = requests.get(f"{url}/api/answers/{endpoint}.json", params=params, timeout=5)
     assert response.status_code == 400, response.text
     return response.json()["reason"]
 
@@ -176,7 +190,7 @@ def test_a_bulk_file_with_the_new_fields_is_answered_as_the_server_answers_each_
         body = {k: v for k, v in line.items() if k != "endpoint"}
         if n in refused:
             assert got["status"] == "error"
-            assert got["reason"] == refusal(server.url, line["endpoint"], body)
+            assert got["reason"] == posted_refusal(server.url, line["endpoint"], body)
         else:
             assert got["status"] == "done", got
             assert json.dumps(got["data"]) == json.dumps(

@@ -105,10 +105,16 @@ def test_the_installed_client_imports_and_its_command_runs(installed: Installed)
 
 
 def test_the_client_declares_httpx2_click_and_rich_and_nothing_else(installed: Installed) -> None:
+    """And pandas for the `pandas` extra alone (Answer.to_pandas), which a plain install does
+    not bring."""
     declared = [Requirement(line) for line in installed.after[NAME]]
-    assert {canonicalize_name(r.name) for r in declared} == DECLARED
-    here = {canonicalize_name(r.name) for r in declared if r.marker is None or r.marker.evaluate()}
+    extras = [r for r in declared if r.marker is not None and "extra" in str(r.marker)]
+    base = [r for r in declared if r not in extras]
+    assert {canonicalize_name(r.name) for r in base} == DECLARED
+    here = {canonicalize_name(r.name) for r in base if r.marker is None or r.marker.evaluate()}
     assert here == {HTTPX, "click", "rich"}
+    assert [canonicalize_name(r.name) for r in extras] == ["pandas"]
+    assert extras[0].marker is not None and extras[0].marker.evaluate({"extra": "pandas"})
 
 
 def test_the_client_brings_its_dependencies_and_nothing_else(installed: Installed) -> None:

@@ -54,8 +54,9 @@ def test_cells_that_would_run_as_formulas_are_prefixed_and_numbers_stay_numbers(
         assert cell(text) == "'" + text
     for kept in ("-3.5", "+4", "-1e-3", ".5", "Ohio", "18 - 24", "$75,000 or greater", ""):
         assert cell(kept) == kept
-    for number in (-3.5, 0, -7, 2.5e-9, None, True):
+    for number in (-3.5, 0, -7, 2.5e-9, None):
         assert cell(number) is number
+    assert (cell(True), cell(False)) == ("true", "false")
 
 
 @pytest.fixture
@@ -74,15 +75,16 @@ def test_the_service_csv_neutralises_planted_formulas(make_app, planted_csv):
     for endpoint in ("states_mean", "diff_from_mean", "mean_by_category"):
         job_id = client.post(f"/api/{endpoint}", json={"question": OBESITY}).get_json()["job_id"]
         text = client.get(f"/api/get_results/{job_id}?format=csv").get_data(as_text=True)
-        rows = list(csv.reader(io.StringIO(text)))[1:]
-        locations = {row[0] for row in rows}
+        header, *rows = list(csv.reader(io.StringIO(text)))
+        locations = {row[header.index("location")] for row in rows}
         assert """'=HYPERLINK("http://evil.example","x")""" in locations
         assert "'@SUM(1+1)" in locations
         assert not any(field.startswith(("=", "@")) for row in rows for field in row)
-        values = [float(row[-1]) for row in rows]  # every value still a plain number
+        shown = [row[header.index("value")] for row in rows]
+        values = [float(value) for value in shown]  # every value still a plain number
         if endpoint == "diff_from_mean":
             assert any(value < 0 for value in values)
-            assert any(row[-1].startswith("-") for row in rows)  # negative, not prefixed
+            assert any(value.startswith("-") for value in shown)  # negative, not prefixed
 
 
 # -- one line per entry and exit ---------------------------------------------------------------

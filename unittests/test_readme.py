@@ -117,3 +117,57 @@ def test_an_analysts_example_shows_what_the_service_answers(bundled_client, endp
         else:
             digits = len(shown.partition(".")[2])
             assert f"{actual:.{digits}f}" == shown, f"{path}: README {shown}, service {actual}"
+
+
+# -- the Jupyter and R examples (SPEC §18) --------------------------------------------------------
+
+_README_URL = "http://127.0.0.1:5000"
+_PYTHON_BLOCK = re.compile(r"```python\n(?P<code>(?:[^`\n][^\n]*\n)*?)```", re.MULTILINE)
+_ASSIGNED_URL = re.compile(r'^url = "(?P<url>[^"]+)"$', re.MULTILINE)
+
+
+def _jupyter_example() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [m["code"] for m in _PYTHON_BLOCK.finditer(text) if "read_csv" in m["code"]]
+    assert len(blocks) == 1, "the README's Jupyter example is not where the test looks"
+    return blocks[0]
+
+
+def test_the_jupyter_example_runs_against_a_real_server(start_server, monkeypatch) -> None:
+    """Every line, for real: pandas reads the URL shown; Client().answer(...).to_pandas() gives
+    the same table (Client() finds the server through LSS_URL, as a notebook's would)."""
+    import pandas as pd
+
+    from lss_client import Client
+
+    server = start_server()
+    monkeypatch.setenv("LSS_URL", server.url)
+    scope = {"pd": pd, "Client": Client, "Q": OBESITY}
+    frames = []
+    for line in _jupyter_example().splitlines():
+        exec(line.replace(_README_URL, server.url), scope)
+        if line.startswith("df = "):
+            frames.append(scope["df"])
+    read, answered = frames
+    assert list(read.columns) == list(answered.columns)
+    assert list(read["year"]) == list(answered["year"]) and len(read) >= 10
+    assert read["value"].tolist() == answered["value"].tolist()  # unrounded on both sides
+    assert set(read["location"]) == {"Ohio"}
+
+
+def test_the_r_example_reads_a_csv_that_pandas_reads(start_server) -> None:
+    """R need not be installed: the README's R line reads the example's `url`, which is the
+    client's spelling of the question and answers a CSV with a header and a row a year."""
+    import pandas as pd
+
+    from lss_client import Client
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "`df <- read.csv(url)`" in text
+    url = _ASSIGNED_URL.search(_jupyter_example())["url"]
+    with Client(_README_URL) as client:
+        assert url == client.answer_url("state_trend", OBESITY, "Ohio")
+    server = start_server()
+    frame = pd.read_csv(url.replace(_README_URL, server.url))
+    assert len(frame) >= 10 and frame["year"].is_monotonic_increasing
+    assert {"location", "year", "value", "low", "high", "question"} <= set(frame.columns)

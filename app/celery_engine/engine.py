@@ -17,13 +17,22 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from app.celery_engine.answers import digest
 from app.celery_engine.headroom import Headroom
+from app.celery_engine.known_answers import KnownAnswers
 from app.celery_engine.message import task_message
 from app.celery_engine.registry import LONGEST_WAIT_S, JobRegistry
 from app.celery_engine.settings import QUEUE, make_celery
 from app.celery_engine.status import Status
 from app.data_ingestor import Dataset
-from app.engine.interface import RUNNING_BODY, Engine, Inventory, error_body, job_view
+from app.engine.interface import (
+    DONE_PREFIX,
+    RUNNING_BODY,
+    Engine,
+    Inventory,
+    error_body,
+    job_view,
+)
 from app.engine.job import JobStatus, format_job_id, parse_job_id
 from app.engine.maintenance import Maintenance, Round
 from app.engine.observer import NOBODY, JobObserver
@@ -57,6 +66,7 @@ class CeleryEngine(Engine):
         self.ttl = {JobStatus.DONE: result_ttl, JobStatus.ERROR: error_ttl}
         self.registry = JobRegistry(broker_url, client_name=f"lss-web-{os.getpid()}")
         self.headroom = Headroom(self.registry)
+        self.known = KnownAnswers(self.registry)
         self.celery = make_celery(broker_url, visibility_timeout)
         self._closed = False
         #: The start could not clear an earlier run's shutdown flag: clear it on first contact.
@@ -92,6 +102,46 @@ class CeleryEngine(Engine):
         self.observer.accepted(task.endpoint)
         return format_job_id(number)
 
+    def answer(self, task: Task, wait: float) -> tuple[str, bytes]:
+        """A question this process saw answered (or asked before, its job done since) is
+        accepted as done with the answer Redis stores (known_answers.py); any other is queued,
+        and where its answer will be remembered."""
+        name = self.known.digest(task.key)
+        earlier = self.known.pending(task.key) if name is None else None
+        if earlier is not None:
+            body = self.result_or_running(earlier, 0)
+            if body.startswith(DONE_PREFIX):
+                name = digest(body)
+                self.known.learn(task.key, name)
+        if name is not None:
+            job_id = self._accept_answered(task, name)
+            if job_id is not None:
+                return job_id, self.result_or_running(job_id, 0)
+        job_id, body = super().answer(task, wait)
+        if body.startswith(DONE_PREFIX):
+            self.known.learn(task.key, digest(body))
+        elif body == RUNNING_BODY:
+            self.known.wait_for(task.key, job_id)
+        return job_id, body
+
+    def _accept_answered(self, task: Task, name: str) -> str | None:
+        """A new job of `task`, done with the answer stored under `name`; None if Redis let
+        that answer go (the job is then to be queued)."""
+        if self._closed:
+            raise ShuttingDown()
+        self._settle()
+        self.headroom.check()
+        number = self.known.accept(task.endpoint, task.payload(), self.ttl, name)
+        if number == 0:  # another process began a graceful shutdown
+            self._close_here()
+            raise ShuttingDown()
+        if number < 0:
+            self.known.forget(task.key)
+            return None
+        self.observer.accepted(task.endpoint)
+        self.observer.finished(task.endpoint, True, 0.0)
+        return format_job_id(number)
+
     def _settle(self) -> None:
         """Clear an earlier run's shutdown flag, once Redis answers."""
         if self._reopen:
@@ -121,6 +171,15 @@ class CeleryEngine(Engine):
             step = min(LONGEST_WAIT_S, deadline - time.monotonic())
             if step < 0.001:  # Redis counts timeouts in milliseconds
                 return RUNNING_BODY
+
+    def job_request(self, job_id: str) -> tuple[str, dict[str, Any]]:
+        number = parse_job_id(job_id)
+        found = None if number is None else self.registry.request_of(number)
+        if found is None:
+            if number is not None and number <= self.registry.highest():
+                raise JobExpired(job_id)
+            raise JobNotFound()
+        return found
 
     def statuses(self) -> Iterator[tuple[str, JobStatus]]:
         for number, status in self.registry.statuses():

@@ -66,6 +66,8 @@ LONGEST_WAIT_S = 2.0
 FULL_PAUSE_S = 0.05
 
 _FIELDS = ("endpoint", "request", "status", "accepted", "started", "finished", "reason")
+#: The keys that known_answers.py's script (a job accepted already answered) writes too.
+IDS_KEY, LIVE_KEY, SHUTDOWN_KEY, DONE_KEY = _IDS, _LIVE, _SHUTDOWN, _FINISHED[JobStatus.DONE]
 
 
 def _time(raw: bytes | None) -> float | None:
@@ -193,6 +195,14 @@ class JobRegistry:
         if status is not JobStatus.RUNNING and body is None:
             return None  # its answer is gone: as good as expired
         return status, body, None if reason is None else reason.decode()
+
+    def request_of(self, number: int) -> tuple[str, dict[str, Any]] | None:
+        """Job `number`'s endpoint and request body; None if Redis has no such job."""
+        with self.reaching():
+            endpoint, request = self.redis.hmget(f"{JOB_KEY}{number}", "endpoint", "request")
+        if endpoint is None or request is None:
+            return None
+        return endpoint.decode(), orjson.loads(request)
 
     def highest(self) -> int:
         """The highest job number ever issued (0 before the first)."""

@@ -19,7 +19,7 @@ from typing import Any
 from app.data_ingestor import Dataset
 from app.embedded_engine import owners
 from app.embedded_engine.expiry import purge_expired
-from app.embedded_engine.journal import Journal
+from app.embedded_engine.journal import JobRecord, Journal
 from app.embedded_engine.local_jobs import LocalJobs
 from app.embedded_engine.status import Status
 from app.embedded_engine.store import ResultStore
@@ -102,6 +102,15 @@ class EmbeddedEngine(Engine):
     # -- submission -----------------------------------------------------------------------------
 
     def submit(self, task: Task) -> str:
+        return self._submit(task, inline=False)
+
+    def answer(self, task: Task, wait: float) -> tuple[str, bytes]:
+        """A job whose answer this process keeps (`Answers`) runs in the caller's thread."""
+        job_id = self._submit(task, inline=self.local.answers.known(task))
+        return job_id, self.result_or_running(job_id, wait)
+
+    def _submit(self, task: Task, inline: bool) -> str:
+        """Record the job, then queue it, or run it here if `inline` (or with no pool)."""
         if self._closed:
             raise ShuttingDown()
         now = time.time()
@@ -113,7 +122,7 @@ class EmbeddedEngine(Engine):
             raise
         self.observer.accepted(task.endpoint)
         with self._lock:
-            job = self.local.take(number, task, now)
+            job = self.local.take(number, task, now, inline=inline)
         if job is not None:
             job.run()
         return format_job_id(number)
@@ -177,11 +186,7 @@ class EmbeddedEngine(Engine):
         body = self.store.read(number)
         if body is not None:
             return body
-        record = self.journal.record(number)
-        if record is None:
-            if number <= self.journal.highest():
-                raise JobExpired(job_id)
-            raise JobNotFound()
+        record = self._record(number, job_id)
         if record.status is JobStatus.RUNNING:
             return RUNNING_BODY
         if record.status is JobStatus.ERROR:
@@ -191,6 +196,20 @@ class EmbeddedEngine(Engine):
         if body is None:
             raise JobExpired(job_id)
         return body
+
+    def job_request(self, job_id: str) -> tuple[str, dict[str, Any]]:
+        number = parse_job_id(job_id)
+        if number is None:
+            raise JobNotFound()
+        record = self._record(number, job_id)
+        return record.endpoint, record.request
+
+    def _record(self, number: int, job_id: str) -> JobRecord:
+        """The journal's row of job `number`; JobExpired if it was purged, else JobNotFound."""
+        record = self.journal.record(number)
+        if record is None:
+            raise JobExpired(job_id) if number <= self.journal.highest() else JobNotFound()
+        return record
 
     def statuses(self) -> Iterator[tuple[str, JobStatus]]:
         self.local.record()

@@ -109,13 +109,13 @@ class LocalJobs:
         self.unrecorded: dict[int, tuple[JobStatus, float, float, str | None]] = {}
         self.answers = Answers(dataset)
 
-    def take(self, number: int, task: Task, accepted: float) -> _Job | None:
+    def take(self, number: int, task: Task, accepted: float, inline: bool = False) -> _Job | None:
         """Hand a new job, accepted at `accepted`, to the pool (the lock is held); the job itself
-        to run in the caller's thread in synchronous mode, or if the pool closed while it was
-        being recorded."""
+        to run in the caller's thread if `inline`, in synchronous mode, or if the pool closed
+        while it was being recorded."""
         self.pending.add(number)
         job = _Job(self, number, task.endpoint, task, accepted)
-        if self.pool is None or self.pool.closed:
+        if inline or self.pool is None or self.pool.closed:
             return job
         self.pool.submit(job)
         return None

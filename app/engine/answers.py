@@ -42,6 +42,10 @@ class Answers:
     def __len__(self) -> int:
         return len(self._bodies)
 
+    def known(self, task: Task) -> bool:
+        """Whether `task`'s answer is kept here (so getting it costs a dictionary lookup)."""
+        return task.key in self._bodies
+
     def body(self, task: Task) -> bytes:
         """The done body of `task`: remembered, or computed now (and remembered)."""
         body = self._bodies.get(task.key)

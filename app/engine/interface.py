@@ -17,6 +17,7 @@ import orjson
 
 from app.data_ingestor import Dataset
 from app.engine.job import JobStatus
+from app.errors import ApiError
 from app.task import Task
 
 #: The body of get_results while a job is queued or executing.
@@ -104,6 +105,28 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def result(self, job_id: str, wait: float = 0.0) -> bytes:
         """The get_results body of `job_id`; a job still pending may get `wait` s to finish."""
+
+    def answer(self, task: Task, wait: float) -> tuple[str, bytes]:
+        """Accept `task` as a new job and give it up to `wait` s to finish: its id, and its
+        get_results body (RUNNING_BODY if it is not done by then). An engine that has the
+        task's answer stored already may finish the job at once, with no wait.
+
+        The submission's errors are raised as `submit` raises them; once the job is accepted,
+        its id is an answer, so a read that fails leaves the body RUNNING_BODY."""
+        job_id = self.submit(task)
+        return job_id, self.result_or_running(job_id, wait)
+
+    def result_or_running(self, job_id: str, wait: float) -> bytes:
+        """`result`, or RUNNING_BODY where it fails (the job was accepted: its id answers)."""
+        try:
+            return self.result(job_id, wait)
+        except ApiError:
+            return RUNNING_BODY
+
+    @abc.abstractmethod
+    def job_request(self, job_id: str) -> tuple[str, dict[str, Any]]:
+        """The endpoint and request body of a live job (JobNotFound or JobExpired if there
+        is none), for the tidy CSV of its answer (app.answers.tidy)."""
 
     @abc.abstractmethod
     def statuses(self) -> Iterator[tuple[str, JobStatus]]:

@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, current_app
 
 from app.analytics.catalog import loaded_strata
 from app.distribution.version import VERSION
+from app.openapi.answer_paths import answer_paths
 from app.openapi.operating import operating_paths
 from app.openapi.paths import (
     ADMIN_TOKEN_SCHEME,
@@ -44,6 +45,7 @@ def build_document(
     ok = {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}
     paths: dict[str, Any] = {f"/api/{endpoint}": submit_path(endpoint) for endpoint in TASKS}
     paths["/api/get_results/{job_id}"] = results_path()
+    paths |= answer_paths(strata)
     service = {"tags": ["service"]}
     paths |= {
         "/api/jobs": get_operation(
@@ -233,12 +235,15 @@ def build_document(
             "title": "Le Stats Sportif",
             "version": VERSION,
             "description": "Statistics on US adult health per state (CDC BRFSS). POST a question, "
-            "get a job id at once, poll GET /api/get_results/{job_id}. Every error body is "
+            "get a job id at once, poll GET /api/get_results/{job_id}; or GET "
+            "/api/answers/{endpoint}.json (or .csv) with the question in the query for the "
+            "answer in one request. Every error body is "
             '{"status": "error", "reason": "..."}. A server bound to loopback answers 421 to a '
             "Host other than its own names (LSS_ALLOWED_HOSTS adds some).",
         },
         "tags": [
             {"name": "jobs", "description": "Submit questions and fetch their answers"},
+            {"name": "answers", "description": "A question in a URL: its answer in one GET"},
             {"name": "service", "description": "The service's state and its vocabularies"},
             {"name": "pages", "description": "HTML pages and their static files"},
         ],

@@ -21,6 +21,8 @@ from app.policy.rate import RateLimit
 
 log = logging.getLogger("lss")
 
+#: The environ key under which the policy hands a GET that may make a job its `Ticket`.
+TICKET = "lss.admission_ticket"
 #: The period of the full recount of live jobs and of `Retry-After` for a full disk when the
 #: maintenance interval is 0 (nothing is purged then, but space may still be made by hand).
 _QUIET_INTERVAL_S = 60
@@ -84,3 +86,28 @@ class Admission:
         """Why this process cannot take jobs now, for /api/health (empty if it can)."""
         short = self.disk.short
         return [] if short is None else [short]
+
+
+class Ticket:
+    """One request's claim on a place among the bounds, made only when its route is about to
+    make a job (`GET /api/answers/...`: a 304 makes none); given back unless the job was
+    accepted. For one request, on its thread."""
+
+    __slots__ = ("_address", "_admission", "_taken")
+
+    def __init__(self, admission: Admission, address: str | None) -> None:
+        self._admission = admission
+        self._address = address
+        self._taken = False
+
+    def take(self) -> ApiError | None:
+        """Why the job is refused now (the POSTs' 429 or 503), or None: the place is taken."""
+        refused = self._admission.refusal(self._address)
+        self._taken = refused is None
+        return refused
+
+    def answered(self, accepted: bool) -> None:
+        """The job was accepted, or not; the place is kept or given back (once)."""
+        if self._taken:
+            self._taken = False
+            self._admission.answered(accepted)

@@ -1,11 +1,13 @@
 """The request policy as one WSGI layer in front of the job gateway and Flask.
 
 For each request, in this order: a foreign `Host` on a loopback server is `421`; a request that
-changes state (any POST, and graceful_shutdown whatever its method) from another site is `403`;
-graceful_shutdown without the admin token (or, without a token, from another machine) is `401`
-or `403`; a job past the rate limit, the free disk or the live jobs is `429` or `503`. Preflights
-of the listed CORS origins are answered here. Every answer, refused or not, leaves with
-`X-Content-Type-Options: nosniff` (and the CORS headers of a listed origin).
+changes state from another site is `403` (any POST, graceful_shutdown whatever its method, and a
+GET answer, which makes a job, unless it is a link the user followed); graceful_shutdown without
+the admin token (or, without a token, from another machine) is `401` or `403`; a job past the
+rate limit, the free disk or the live jobs is `429` or `503` (for a GET answer, once its route
+is about to make the job). Preflights of the listed CORS origins are answered here. Every
+answer, refused or not, leaves with `X-Content-Type-Options: nosniff` (and the CORS headers of
+a listed origin).
 
 Everything is decided from settings read once: a request without browser headers (curl, the
 client, the course checker) costs a lookup of its `Host`, one of its method and path, and a list
@@ -20,10 +22,11 @@ from typing import Any
 from flask import Flask
 from werkzeug.http import HTTP_STATUS_CODES
 
+from app.answers.route import PREFIX as ANSWERS_PREFIX
 from app.errors import ApiError, MisdirectedRequest, error_body
 from app.logs import LogWriter, entry_line, exit_line
 from app.policy.admin import SHUTDOWN_PATH, AdminGuard
-from app.policy.admission import Admission
+from app.policy.admission import TICKET, Admission, Ticket
 from app.policy.hosts import AllowedHosts, host_check
 from app.policy.origins import VARY, Origins
 from app.task import TASKS
@@ -76,6 +79,8 @@ class RequestPolicy:
                 return self._refuse(environ, start_response, refused)
             if method == "POST" and path in self._job_paths:
                 return self._submit(environ, start_response)
+        elif path.startswith(ANSWERS_PREFIX) and method in ("GET", "HEAD"):
+            return self._job_read(environ, start_response, host)
         elif method == "OPTIONS" and self._cors:
             allowed = self._origins.preflight(
                 environ.get("HTTP_ORIGIN"), environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
@@ -127,6 +132,27 @@ class RequestPolicy:
         finally:
             if not told:
                 answered(False)
+
+    def _job_read(
+        self, environ: dict[str, Any], start_response: StartResponse, host: str | None
+    ) -> Iterable[bytes]:
+        """A GET that makes a job: refused from another site as a state change is (a link the
+        user followed aside), and bounded as a POST is, through a Ticket its route takes only
+        once it is about to make the job (a 304 takes none)."""
+        refused = self._origins.job_read_refusal(
+            environ.get("HTTP_SEC_FETCH_SITE"),
+            environ.get("HTTP_SEC_FETCH_MODE"),
+            environ.get("HTTP_SEC_FETCH_DEST"),
+            environ.get("HTTP_ORIGIN"),
+            host,
+        )
+        if refused is not None:
+            return self._refuse(environ, start_response, refused)
+        ticket = environ[TICKET] = Ticket(self.admission, environ.get("REMOTE_ADDR"))
+        try:
+            return self._next(environ, self._with_cors(environ, start_response))
+        finally:
+            ticket.answered(False)  # a place taken and not used for a job is given back
 
     def _with_cors(self, environ: dict[str, Any], start_response: StartResponse) -> StartResponse:
         extra = [NOSNIFF, *self._cors_headers(environ)]

@@ -19,7 +19,10 @@ _OWN = frozenset({"same-origin", "none"})
 #: How much of a refused `Origin` is echoed in the reason.
 _ECHO = 80
 #: The headers of every CORS answer to a listed origin: which of ours a script may read.
-_EXPOSED = ("Access-Control-Expose-Headers", "ETag, Preference-Applied, Retry-After")
+_EXPOSED = (
+    "Access-Control-Expose-Headers",
+    "Content-Disposition, Content-Location, ETag, Location, Preference-Applied, Retry-After",
+)
 #: A preflight's answer: what a listed origin may send, and for how long to remember it.
 _PREFLIGHT = (
     ("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS"),
@@ -52,6 +55,22 @@ class Origins:
                 "the origins that may"
             )
         return None
+
+    def job_read_refusal(
+        self,
+        site: str | None,
+        mode: str | None,
+        dest: str | None,
+        origin: str | None,
+        host: str | None,
+    ) -> Forbidden | None:
+        """Why a GET that makes a job (`/api/answers/...`) is refused, or None: as a state
+        change, except a top-level navigation (`Sec-Fetch-Mode: navigate`, `Sec-Fetch-Dest:
+        document`: a link the user followed, one job per click, which is what a shared URL is
+        for). An `<img>`, a `<script>`, a frame or a script's fetch from another site is not."""
+        if mode == "navigate" and dest == "document" and origin is None:
+            return None
+        return self.refusal(site, origin, host)
 
     def answer_headers(self, origin: str) -> list[tuple[str, str]]:
         """The CORS headers an answer to a listed `origin` carries (none for any other)."""

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from lss_client import protocol
+from lss_client import get_answer, protocol
 from lss_client._httpx import httpx
 from lss_client.async_client import AsyncClient
 from lss_client.errors import JobTimeout
@@ -67,6 +67,64 @@ class Client:
         )
         job_id, data = self._post(asked, self.policy.wait)
         return self.wait(job_id) if data is Running else data
+
+    def answer(
+        self,
+        endpoint: str,
+        question: str,
+        state: str | None = None,
+        *,
+        category: str | None = None,
+        years: tuple[int, int] | int | None = None,
+        stratification: tuple[str, str] | None = None,
+    ) -> Answer:
+        """Ask one question by its GET URL and return its Answer: `data` (what `ask` returns),
+        `records()` and `to_pandas()`. One request when the server answers within its wait,
+        else the job is polled; a server without GET answers is asked as `ask` does."""
+        asked = Question(
+            endpoint,
+            question,
+            state,
+            category=category,
+            years=years,  # type: ignore[arg-type]
+            stratification=stratification,
+        )
+        timeout = self.policy.timeout + get_answer.LONGEST_HOLD
+        response = self._send("GET", get_answer.path(asked), timeout=timeout)
+        job_id, data = get_answer.answered(response, endpoint)
+        if job_id is None:
+            job_id, data = self._post(asked, self.policy.wait)
+        if data is Running:
+            data = self.wait(job_id)
+        return Answer(asked, job_id, data)
+
+    def result_csv(self, job_id: str) -> str:
+        """A done job's answer as the server's tidy CSV (`get_results?format=csv`)."""
+        response = self._send("GET", protocol.result_path(job_id) + "?format=csv")
+        return get_answer.csv_text(response, job_id)
+
+    def answer_url(
+        self,
+        endpoint: str,
+        question: str,
+        state: str | None = None,
+        *,
+        category: str | None = None,
+        years: tuple[int, int] | int | None = None,
+        stratification: tuple[str, str] | None = None,
+        fmt: str = "csv",
+    ) -> str:
+        """The URL whose GET answers this question as `fmt` (csv or json), for
+        `pandas.read_csv(url)`, R's `read.csv(url)` or a browser; no request is made."""
+        asked = Question(
+            endpoint,
+            question,
+            state,
+            category=category,
+            years=years,  # type: ignore[arg-type]
+            stratification=stratification,
+        )
+        return get_answer.url(self.url, asked, fmt)
 
     def submit(
         self,

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from lss_client import tidy
 from lss_client.errors import LssError
+
+if TYPE_CHECKING:  # pandas is the `lss-client[pandas]` extra, imported only by to_pandas
+    import pandas
 
 #: The API's job endpoints, in the server's order: a copy of its app.task.TASKS (this package
 #: cannot import the server), which unittests/test_client_endpoints.py holds to it.
@@ -137,7 +141,8 @@ class QuestionInfo:
 
 @dataclass(frozen=True)
 class Answer:
-    """The outcome of one Question in a bulk call: its `data`, or the `error` that stopped it."""
+    """The outcome of one Question (`Client.answer`, or each of a bulk call's): its `data`, or
+    the `error` that stopped it; its tidy records, and a pandas DataFrame of them."""
 
     question: Question
     job_id: str | None
@@ -159,3 +164,21 @@ class Answer:
         if self.error is not None:
             raise self.error
         return self.data
+
+    def records(self) -> list[dict[str, Any]]:
+        """The answer as tidy records, as the server's CSV has them: one a location, a year or
+        a stratum; `value`, `location`, the selection (`question`, `years`,
+        `stratification`) and the answer's other scalars by name (lss_client.tidy)."""
+        return tidy.records(self.question.endpoint, self.question.body(), self.result())
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """The records as a pandas DataFrame, one column per field in the CSV's order; needs
+        the `pandas` extra (`pip install 'lss-client[pandas]'`)."""
+        try:
+            import pandas
+        except ImportError:
+            raise ImportError(
+                "Answer.to_pandas needs pandas: pip install 'lss-client[pandas]'"
+            ) from None
+        columns, rows = tidy.table(self.question.endpoint, self.question.body(), self.result())
+        return pandas.DataFrame(rows, columns=columns)
