@@ -1,10 +1,11 @@
 """`GET /metrics`: the counted metrics of every server process, and the figures of the moment.
 
-What the engines count comes from the run's metrics folder, summed over the server processes
-(or from this process's memory when it is the only one, under `flask run`). What the service
-holds is read when Prometheus asks, by the process that answers: pending and stored jobs, result
-files and bytes, free disk, whether the job store answers, and two info metrics (gauges of value
-1 whose labels carry the build's version and engine, and the dataset's hash and rows).
+What the engines and the HTTP layer count comes from the run's metrics folder, summed over the
+server processes (or from this process's memory when it is the only one, under `flask run`). What
+the service holds is read when Prometheus asks, by the process that answers: pending and stored
+jobs, result files and bytes, free disk, whether the job store answers, and two info metrics
+(gauges of value 1 whose labels carry the build's version and engine, and the dataset's hash and
+rows).
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from prometheus_client.registry import Collector
 from app.engine.interface import Engine
 from app.errors import Unavailable
 from app.metrics import folder, instruments
+from app.metrics.http import HttpCounts
 from app.metrics.instruments import PrometheusObserver, gauge, info
 from app.task import TASKS
+from app.tracing.counts import Tally
 
 bp = Blueprint("metrics", __name__)
 
@@ -67,6 +70,7 @@ class ServiceCollector(Collector):
 @bp.get("/metrics")
 def metrics() -> Response:
     """The Prometheus text format."""
+    current_app.extensions["lss.http_counts"].fold()  # this process's answers, to the moment
     run_folder = os.environ.get(folder.VARIABLE)
     if instruments.multiprocess() and run_folder:
         folder.forget_dead(run_folder)
@@ -85,7 +89,11 @@ def observer(engine_name: str) -> PrometheusObserver:
 
 
 def init_app(app: Flask) -> None:
-    """Serve /metrics for the app's engine."""
+    """Serve /metrics for the app's engine, and count the HTTP answers the request layer tallies
+    (`app.extensions["lss.tally"]`, for app.tracing.layer)."""
     service = app.extensions["lss.metrics"] = CollectorRegistry(auto_describe=False)
     service.register(ServiceCollector(app.extensions["lss.engine"]))
+    counts = app.extensions["lss.http_counts"] = HttpCounts(Tally())
+    app.extensions["lss.tally"] = counts.tally
+    counts.start()
     app.register_blueprint(bp)
