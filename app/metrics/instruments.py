@@ -48,23 +48,42 @@ JOB_SECONDS = Histogram(
     buckets=JOB_BUCKETS,
     registry=REGISTRY,
 )
-POOL_THREADS = Gauge(
-    "lss_pool_threads",
-    "Pool threads the server processes keep (embedded engine)",
-    multiprocess_mode="livesum",
-    registry=REGISTRY,
-)
-POOL_ALIVE = Gauge(
-    "lss_pool_threads_alive",
-    "Pool threads running (embedded engine); fewer than lss_pool_threads until one is replaced",
-    multiprocess_mode="livesum",
-    registry=REGISTRY,
-)
-POOL_REPLACED = Counter(
-    "lss_pool_threads_replaced",
-    "Pool threads that died and were replaced (embedded engine)",
-    registry=REGISTRY,
-)
+
+
+class _PoolMetrics:
+    """The embedded engine's pool gauges, made by the first observer of a pool: a metric without
+    labels shows at 0 from the moment it is made, and neither a web process of the Celery engine
+    nor a worker (whose threads Celery runs) has a pool to show."""
+
+    def __init__(self) -> None:
+        self.threads = Gauge(
+            "lss_pool_threads",
+            "Pool threads the server processes keep (embedded engine)",
+            multiprocess_mode="livesum",
+            registry=REGISTRY,
+        )
+        self.alive = Gauge(
+            "lss_pool_threads_alive",
+            "Pool threads running (embedded engine); fewer than lss_pool_threads until one is "
+            "replaced",
+            multiprocess_mode="livesum",
+            registry=REGISTRY,
+        )
+        self.replaced = Counter(
+            "lss_pool_threads_replaced",
+            "Pool threads that died and were replaced (embedded engine)",
+            registry=REGISTRY,
+        )
+
+
+_pool_metrics: list[_PoolMetrics] = []
+
+
+def pool_metrics() -> _PoolMetrics:
+    """The pool gauges, made on first use (once per process)."""
+    if not _pool_metrics:
+        _pool_metrics.append(_PoolMetrics())
+    return _pool_metrics[0]
 
 
 def gauge(name: str, documentation: str, value: float, **labels: str) -> GaugeMetricFamily:
@@ -125,10 +144,11 @@ class PrometheusObserver(JobObserver):
         histogram.observe(max(seconds, 0.0))
 
     def pool(self, size: int, alive: int, replaced: int) -> None:
-        POOL_THREADS.set(size)
-        POOL_ALIVE.set(alive)
+        metrics = pool_metrics()
+        metrics.threads.set(size)
+        metrics.alive.set(alive)
         if replaced > self._replaced:
-            POOL_REPLACED.inc(replaced - self._replaced)
+            metrics.replaced.inc(replaced - self._replaced)
             self._replaced = replaced
 
     def close(self) -> None:

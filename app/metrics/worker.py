@@ -30,10 +30,7 @@ class _Info(Collector):
 
 def serve(host: str, port: int, dataset: Dataset) -> instruments.PrometheusObserver:
     """Serve this worker's metrics at http://host:port/metrics (OSError if it cannot listen);
-    the observer its jobs report to. The pool gauges are the embedded engine's (Celery runs a
-    worker's threads): a worker does not show them at 0."""
-    for pool_gauge in (instruments.POOL_THREADS, instruments.POOL_ALIVE, instruments.POOL_REPLACED):
-        instruments.REGISTRY.unregister(pool_gauge)
+    the observer its jobs report to."""
     instruments.REGISTRY.register(_Info(dataset))
     start_http_server(port, addr=host, registry=instruments.REGISTRY)
     return instruments.PrometheusObserver(list(TASKS), accepting=False, finishing=True)
