@@ -139,9 +139,9 @@ def shutdown(app: Flask, timeout: float | None = None) -> bool:
     if admission is not None:
         admission.stop()
     drained = app.extensions["lss.engine"].drain(timeout)
-    counts = app.extensions.get("lss.http_counts")
-    if counts is not None:  # the last answers' counts, before the process's files are closed
-        counts.stop()
+    folding = app.extensions.get("lss.folding")
+    if folding is not None:  # the last counts, before the process's files are closed
+        folding.stop()
     app.extensions["lss.observer"].close()
     logger = logging.getLogger("lss")
     if drained:

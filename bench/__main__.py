@@ -15,6 +15,7 @@ from bench import report
 from bench.answers import Answers
 from bench.celery_engine import CeleryEngine
 from bench.first_answers import FirstAnswers
+from bench.metrics_cost import MetricsCost
 from bench.scaling import DataSweep
 from bench.section import Section
 from bench.server import OUT, ROOT
@@ -22,7 +23,14 @@ from bench.session import Session
 from bench.throughput import Throughput
 
 #: The sections of the report, in the order they run.
-SECTIONS: tuple[type[Section], ...] = (Throughput, Answers, DataSweep, FirstAnswers, CeleryEngine)
+SECTIONS: tuple[type[Section], ...] = (
+    Throughput,
+    MetricsCost,
+    Answers,
+    DataSweep,
+    FirstAnswers,
+    CeleryEngine,
+)
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:

@@ -21,11 +21,10 @@ from prometheus_client.registry import Collector
 
 from app.engine.interface import Engine
 from app.errors import Unavailable
-from app.metrics import folder, instruments
-from app.metrics.http import HttpCounts
+from app.metrics import folder, http, instruments
+from app.metrics.folding import Folding
 from app.metrics.instruments import PrometheusObserver, gauge, info
 from app.task import TASKS
-from app.tracing.counts import Tally
 
 bp = Blueprint("metrics", __name__)
 
@@ -70,7 +69,7 @@ class ServiceCollector(Collector):
 @bp.get("/metrics")
 def metrics() -> Response:
     """The Prometheus text format."""
-    current_app.extensions["lss.http_counts"].fold()  # this process's answers, to the moment
+    current_app.extensions["lss.folding"].fold()  # this process's counts, to the moment
     run_folder = os.environ.get(folder.VARIABLE)
     if instruments.multiprocess() and run_folder:
         folder.forget_dead(run_folder)
@@ -89,11 +88,13 @@ def observer(engine_name: str) -> PrometheusObserver:
 
 
 def init_app(app: Flask) -> None:
-    """Serve /metrics for the app's engine, and count the HTTP answers the request layer tallies
-    (`app.extensions["lss.tally"]`, for app.tracing.layer)."""
+    """Serve /metrics for the app's engine, and add what its observer and the request layer
+    count (into the observer's tally: `app.extensions["lss.tally"]`, for app.tracing.layer) to
+    the metrics, every second (`app.extensions["lss.folding"]`, stopped by `shutdown`)."""
     service = app.extensions["lss.metrics"] = CollectorRegistry(auto_describe=False)
     service.register(ServiceCollector(app.extensions["lss.engine"]))
-    counts = app.extensions["lss.http_counts"] = HttpCounts(Tally())
-    app.extensions["lss.tally"] = counts.tally
-    counts.start()
+    tally = app.extensions["lss.tally"] = app.extensions["lss.observer"].tally
+    http.make_series()
+    folding = app.extensions["lss.folding"] = Folding(tally, {**instruments.APPLY, **http.APPLY})
+    folding.start()
     app.register_blueprint(bp)

@@ -1,26 +1,17 @@
 """The HTTP layer's metrics: answers by route and status, refusals by reason, held requests.
 
-The request layer (`app.tracing.layer`) counts each answer in plain integers (`Tally`), which
-costs a request a tenth of a Prometheus increment in the multiprocess mode; `HttpCounts` folds
-those counts into the counters below every FOLD_EVERY_S, before this process answers a scrape,
-and when it stops. A scrape answered by one server process may so miss at most the last second
-of the others' answers, never one for good.
+The request layer (`app.tracing.layer`) counts each answer into the process's `Tally`, and
+`app.metrics.folding` adds the counts to the counters below (`APPLY`).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Hashable
-
 from prometheus_client import Counter
-from prometheus_client.metrics import MetricWrapperBase
 
-from app.engine.maintenance import Maintenance, Round
+from app.metrics.folding import by_labels
 from app.metrics.instruments import REGISTRY
-from app.tracing.counts import ANSWER, HELD, REFUSAL, Tally
+from app.tracing.counts import ANSWER, HELD, REFUSAL
 
-#: Seconds between two folds of the counts into Prometheus's counters.
-FOLD_EVERY_S = 1.0
 #: Every reason a request is refused for, with its status (made at 0, so that a rate over each
 #: exists from the start): the request policy's (app.policy), the 408 of app.serving, and the
 #: engines' 503s (app.errors).
@@ -62,43 +53,19 @@ HELD_REQUESTS = Counter(
 )
 
 
-class HttpCounts:
-    """Folds the request layer's `Tally` into the counters, every FOLD_EVERY_S on a thread of its
-    own, and whenever `fold` is called."""
+def make_series() -> None:
+    """Every refusal reason and held outcome at 0, so that a rate over each exists from the
+    start."""
+    for reason, status in REFUSALS.items():
+        REFUSED.labels(reason, str(status))
+    for outcome in HELD_OUTCOMES:
+        HELD_REQUESTS.labels(outcome)
 
-    def __init__(self, tally: Tally) -> None:
-        self.tally = tally
-        self._folded: dict[Hashable, int] = {}
-        self._lock = threading.Lock()
-        self._children: dict[Hashable, MetricWrapperBase] = {}
-        for reason, status in REFUSALS.items():
-            REFUSED.labels(reason, str(status))
-        for outcome in HELD_OUTCOMES:
-            HELD_REQUESTS.labels(outcome)
-        self._thread = Maintenance([Round("http counts", FOLD_EVERY_S, self.fold)], "lss-metrics")
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop folding, after a last fold."""
-        self._thread.stop()
-        self.fold()
-
-    def fold(self) -> None:
-        """Add what was counted since the last fold to the counters (from any thread)."""
-        with self._lock:
-            totals = self.tally.snapshot()
-            for key, total in totals.items():
-                grown = total - self._folded.get(key, 0)
-                if grown > 0:
-                    self._child(key).inc(grown)
-            self._folded = totals
-
-    def _child(self, key: Hashable) -> MetricWrapperBase:
-        child = self._children.get(key)
-        if child is None:
-            kind, *labels = key  # type: ignore[misc]
-            metric = {ANSWER: ANSWERS, REFUSAL: REFUSED, HELD: HELD_REQUESTS}[kind]
-            child = self._children[key] = metric.labels(*(str(label) for label in labels))
-        return child
+#: How the request layer's counts (app.tracing.counts) are added to the metrics (by
+#: app.metrics.folding).
+APPLY = {
+    ANSWER: by_labels(lambda route, status: ANSWERS.labels(route, str(status)).inc),
+    REFUSAL: by_labels(lambda reason, status: REFUSED.labels(reason, str(status)).inc),
+    HELD: by_labels(lambda outcome: HELD_REQUESTS.labels(outcome).inc),
+}
