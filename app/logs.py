@@ -142,9 +142,9 @@ class LogWriter:
         try:
             kind = item[0]
             if kind is _EXIT:
-                return self._lines.exit(*item[1:]) + "\n"
+                return self._lines.exit(item) + "\n"  # type: ignore[arg-type]
             if kind is _ENTRY:
-                return self._lines.entry(*item[1:]) + "\n"
+                return self._lines.entry(item) + "\n"  # type: ignore[arg-type]
             if isinstance(kind, logging.LogRecord):
                 return record_line(self._lines, *item) + "\n"
             created, thread, request_id, message = item

@@ -13,6 +13,7 @@ import pytest
 
 from app import shutdown
 from app.task import StatesMean
+from app.tracing.lines import Clock
 from app.tracing.outputs import _pieces
 from unittests.conftest import OBESITY
 
@@ -194,3 +195,14 @@ def test_batches_for_a_stream_that_cannot_be_locked_are_cut_between_lines():
     assert b"".join(pieces) == data
     assert pieces == [lines[0] + lines[1], lines[2], lines[3] + lines[4]]
     assert _pieces(b"", 50) == [] and _pieces(b"x\n", 50) == [b"x\n"]
+
+
+def test_stamps_are_utc_with_milliseconds_cut_not_rounded() -> None:
+    clock = Clock()
+    assert clock.stamp(0.0) == "1970-01-01T00:00:00.000Z"
+    assert clock.stamp(0.9999) == "1970-01-01T00:00:00.999Z"
+    assert clock.stamp(1.0) == "1970-01-01T00:00:01.000Z"
+    assert clock.stamp(1_700_000_000.123) == "2023-11-14T22:13:20.123Z"
+    assert clock.stamp(1_700_000_000.1239) == "2023-11-14T22:13:20.123Z"  # the same millisecond
+    assert clock.stamp(1_700_000_001.0005) == "2023-11-14T22:13:21.000Z"
+    assert clock.stamp(1_699_999_999.5) == "2023-11-14T22:13:19.500Z"  # back in time: still right

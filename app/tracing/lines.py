@@ -21,6 +21,11 @@ from app.tracing import context
 
 #: The formats LSS_LOG_FORMAT names.
 FORMATS = ("text", "json")
+#: A request's entry and exit lines as the log writer queues them (its kind first):
+#: (kind, time, thread, request id, method, path, body shown) and
+#: (kind, time, thread, request id, method, path, status, job id, ms).
+EntryItem = tuple[object, float, str, "str | None", str, str, "str | None"]
+ExitItem = tuple[object, float, str, "str | None", str, str, int, "str | None", "float | None"]
 #: What a text line may not hold as it is, and how it is written instead: C0 and C1 controls
 #: (CR and LF among them), DEL, and the Unicode line and paragraph separators. A client's body,
 #: path or header can then never begin a line of its own, or a forged one.
@@ -55,18 +60,26 @@ def exit_line(
 
 
 class Clock:
-    """ISO-8601 UTC timestamps with milliseconds; the text up to the second is made once."""
+    """ISO-8601 UTC timestamps with milliseconds; the text up to the second is made once a
+    second, and a stamp once a millisecond (the lines of a batch often share one). Each is kept
+    with its key in one tuple, so that threads formatting at once never mix two."""
 
     def __init__(self) -> None:
-        self._second = -1
-        self._prefix = ""
+        self._second: tuple[int, str] = (-1, "")
+        self._last: tuple[int, str] = (-1, "")
 
     def stamp(self, created: float) -> str:
-        second = int(created)
-        if second != self._second:
-            self._second = second
-            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        return f"{self._prefix}.{int((created - second) * 1000):03d}Z"
+        ms = int(created * 1000)
+        last = self._last
+        if last[0] == ms:
+            return last[1]
+        second, fraction = divmod(ms, 1000)
+        known = self._second
+        if known[0] != second:
+            known = self._second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        stamp = f"{known[1]}.{fraction:03d}Z"
+        self._last = (ms, stamp)
+        return stamp
 
 
 class TextLines:
@@ -85,21 +98,22 @@ class TextLines:
             who += f" job={job_id}"
         return who + "]"
 
-    def entry(
-        self, created: float, thread: str, request_id: str | None, method: str, path: str,
-        body: str | None,
-    ) -> str:  # fmt: skip
-        """A request's entry line."""
-        message = entry_line(method, path, body)
-        return self.message(created, "INFO", thread, request_id, None, message)
+    # A line of every request is made twice per request, by the log writer's thread: `entry` and
+    # `exit` make it in one piece, as `message` would.
 
-    def exit(
-        self, created: float, thread: str, request_id: str | None, method: str, path: str,
-        status: int, job_id: str | None, ms: float | None,
-    ) -> str:  # fmt: skip
-        """A request's exit line."""
+    def entry(self, item: EntryItem) -> str:
+        """A request's entry line, from the tuple LogWriter queued."""
+        _, created, thread, request_id, method, path, body = item
+        req = "" if request_id is None else f" req={request_id}"
+        message = entry_line(method, path, body)
+        return one_line(f"{self.clock.stamp(created)} INFO [{self.pid} {thread}{req}] {message}")
+
+    def exit(self, item: ExitItem) -> str:
+        """A request's exit line, from the tuple LogWriter queued."""
+        _, created, thread, request_id, method, path, status, job_id, ms = item
+        req = "" if request_id is None else f" req={request_id}"
         message = exit_line(method, path, status, job_id, ms)
-        return self.message(created, "INFO", thread, request_id, None, message)
+        return one_line(f"{self.clock.stamp(created)} INFO [{self.pid} {thread}{req}] {message}")
 
     def message(
         self, created: float, level: str, thread: str, request_id: str | None,
@@ -133,20 +147,16 @@ class JsonLines:
             fields["request_id"] = request_id
         return fields
 
-    def entry(
-        self, created: float, thread: str, request_id: str | None, method: str, path: str,
-        body: str | None,
-    ) -> str:  # fmt: skip
-        """A request's entry line."""
+    def entry(self, item: EntryItem) -> str:
+        """A request's entry line, from the tuple LogWriter queued."""
+        _, created, thread, request_id, method, path, body = item
         fields = self._fields(created, "INFO", entry_line(method, path, body), thread, request_id)
         fields["method"], fields["path"] = method, path
         return self._dump(fields)
 
-    def exit(
-        self, created: float, thread: str, request_id: str | None, method: str, path: str,
-        status: int, job_id: str | None, ms: float | None,
-    ) -> str:  # fmt: skip
-        """A request's exit line."""
+    def exit(self, item: ExitItem) -> str:
+        """A request's exit line, from the tuple LogWriter queued."""
+        _, created, thread, request_id, method, path, status, job_id, ms = item
         message = exit_line(method, path, status, job_id, ms)
         fields = self._fields(created, "INFO", message, thread, request_id)
         fields["method"], fields["path"], fields["status"] = method, path, status
