@@ -96,6 +96,18 @@ def _checked(parse: Callable[[str], Any]) -> Callable[[str, str], Any]:
     return checked
 
 
+def _choice(*choices: str) -> Callable[[str, str], str]:
+    """A parser of one of `choices` (any case) that names the variable when it fails."""
+
+    def parse(name: str, raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+        return value
+
+    return parse
+
+
 def _memory(name: str, raw: str) -> str:
     """A size as Redis writes it: bytes, or a number with k, kb, m, mb, g or gb (0: no cap)."""
     value = raw.strip().lower()
@@ -120,8 +132,10 @@ SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     "RESULTS_DIR": ("LSS_RESULTS_DIR", str(HOME / "results"), _text),
     # The SQLite job journal; None: JOURNAL_NAME inside the results folder.
     "JOURNAL": ("LSS_JOURNAL", None, _optional_text),
-    # Rotating log file.
+    # Rotating log file; "-" for the standard output (not rotated).
     "LOG_FILE": ("LSS_LOG_FILE", str(HOME / "webserver.log"), _text),
+    # The log's lines: text, or json (one object a line).
+    "LOG_FORMAT": ("LSS_LOG_FORMAT", "text", _choice("text", "json")),
     # Threads of the job pool; the CPU count when unset.
     "THREADS": ("TP_NUM_OF_THREADS", os.cpu_count() or 1, _integer(1)),
     # Largest accepted request body, in bytes (64 KiB).

@@ -8,6 +8,8 @@ import orjson
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
+from app.tracing import context
+
 log = logging.getLogger("lss")
 
 
@@ -17,12 +19,19 @@ class ApiError(Exception):
     status_code = 400
     #: Seconds after which the client may try again (the `Retry-After` header), if it may.
     retry_after: int | None = None
+    #: For a refusal (the service would not, rather than could not, do what was asked): a short
+    #: code naming why, by which /metrics counts refusals (`lss_http_refusals_total{reason}`).
+    refusal: str | None = None
 
-    def __init__(self, reason: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self, reason: str, retry_after: int | None = None, refusal: str | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         if retry_after is not None:
             self.retry_after = retry_after
+        if refusal is not None:
+            self.refusal = refusal
 
     def headers(self) -> list[tuple[str, str]]:
         """The headers an answer of this error carries beside its JSON body."""
@@ -57,12 +66,14 @@ class Unavailable(ApiError):
     """The service cannot answer right now (its job store is unreachable); try again later."""
 
     status_code = 503
+    refusal = "unavailable"
 
 
 class Unauthorized(ApiError):
     """A request that needs a credential came without the right one (`WWW-Authenticate` said)."""
 
     status_code = 401
+    refusal = "admin_token"
 
     def headers(self) -> list[tuple[str, str]]:
         return [("WWW-Authenticate", 'Bearer realm="lss"'), *super().headers()]
@@ -72,24 +83,28 @@ class Forbidden(ApiError):
     """A request the service refuses whoever sends it this way (another site, another machine)."""
 
     status_code = 403
+    refusal = "cross_site"
 
 
 class MisdirectedRequest(ApiError):
     """The request names a host this server does not answer for (DNS rebinding)."""
 
     status_code = 421
+    refusal = "host"
 
 
 class TooManyRequests(ApiError):
     """Too many requests from one address, or too many live jobs: try again after a while."""
 
     status_code = 429
+    refusal = "rate_limit"
 
 
 class ShuttingDown(ApiError):
     """A graceful shutdown began: no new job is accepted."""
 
     status_code = 503
+    refusal = "shutting_down"
 
     def __init__(self, reason: str = "shutting down") -> None:
         super().__init__(reason)
@@ -124,6 +139,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError):
+        context.refused(error.refusal)
         response = error_response(error.status_code, error.reason)
         response.headers.extend(error.headers())
         return response

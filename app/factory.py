@@ -24,6 +24,7 @@ from app.openapi import document as openapi
 from app.policy import gate
 from app.startup import Prepared
 from app.task_runner import ThreadPool
+from app.tracing import layer
 
 
 class _OrjsonProvider(JSONProvider):
@@ -73,7 +74,9 @@ def create_app(
         from app.metrics import exposition
 
         exposition.init_app(app)
-    gate.init_app(app)  # last: the request policy is in front of everything the app serves
+    gate.init_app(app)  # the request policy is in front of everything the app serves
+    # Last, in front of the policy too: every answer, its refusals included, has a request id.
+    layer.init_app(app, app.extensions.get("lss.tally"))
     return app
 
 
@@ -137,6 +140,9 @@ def shutdown(app: Flask, timeout: float | None = None) -> bool:
     if admission is not None:
         admission.stop()
     drained = app.extensions["lss.engine"].drain(timeout)
+    folding = app.extensions.get("lss.folding")
+    if folding is not None:  # the last counts, before the process's files are closed
+        folding.stop()
     app.extensions["lss.observer"].close()
     logger = logging.getLogger("lss")
     if drained:

@@ -26,8 +26,9 @@ from app.errors import (
     method_not_allowed,
     too_large,
 )
-from app.logs import LogWriter, body_for_log, entry_line, exit_line
+from app.logs import LogWriter, body_for_log
 from app.task import TASKS, Task
+from app.tracing import context
 
 log = logging.getLogger("lss")
 
@@ -110,7 +111,7 @@ class JobGateway:
                 if applied:
                     headers.append(("Preference-Applied", applied))
         else:
-            self._writer.info(entry_line(requested, path))
+            self._writer.entry(requested, path)
             if task is None and requested in (method, "HEAD"):
                 job_id = path[len(RESULTS_PREFIX) :]
                 status, body, headers = self._result(job_id, environ)
@@ -122,7 +123,7 @@ class JobGateway:
         if status != 304:
             headers.append(("Content-Length", str(len(body))))
         start_response(_STATUS[status], headers)
-        self._writer.info(exit_line(requested, path, status, job_id))
+        self._writer.exit(requested, path, status, job_id)
         return () if requested == "HEAD" else (body,)
 
     def _submit(
@@ -133,6 +134,7 @@ class JobGateway:
         try:
             job_id = self._engine.submit(self._task(environ, path, task_type))
         except ApiError as error:
+            context.refused(error.refusal)
             return error.status_code, error_body(error.reason), None, error.headers()
         except Exception as error:
             log.error("unhandled error in POST %s", path, exc_info=error)
@@ -143,7 +145,10 @@ class JobGateway:
         """For `Prefer: wait=N`: the job's final body with its id once it finished within N s,
         and the preference applied; else the job id's body as it was, and None."""
         wait = prefer.wanted_wait(header)
-        if not wait or not self._held.try_hold():
+        if not wait:
+            return body, None
+        if not self._held.try_hold():
+            context.held("busy")
             return body, None
         try:
             result = self._engine.result(job_id, wait)
@@ -155,7 +160,9 @@ class JobGateway:
         finally:
             self._held.release()
         if result == RUNNING_BODY:
+            context.held("waited")
             return body, None
+        context.held("done")
         return b'{"job_id":"%s",%s' % (job_id.encode(), result[1:]), f"wait={wait}"
 
     def _task(self, environ: dict[str, Any], path: str, task_type: type[Task]) -> Task:
@@ -198,7 +205,7 @@ class JobGateway:
                 raw, shown = None, f"<over {self._max_body} bytes>"
             else:
                 shown = body_for_log(raw, len(raw))
-        self._writer.info(entry_line("POST", path, shown))
+        self._writer.entry("POST", path, shown)
         if raw is None:
             raise _TooLarge(too_large(self._max_body))
         return raw
@@ -221,6 +228,7 @@ class JobGateway:
                 return 304, b"", [("ETag", tag), etag.IMMUTABLE]
             return 200, body, [("Content-Type", kind), ("ETag", tag), etag.IMMUTABLE]
         except ApiError as error:
+            context.refused(error.refusal)
             headers = [_JSON_TYPE, etag.NO_STORE, *error.headers()]
             return error.status_code, error_body(error.reason), headers
         except Exception as error:

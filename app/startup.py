@@ -18,6 +18,7 @@ from app.data_ingestor import Dataset, load_dataset
 from app.embedded_engine import journal
 from app.embedded_engine.store import ResultStore
 from app.errors import Unavailable
+from app.tracing.outputs import STDOUT
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,9 @@ def _reason(error: OSError) -> str:
 
 
 def check_log_file(path: str) -> None:
-    """The log file can be created and appended to."""
+    """The log file can be created and appended to ("-", the standard output, can always)."""
+    if path == STDOUT:
+        return
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a", encoding="utf-8"):

@@ -16,6 +16,7 @@ from bench.answers import Answers
 from bench.celery_engine import CeleryEngine
 from bench.first_answers import FirstAnswers
 from bench.get_answers import GetAnswers
+from bench.metrics_cost import MetricsCost
 from bench.scaling import DataSweep
 from bench.section import Section
 from bench.server import OUT, ROOT
@@ -26,6 +27,7 @@ from bench.throughput import Throughput
 SECTIONS: tuple[type[Section], ...] = (
     Throughput,
     GetAnswers,
+    MetricsCost,
     Answers,
     DataSweep,
     FirstAnswers,

@@ -6,10 +6,11 @@ import re
 from pathlib import Path
 
 from app.task import ANALYTICS_TASKS
-from bench import report, throughput
+from bench import metrics_cost, report, throughput
 from bench.__main__ import SECTIONS, _parse
 from bench.answers import Answers
 from bench.first_answers import FirstAnswers, time_first_answers
+from bench.metrics_cost import MetricsCost
 from bench.point import Point, Slice
 from bench.section import Section, Target
 from bench.server import Server
@@ -118,3 +119,31 @@ def test_first_answers_times_every_new_statistic_and_judges_the_goals():
     one, hundred = section.targets()
     assert one.met == (timed.slowest_ms <= 5.0) and hundred.met is None
     assert any("| disparities |" in line for line in section.markdown())
+
+
+def _slices(jobs: list[int]) -> list[Slice]:
+    return [Slice(n, 1.0, 0, 2.0, 5.0, 0.5) for n in jobs]
+
+
+def test_the_metrics_cost_is_the_median_of_the_slice_pairs_and_judged_against_5_percent() -> None:
+    server = Server("x", "127.0.0.1", 1, None, Path("."), 0.5, 90_000_000)  # type: ignore[arg-type]
+    idle = Slice(0, 1.0, 0, 1.0, 2.0)
+    section = MetricsCost()
+    # Pairs 0.97, 0.90 (a noisy slice), 0.99: the median pair says 3%, the total would say 4.7%.
+    section.points = {
+        metrics_cost.ON: Point.of(server, _slices([970, 900, 990]), idle, 1),
+        metrics_cost.OFF: Point.of(server, _slices([1000, 1000, 1000]), idle, 1),
+    }
+    assert metrics_cost.pair_ratios(*section.points.values()) == [0.97, 0.9, 0.99]
+    assert round(section.cost(), 6) == 0.03
+    (target,) = section.targets()
+    assert target.met is True
+    assert target.measured == "3.0% (953 vs 1,000 jobs/s; pairs 0.90-0.99x; CPU per job +4.9%)"
+    assert "median of 3 slice pairs, wrk at 16 connections" in target.name
+    text = _render([section])
+    assert "## What the metrics cost (LSS_METRICS=0 beside the default)" in text
+    assert "| metrics on | 953 | 0.95x |" in text and "| LSS_METRICS=0 | 1,000 | 1.00x |" in text
+    section.points[metrics_cost.ON] = Point.of(server, _slices([940, 950, 930]), idle, 1)
+    assert section.targets()[0].met is False  # 6%
+    assert MetricsCost().targets()[0].met is None and MetricsCost().markdown() == []
+    assert MetricsCost in SECTIONS and _parse(["--no-metrics"]).no_metrics

@@ -73,3 +73,17 @@ def test_the_limit_app_answers_what_the_service_answers(monkeypatch: pytest.Monk
     ohio = dataset.questions[OBESITY].state_means["Ohio"]
     assert answer == {"status": "done", "data": {"Ohio": ohio}}
     assert replies == ["200 OK", "200 OK"]
+
+
+def test_the_metrics_section_measures_both_servers_in_three_slices(tmp_path: Path) -> None:
+    from bench.metrics_cost import OFF, ON, SLICES, MetricsCost
+    from bench.session import Session
+
+    section = MetricsCost()
+    section.measure(Session(tmp_path, quick=True, seconds=1.5))
+    assert set(section.points) == {ON, OFF}
+    for measured in section.points.values():
+        assert len(measured.slices) == SLICES
+        assert all(s.jobs > 0 for s in measured.slices) and measured.bad == 0
+    assert -1 < section.cost() < 1
+    assert section.targets()[0].met is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from typing import Any
 
 import orjson
@@ -102,9 +103,11 @@ def test_an_unexpected_error_is_a_logged_500_and_the_next_request_is_served(app,
     monkeypatch.undo()
     assert _call(app, "POST", "/api/states_mean", BODY)[0] == "200 OK"
     text = _log_text(app)
-    assert f"ERROR [{os.getpid()} MainThread] unhandled error in POST /api/states_mean" in text
+    # The error line carries the request's id, as its exit line does.
+    who = rf"\[{os.getpid()} MainThread req=([^\]]+)\]"
+    (request_id,) = re.findall(rf"ERROR {who} unhandled error in POST /api/states_mean", text)
     assert "RuntimeError: validator bug" in text
-    assert "<- POST /api/states_mean 500" in text
+    assert re.findall(rf"INFO {who} <- POST /api/states_mean 500 ", text) == [request_id]
 
 
 def test_a_path_is_logged_as_the_client_sent_it(app):

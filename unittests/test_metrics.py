@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.distribution.version import VERSION
 from app.engine.observer import NOBODY
+from app.metrics.folding import FOLD_EVERY_S
 from app.task import GlobalMean
 from unittests.conftest import BUNDLED_CSV, MUSCLE, OBESITY, ROOT
 from unittests.support.celery_stack import RedisServer, WorkerProcess
@@ -116,6 +117,7 @@ def test_n_jobs_over_two_server_processes_are_counted_n_times(
     else:
         pytest.fail("only one server process took jobs")
     total = rounds * sum(JOBS.values())
+    time.sleep(FOLD_EVERY_S + 0.2)  # each process adds its counts to its files every second
     for _ in range(4):  # whichever process answers, it sums both
         samples = scrape(server.url)
         for endpoint, count in JOBS.items():
@@ -149,6 +151,7 @@ def test_a_killed_server_process_takes_its_gauges_and_leaves_its_counts(
 ) -> None:
     server = start_server(LSS_WORKERS="2")
     wait_done(server.url, submit_all(server.url))
+    time.sleep(FOLD_EVERY_S + 0.2)  # a process killed outright loses its last second's counts
     pids = {
         requests.get(f"{server.url}/api/livez", timeout=HTTP_TIMEOUT).json()["pid"]
         for _ in range(40)
@@ -237,6 +240,7 @@ def test_on_celery_the_web_counts_what_it_accepts_and_the_worker_what_it_finishe
         worker.wait_ready()
         server = start_server(LSS_BROKER_URL=redis_proc.url(), LSS_WORKERS="2")
         wait_done(server.url, submit_all(server.url))
+        time.sleep(FOLD_EVERY_S + 0.2)  # the other web process's counts, in its files
         web = scrape(server.url)
         for endpoint, count in JOBS.items():
             assert value(web, "lss_jobs_accepted_total", endpoint=endpoint) == count
@@ -292,3 +296,35 @@ def test_the_documented_alerts_and_scrape_config_parse_and_name_real_metrics(
     for rule in rules:
         for name in re.findall(r"\blss_[a-z_]+", rule["expr"]):
             assert name in exposed, f"{rule['alert']} reads {name}, which /metrics lacks"
+
+
+def test_observations_added_many_at_a_time_expose_as_one_at_a_time_would() -> None:
+    """The fold adds counts straight to the histogram's buckets (app.metrics.instruments):
+    the exposition is the one prometheus_client's own `observe` gives, bucket bounds included."""
+    from prometheus_client import CollectorRegistry, Histogram, generate_latest
+
+    from app.metrics import instruments
+    from app.metrics.folding import Folding
+
+    seconds = [0.0, 0.0004, 0.001, 0.0011, 0.003, 0.049, 0.05, 0.7, 2.5, 59.9, 60.0, 61.0, 3600.0]
+    observer = instruments.PrometheusObserver(["fold_test"], accepting=False, finishing=True)
+    for took in seconds:
+        observer.finished("fold_test", True, took)
+    observer.finished("fold_test", True, -0.5)  # a clock that went back counts as 0
+    Folding(observer.tally, instruments.APPLY).fold()
+    reference = CollectorRegistry()
+    one_by_one = Histogram("lss_job_seconds", "x", ["endpoint"], buckets=instruments.JOB_BUCKETS,
+                           registry=reference).labels("fold_test")  # fmt: skip
+    for took in [*seconds, 0.0]:
+        one_by_one.observe(took)
+
+    def lines(text: bytes) -> list[str]:
+        return [ln for ln in text.decode().splitlines() if ln.startswith("lss_job_seconds_")
+                and 'endpoint="fold_test"' in ln]  # fmt: skip
+
+    ours = lines(generate_latest(instruments.REGISTRY))
+    assert (
+        ours == lines(generate_latest(reference)) and len(ours) == len(instruments.JOB_BUCKETS) + 3
+    )
+    samples = parse(generate_latest(instruments.REGISTRY).decode())
+    assert value(samples, "lss_jobs_finished_total", endpoint="fold_test", outcome="done") == 14

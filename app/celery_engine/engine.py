@@ -38,6 +38,7 @@ from app.engine.maintenance import Maintenance, Round
 from app.engine.observer import NOBODY, JobObserver
 from app.errors import JobExpired, JobNotFound, ShuttingDown, Unavailable
 from app.task import Task
+from app.tracing import context
 
 log = logging.getLogger("lss")
 
@@ -92,7 +93,7 @@ class CeleryEngine(Engine):
         self._settle()
         self.headroom.check()
         payload = task.payload()
-        message = task_message(self.celery, task.endpoint, payload)
+        message = task_message(self.celery, task.endpoint, payload, context.request_id())
         # The job's record and its task message, in one script: a job is queued if and only if
         # it was accepted, and a Redis that fails either leaves neither (a 503).
         number = self.registry.accept(task.endpoint, payload, self.ttl, QUEUE, message)

@@ -43,9 +43,15 @@ class MessageError(ValueError):
     """A message could not be cut around its job id."""
 
 
-def task_message(celery: Celery, endpoint: str, payload: object) -> list[bytes]:
-    """The queued message of job (`endpoint`, `payload`): its pieces around the job id."""
-    args = (endpoint, payload)
+def task_message(
+    celery: Celery, endpoint: str, payload: object, request_id: str | None = None
+) -> list[bytes]:
+    """The queued message of job (`endpoint`, `payload`): its pieces around the job id. The id
+    of the request that submitted it, if any, is its third argument: the worker's lines about the
+    job carry it."""
+    args: tuple[object, ...] = (endpoint, payload)
+    if request_id is not None:
+        args = (endpoint, payload, request_id)
     # Celery's own `saferepr` of the arguments cost 60% of building the message; a request's
     # payload is small JSON, which the plain repr writes the same (the test compares them).
     argsrepr = repr(args)[:ARGSREPR_MAX]

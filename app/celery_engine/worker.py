@@ -31,6 +31,9 @@ from app.engine.job import JobStatus, parse_job_id
 from app.engine.observer import NOBODY, JobObserver
 from app.errors import Unavailable
 from app.task import TASKS
+from app.tracing import context
+from app.tracing.context import Trace
+from app.tracing.lines import TraceFormatter
 
 log = logging.getLogger("lss")
 
@@ -64,8 +67,16 @@ class JobRunner:
         self.dataset = dataset
         self._answers = Answers(dataset)
 
-    def run(self, job_id: str, endpoint: str, payload: Any) -> None:
-        """Run job `job_id` unless another run of it already finished; Unavailable if Redis is."""
+    def run(self, job_id: str, endpoint: str, payload: Any, request_id: str | None = None) -> None:
+        """Run job `job_id` unless another run of it already finished; Unavailable if Redis is.
+        Its lines carry its id and that of the request that submitted it."""
+        previous = context.bind(Trace(request_id, job_id=job_id))
+        try:
+            self._run(job_id, endpoint, payload)
+        finally:
+            context.bind(previous)
+
+    def _run(self, job_id: str, endpoint: str, payload: Any) -> None:
         number = parse_job_id(job_id)
         if number is None:
             log.error("task with a malformed job id %r dropped", job_id)
@@ -98,9 +109,9 @@ def build(
     runner = JobRunner(dataset, registry, observer)
 
     @celery.task(name=TASK_NAME, bind=True)
-    def run_job(self: Any, endpoint: str, payload: Any) -> None:
+    def run_job(self: Any, endpoint: str, payload: Any, request_id: str | None = None) -> None:
         try:
-            runner.run(self.request.id, endpoint, payload)
+            runner.run(self.request.id, endpoint, payload, request_id)
         except Unavailable as error:
             # The answer could not be recorded: back to the queue (or, if Redis cannot even
             # take that, left unacknowledged there until the visibility timeout).
@@ -131,10 +142,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     for name in PER_TASK_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    _write_lines_as_the_web_does(settings["LOG_FORMAT"])
     hostname = f"--hostname=lss-{os.getpid()}@%h"
     flags = EVENTS_FLAGS if settings["WORKER_EVENTS"] else WORKER_FLAGS
     celery.worker_main(["worker", "--loglevel=INFO", hostname, *flags, *(argv or [])])
     return 0
+
+
+def _write_lines_as_the_web_does(log_format: str) -> None:
+    """Celery's log handlers, once it sets them up, write LSS_LOG_FORMAT's lines (text or JSON),
+    with the job id and request id of the job a thread runs (app.tracing.lines)."""
+    from celery.signals import after_setup_logger, after_setup_task_logger
+
+    formatter = TraceFormatter(log_format)
+
+    def use(logger: logging.Logger, **_: Any) -> None:
+        for handler in logger.handlers:
+            handler.setFormatter(formatter)
+
+    after_setup_logger.connect(use, weak=False)
+    after_setup_task_logger.connect(use, weak=False)
 
 
 def _serve_metrics(settings: dict[str, Any], dataset: Dataset) -> JobObserver:

@@ -28,6 +28,8 @@ from app.engine.observer import NOBODY, JobObserver
 from app.errors import Unavailable
 from app.task import Task
 from app.task_runner import ThreadPool
+from app.tracing import context
+from app.tracing.context import Trace
 
 log = logging.getLogger("lss")
 
@@ -44,23 +46,30 @@ def _one_line(text: str) -> str:
 
 
 class _Job:
-    """A job on the pool: run it, or record why it could not finish."""
+    """A job on the pool: run it, or record why it could not finish. It keeps the id of the
+    request that submitted it, for the lines it logs while it runs."""
 
-    __slots__ = ("accepted", "endpoint", "local", "number", "started", "task")
+    __slots__ = ("accepted", "endpoint", "local", "number", "request_id", "started", "task")
 
     def __init__(
-        self, local: LocalJobs, number: int, endpoint: str, task: Task | None, accepted: float
-    ):
+        self, local: LocalJobs, number: int, endpoint: str, task: Task | None, accepted: float,
+        request_id: str | None = None,
+    ):  # fmt: skip
         self.local = local
         self.number = number
         self.endpoint = endpoint
         self.task = task
         self.accepted = accepted
+        self.request_id = request_id
         self.started: float | None = None
 
     def run(self) -> None:
         self.started = time.time()
-        self.local._run(self)
+        previous = context.bind(Trace(self.request_id, job_id=format_job_id(self.number)))
+        try:
+            self.local._run(self)
+        finally:
+            context.bind(previous)
 
     def abandon(self, reason: str) -> None:
         self.local._finish(self, error_body(reason), reason)
@@ -110,11 +119,11 @@ class LocalJobs:
         self.answers = Answers(dataset)
 
     def take(self, number: int, task: Task, accepted: float, inline: bool = False) -> _Job | None:
-        """Hand a new job, accepted at `accepted`, to the pool (the lock is held); the job itself
-        to run in the caller's thread if `inline`, in synchronous mode, or if the pool closed
-        while it was being recorded."""
+        """Hand a new job, accepted at `accepted`, to the pool (the lock is held), with the id of
+        the request this thread serves; the job itself to run in the caller's thread if `inline`,
+        in synchronous mode, or if the pool closed while it was being recorded."""
         self.pending.add(number)
-        job = _Job(self, number, task.endpoint, task, accepted)
+        job = _Job(self, number, task.endpoint, task, accepted, context.request_id())
         if inline or self.pool is None or self.pool.closed:
             return job
         self.pool.submit(job)

@@ -1,10 +1,11 @@
 """`GET /metrics`: the counted metrics of every server process, and the figures of the moment.
 
-What the engines count comes from the run's metrics folder, summed over the server processes
-(or from this process's memory when it is the only one, under `flask run`). What the service
-holds is read when Prometheus asks, by the process that answers: pending and stored jobs, result
-files and bytes, free disk, whether the job store answers, and two info metrics (gauges of value
-1 whose labels carry the build's version and engine, and the dataset's hash and rows).
+What the engines and the HTTP layer count comes from the run's metrics folder, summed over the
+server processes (or from this process's memory when it is the only one, under `flask run`). What
+the service holds is read when Prometheus asks, by the process that answers: pending and stored
+jobs, result files and bytes, free disk, whether the job store answers, and two info metrics
+(gauges of value 1 whose labels carry the build's version and engine, and the dataset's hash and
+rows).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from prometheus_client.registry import Collector
 
 from app.engine.interface import Engine
 from app.errors import Unavailable
-from app.metrics import folder, instruments
+from app.metrics import folder, http, instruments
+from app.metrics.folding import Folding
 from app.metrics.instruments import PrometheusObserver, gauge, info
 from app.task import TASKS
 
@@ -67,6 +69,7 @@ class ServiceCollector(Collector):
 @bp.get("/metrics")
 def metrics() -> Response:
     """The Prometheus text format."""
+    current_app.extensions["lss.folding"].fold()  # this process's counts, to the moment
     run_folder = os.environ.get(folder.VARIABLE)
     if instruments.multiprocess() and run_folder:
         folder.forget_dead(run_folder)
@@ -85,7 +88,13 @@ def observer(engine_name: str) -> PrometheusObserver:
 
 
 def init_app(app: Flask) -> None:
-    """Serve /metrics for the app's engine."""
+    """Serve /metrics for the app's engine, and add what its observer and the request layer
+    count (into the observer's tally: `app.extensions["lss.tally"]`, for app.tracing.layer) to
+    the metrics, every second (`app.extensions["lss.folding"]`, stopped by `shutdown`)."""
     service = app.extensions["lss.metrics"] = CollectorRegistry(auto_describe=False)
     service.register(ServiceCollector(app.extensions["lss.engine"]))
+    tally = app.extensions["lss.tally"] = app.extensions["lss.observer"].tally
+    http.make_series()
+    folding = app.extensions["lss.folding"] = Folding(tally, {**instruments.APPLY, **http.APPLY})
+    folding.start()
     app.register_blueprint(bp)

@@ -11,26 +11,37 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client import start_http_server
+from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from app.data_ingestor import Dataset
 from app.metrics import instruments
+from app.metrics.folding import Folding
 from app.task import TASKS
 
 
-class _Info(Collector):
-    def __init__(self, dataset: Dataset) -> None:
+class _Folded(Collector):
+    """The worker's metrics, with what it counted up to the moment of the scrape, and the two
+    info metrics."""
+
+    def __init__(self, folding: Folding, dataset: Dataset) -> None:
+        self.folding = folding
         self.dataset = dataset
 
     def collect(self) -> Iterator[Metric]:
+        self.folding.fold()
+        yield from instruments.REGISTRY.collect()
         yield from instruments.info("celery", self.dataset)
 
 
 def serve(host: str, port: int, dataset: Dataset) -> instruments.PrometheusObserver:
     """Serve this worker's metrics at http://host:port/metrics (OSError if it cannot listen);
     the observer its jobs report to."""
-    instruments.REGISTRY.register(_Info(dataset))
-    start_http_server(port, addr=host, registry=instruments.REGISTRY)
-    return instruments.PrometheusObserver(list(TASKS), accepting=False, finishing=True)
+    observer = instruments.PrometheusObserver(list(TASKS), accepting=False, finishing=True)
+    folding = Folding(observer.tally, instruments.APPLY)
+    served = CollectorRegistry(auto_describe=False)
+    served.register(_Folded(folding, dataset))
+    start_http_server(port, addr=host, registry=served)
+    folding.start()
+    return observer

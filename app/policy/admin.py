@@ -41,5 +41,6 @@ class AdminGuard:
             return None
         return Forbidden(
             "graceful_shutdown is for clients on the server's own machine; set LSS_ADMIN_TOKEN "
-            "to allow it from elsewhere with the token"
+            "to allow it from elsewhere with the token",
+            refusal="admin_remote",
         )

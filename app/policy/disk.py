@@ -64,4 +64,6 @@ class DiskSpace:
         short = self.short
         if short is None:
             return None
-        return Unavailable(f"{short}; no job is accepted", retry_after=self.retry_after)
+        return Unavailable(
+            f"{short}; no job is accepted", retry_after=self.retry_after, refusal="disk"
+        )

@@ -24,12 +24,13 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from app.answers.route import PREFIX as ANSWERS_PREFIX
 from app.errors import ApiError, MisdirectedRequest, error_body
-from app.logs import LogWriter, entry_line, exit_line
+from app.logs import LogWriter
 from app.policy.admin import SHUTDOWN_PATH, AdminGuard
 from app.policy.admission import TICKET, Admission, Ticket
 from app.policy.hosts import AllowedHosts, host_check
 from app.policy.origins import VARY, Origins
 from app.task import TASKS
+from app.tracing import context
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -173,6 +174,7 @@ class RequestPolicy:
         self, environ: dict[str, Any], start_response: StartResponse, error: ApiError
     ) -> Iterable[bytes]:
         headers = [_JSON, *error.headers(), *self._cors_headers(environ)]
+        context.refused(error.refusal)
         return self._answer(
             environ, start_response, error.status_code, error_body(error.reason), headers
         )
@@ -190,9 +192,9 @@ class RequestPolicy:
         path = environ.get("PATH_INFO", "")
         if not path.isascii():  # WSGI paths arrive as latin-1; log what the client sent
             path = path.encode("latin-1").decode("utf-8", "replace")
-        self._writer.info(entry_line(method, path))
+        self._writer.entry(method, path)
         start_response(_STATUS[status], [*headers, ("Content-Length", str(len(body))), NOSNIFF])
-        self._writer.info(exit_line(method, path, status))
+        self._writer.exit(method, path, status)
         return () if method == "HEAD" else (body,)
 
 

@@ -84,6 +84,7 @@ class LiveJobs:
             f"too many live jobs: the service keeps at most {self.cap} (LSS_MAX_LIVE_JOBS) until "
             "older ones expire",
             retry_after=max(1, math.ceil(min(wait, self._recount_every))),
+            refusal="live_jobs",
         )
 
     def answered(self, accepted: bool) -> None:

@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from app.errors import error_body
-from app.logs import entry_line, exit_line
 from app.serving.threads import RequestThreads, WSGIApp
 
 if TYPE_CHECKING:
@@ -32,8 +31,9 @@ def timeout_reason(seconds: float) -> str:
 class BufferedWSGI:
     """The RSGI application granian serves: `app`'s requests, each with its whole body.
 
-    `log_line`, if given, receives the entry and exit lines of a request refused with 408 (the
-    app logs every other request itself).
+    `on_late`, if given, is told of a request refused with 408 (its method, path, the
+    `X-Request-ID` it came with, and the seconds waited), for its log lines and counts (the app
+    logs and counts every other request itself), and gives a header for its answer.
     """
 
     def __init__(
@@ -42,26 +42,26 @@ class BufferedWSGI:
         threads: int,
         max_body: int,
         body_timeout: float,
-        log_line: Callable[[str], None] | None = None,
+        on_late: Callable[[str, str, str | None, float], tuple[str, str]] | None = None,
     ) -> None:
         self._threads = RequestThreads(app, threads)
         self._max_body = max_body
         self._timeout = body_timeout
-        self._log_line = log_line
+        self._on_late = on_late
         self._loop: Any = None
         self._late = error_body(timeout_reason(body_timeout))
 
     @classmethod
     def around(cls, app: Flask) -> BufferedWSGI:
         """The layer in front of the service's app: its request threads, body limit and timeout
-        from the app's settings, its 408s in the app's log."""
+        from the app's settings, its 408s logged and counted by the app's request layer."""
         settings = app.config
         return cls(
             app,
             settings["SERVER_THREADS"],
             settings["MAX_CONTENT_LENGTH"],
             settings["BODY_TIMEOUT_S"],
-            app.extensions["lss.log"].info,
+            app.extensions["lss.trace"].late,
         )
 
     def __rsgi_init__(self, loop: Any) -> None:
@@ -87,7 +87,7 @@ class BufferedWSGI:
         try:
             body = await self._gather(proto, wanted, deadline)
         except TimeoutError:
-            self._refuse_late(scope, proto)
+            self._refuse_late(scope, headers, proto)
             return
         except RuntimeError:  # granian's protocol error: the client left, nobody to answer
             return
@@ -143,11 +143,10 @@ class BufferedWSGI:
         finally:
             timer.cancel()
 
-    def _refuse_late(self, scope: Any, proto: Any) -> None:
+    def _refuse_late(self, scope: Any, headers: Any, proto: Any) -> None:
         """Answer 408 and close the connection (the rest of the body is never read)."""
-        if self._log_line is not None:
-            path, method = scope.path, scope.method
-            self._log_line(entry_line(method, path, f"<not in within {self._timeout:g} s>"))
-            self._log_line(exit_line(method, path, 408))
-        headers = [*_LATE_HEADERS, ("Content-Length", str(len(self._late)))]
-        proto.response_bytes(408, headers, self._late)
+        answer = [*_LATE_HEADERS, ("Content-Length", str(len(self._late)))]
+        if self._on_late is not None:
+            offered = headers.get("x-request-id")
+            answer.append(self._on_late(scope.method, scope.path, offered, self._timeout))
+        proto.response_bytes(408, answer, self._late)

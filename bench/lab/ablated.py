@@ -51,13 +51,13 @@ def _without_file() -> None:
 
 
 def _without_log() -> None:
-    """No entry and exit lines of the job routes (other records are written as usual)."""
+    """No entry and exit lines of requests (other records are written as usual)."""
     from app.logs import LogWriter
 
-    def info(self: LogWriter, message: str) -> None:
+    def nothing(self: LogWriter, *args: object) -> None:
         return None
 
-    LogWriter.info = info  # type: ignore[method-assign]
+    LogWriter.info = LogWriter.entry = LogWriter.exit = nothing  # type: ignore[method-assign]
 
 
 #: Parts that can be left out -> what leaves each out.
