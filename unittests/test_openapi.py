@@ -23,7 +23,7 @@ from app import create_app, shutdown
 from app.openapi.document import build_document
 from app.questions import QUESTIONS
 from app.task import TASKS
-from unittests.conftest import BUNDLED_CSV, SMALL_CSV
+from unittests.conftest import BUNDLED_CSV, REAL_SLICE, SMALL_CSV, require_real_slice
 
 _IMPLICIT = {"HEAD", "OPTIONS"}
 
@@ -103,6 +103,36 @@ def test_document_describes_every_answer_of_the_new_statistics() -> None:
     schemas = build_document(["Ohio"])["components"]["schemas"]
     for name in ("StateTrend", "NationalComparison", "Disparities"):
         assert {"method", "provenance"} <= set(schemas[name]["required"]), name
+
+
+@pytest.mark.parametrize("data", [BUNDLED_CSV, REAL_SLICE, SMALL_CSV], ids=lambda p: p.stem)
+def test_every_example_body_is_answered_on_the_data_loaded(
+    data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The interactive docs send the document's example bodies as they are: every one is a job
+    that the loaded data answers (done, not an error), on the sample as on real CDC rows."""
+    if data == REAL_SLICE:
+        require_real_slice()
+    app = _app(tmp_path_factory.mktemp("examples"), data)
+    try:
+        client = app.test_client()
+        document = client.get("/api/openapi.json").get_json()
+        posted = 0
+        for path, operations in document["paths"].items():
+            for operation in operations.values():
+                content = operation.get("requestBody", {}).get("content", {})
+                if "example" not in content.get("application/json", {}):
+                    continue
+                example = content["application/json"]["example"]
+                answer = client.post(path, json=example, headers={"Prefer": "wait=10"})
+                assert answer.status_code == 200, (path, example, answer.get_json())
+                assert answer.get_json()["status"] == "done", (path, answer.get_json())
+                stratification = example.get("stratification")
+                assert stratification in (None, {"category": "Total", "stratum": "Total"})
+                posted += 1
+        assert posted == len(TASKS), "an example body for every endpoint"
+    finally:
+        shutdown(app, timeout=10)
 
 
 # schemathesis's lazy schemas (`from_fixture`) do not work with pytest 9.2, so the two apps the

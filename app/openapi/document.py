@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app
 
+from app.openapi.examples import request_examples
 from app.openapi.paths import (
     HTML,
     JSON,
@@ -28,10 +29,16 @@ from app.task import TASKS
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
 
-def build_document(locations: list[str]) -> dict[str, Any]:
-    """The OpenAPI 3.1 document for a server that loaded data for `locations`."""
+def build_document(
+    locations: list[str], examples: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document for a server that loaded data for `locations`; `examples`: a
+    request body per endpoint that the loaded data answers (app.openapi.examples)."""
     ok = {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}
-    paths: dict[str, Any] = {f"/api/{endpoint}": submit_path(endpoint) for endpoint in TASKS}
+    examples = examples or {}
+    paths: dict[str, Any] = {
+        f"/api/{endpoint}": submit_path(endpoint, examples.get(endpoint)) for endpoint in TASKS
+    }
     paths["/api/get_results/{job_id}"] = results_path()
     service = {"tags": ["service"]}
     paths |= {
@@ -158,7 +165,7 @@ def build_document(locations: list[str]) -> dict[str, Any]:
                             "engine": {"enum": ["embedded", "celery"]},
                             "pid": {"type": "integer"},
                             "workers": {"type": "integer"},
-                            "dataset": {"type": "object"},
+                            "dataset": ref("Dataset"),
                         },
                         "description": "More counters may follow; clients ignore unknown ones.",
                     },
@@ -254,8 +261,9 @@ def openapijson_answer() -> dict[str, Any]:
     """This server's OpenAPI document."""
     document = current_app.extensions.get("lss.openapi")
     if document is None:
-        locations = current_app.extensions["lss.engine"].dataset.locations
-        document = current_app.extensions["lss.openapi"] = build_document(locations)
+        dataset = current_app.extensions["lss.engine"].dataset
+        document = build_document(dataset.locations, request_examples(dataset))
+        current_app.extensions["lss.openapi"] = document
     return document
 
 
