@@ -242,7 +242,8 @@ def build_document(
         "info": {
             "title": "Le Stats Sportif",
             "version": "1.0.0",
-            "description": "Statistics on US adult health per state (CDC BRFSS). POST a question, "
+            "description": "Statistics on US adult health per state (the loaded dataset is named "
+            "at GET /api/health). POST a question, "
             "get a job id at once, poll GET /api/get_results/{job_id}. Every error body is "
             '{"status": "error", "reason": "..."}.',
         },

@@ -42,7 +42,8 @@ def dataset_banner() -> dict[str, Any]:
     it is, the span of its years and its sha256; and the CDC's footnote of a withheld value."""
     described = current_app.extensions["lss.engine"].dataset.describe()
     first, last = described["years"] or (None, None)
-    years = "no dated rows" if first is None else str(first) if first == last else f"{first}–{last}"
+    span = str(first) if first == last else f"{first}\u2013{last}"  # an en dash, as in print
+    years = "no dated rows" if first is None else span
     return {
         "banner": {
             "synthetic": described["synthetic"],

@@ -2,7 +2,7 @@
 // against it; the nation's headline and every location in a table; over a chosen year range
 // and group. Every number comes from one compare_to_national answer.
 
-import { ask, questions, setStatus } from "./lss.js";
+import { ask, getJSON, questions, setStatus } from "./lss.js";
 import * as fmt from "./format.js";
 import { exportButtons } from "./charts.js";
 import { covered, param, questionPicker, selectionPicker, setParams } from "./selection.js";
@@ -18,7 +18,7 @@ const picked = document.getElementById("picked");
 let generation = 0;
 let picker = null;
 let list = [];
-const places = { shapes: new Set() };
+const places = { shapes: new Set(), locations: [] };
 /** What the page shows now: the rows, the map's spec and the context exports carry. */
 let shown = null;
 let chosen = null;
@@ -70,6 +70,7 @@ function explain(mode, bestIs, nation) {
 
 async function show() {
   const mine = ++generation;
+  delete document.body.dataset.ready;
   const question = select.value;
   const item = list.find((entry) => entry.question === question);
   const fields = picker.fields();
@@ -110,13 +111,19 @@ async function show() {
     group: `${fields.stratification.category} / ${fields.stratification.stratum}`,
     national: compared ? String(nation.value) : "" });
   if (!(colour.value === "national" && !compared)) setStatus(`Showing: ${question} (${picker.describe()})`);
+  document.body.dataset.ready = "true"; // everything drawn (the tests wait for it)
 }
 
-const showing = () => show().catch((error) => setStatus(`Could not load the answers: ${error.message}`, true));
+const showing = () => show().catch((error) => {
+  setStatus(`Could not load the answers: ${error.message}`, true);
+  document.body.dataset.ready = "error";
+});
 
 async function start() {
   try {
-    [list, places.shapes] = await Promise.all([questions(), shapes(atlas)]);
+    let states;
+    [list, places.shapes, { states }] = await Promise.all([questions(), shapes(atlas), getJSON("/api/states")]);
+    places.locations = states;
     await questionPicker(select, async (question) => {
       try {
         picker.recover(await covered(list.find((entry) => entry.question === question)));
@@ -135,6 +142,7 @@ async function start() {
     await showing();
   } catch (error) {
     setStatus(`Could not reach the service: ${error.message}`, true);
+    document.body.dataset.ready = "error";
   }
 }
 

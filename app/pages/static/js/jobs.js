@@ -63,6 +63,7 @@ import { downloadButtons, renderTable } from "./tables.js";
       updated.dateTime = now.toISOString();
       updated.textContent = now.toISOString().replace("T", " ").slice(0, 19);
       setStatus(`${shown.length} latest jobs shown`);
+      document.body.dataset.ready = "true";
     } catch (error) {
       setStatus(`Could not read the jobs: ${error.message}`, true);
     } finally {

@@ -85,8 +85,10 @@ const RESOLVE = {
 export function valueSpec(atlas, rows, national, bestIs, height) {
   const values = rows.filter((row) => row.onMap && typeof row.value === "number").map((row) => row.value);
   const centred = typeof national === "number";
-  const low = Math.min(...values, ...(centred ? [national] : []));
-  const high = Math.max(...values, ...(centred ? [national] : []));
+  const known = [...values, ...(centred ? [national] : [])];
+  // Without a single value the scale still needs a range: any will do, nothing is coloured by it.
+  const low = known.length ? Math.min(...known) : 0;
+  const high = known.length ? Math.max(...known) : 100;
   const ticks = centred ? [low, national, high] : [low, high];
   const label = centred
     ? `datum.value === ${national} ? 'nation ' + format(datum.value, '.1f') : format(datum.value, '.1f')`
@@ -96,7 +98,7 @@ export function valueSpec(atlas, rows, national, bestIs, height) {
     layer: [
       {
         name: "states",
-        mark: { type: "geoshape", stroke: "#ffffff", strokeWidth: 0.6 },
+        mark: { type: "geoshape", stroke: "#ffffff", strokeWidth: 0.6, invalid: "show" },
         encoding: {
           color: {
             condition: { test: "!isValid(datum.value)", value: COLOURS.noData },
@@ -135,7 +137,7 @@ export function verdictSpec(atlas, rows, bestIs, height) {
     layer: [
       {
         name: "states",
-        mark: { type: "geoshape", stroke: "#ffffff", strokeWidth: 0.6 },
+        mark: { type: "geoshape", stroke: "#ffffff", strokeWidth: 0.6, invalid: "show" },
         encoding: {
           color: {
             condition: { test: "!isValid(datum.versus)", value: COLOURS.noData },

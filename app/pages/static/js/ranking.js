@@ -10,7 +10,11 @@ import { mark, note, reliabilityCell, valueCell, verdictCell } from "./tables.js
 export function rankRows(data, bestIs, places, href) {
   const words = fmt.meaning(bestIs);
   const nation = data.national;
-  const rows = Object.entries(data.states).map(([location, item]) => ({
+  // A location the question has no row for at all is listed too (and drawn grey), saying so.
+  const absent = { value: null, reason: "no rows for this question in the loaded data", rows_suppressed: 0 };
+  const entries = [...Object.entries(data.states),
+    ...places.locations.filter((name) => name !== "National" && !(name in data.states)).map((name) => [name, absent])];
+  const rows = entries.map(([location, item]) => ({
     location,
     ...item,
     unreliable: item.unreliable || [],

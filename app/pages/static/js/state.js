@@ -16,7 +16,7 @@ const select = document.getElementById("question");
 let picker = null;
 let list = [];
 let coverage = [];
-const generations = { compare: 0, trends: 0, breakdown: 0 };
+const generations = { all: 0, compare: 0, trends: 0, breakdown: 0 };
 
 /** A heading, a sentence, a chart with its caption and its table: one section of the page. */
 function block(container, id, title, kind) {
@@ -155,21 +155,31 @@ async function breakdown(question) {
 }
 
 async function everything() {
+  const mine = ++generations.all;
+  delete document.body.dataset.ready;
   const fields = picker.fields();
   setStatus("Asking the service…");
   const answers = await memberships(fields);
   await Promise.all([compare(answers, fields), trends(answers, fields), breakdown(select.value)]);
+  if (mine !== generations.all) return;
   setStatus(`Showing ${state}, ${picker.describe()}; by group: ${fmt.shortLabel(select.value)}`);
+  document.body.dataset.ready = "true"; // everything drawn (the tests wait for it)
 }
 
-const failed = (error) => setStatus(`Could not load the answers: ${error.message}`, true);
+const failed = (error) => {
+  setStatus(`Could not load the answers: ${error.message}`, true);
+  document.body.dataset.ready = "error";
+};
 
 async function start() {
   try {
     list = await questions();
     coverage = await Promise.all(list.map(covered));
     picker = selectionPicker(union(coverage), () => everything().catch(failed));
-    await questionPicker(select, (question) => breakdown(question).catch(failed));
+    await questionPicker(select, (question) => {
+      delete document.body.dataset.ready;
+      breakdown(question).then(() => { document.body.dataset.ready = "true"; }, failed);
+    });
     await everything();
   } catch (error) {
     failed(error);

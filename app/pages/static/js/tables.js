@@ -86,7 +86,8 @@ export function reliabilityCell(cell, row) {
 /** The verdict of compare_to_national for people: "worse (higher)", with its Holm p. */
 export function verdictCell(cell, row) {
   if (!row.versus) {
-    cell.append(note(row.value === null || row.value === undefined ? "not compared" : `not compared: ${fmt.why(row)}`));
+    const valued = typeof row.value === "number";
+    cell.append(note(!valued ? "–" : row.reason ? `not compared: ${row.reason}` : "not compared"));
     return;
   }
   cell.append(mark(`versus-${row.compared}`, row.compared), " ");

@@ -1,0 +1,84 @@
+"""The browser tests' fixtures: one Chromium and one server per dataset for the whole session
+(starting them is most of a page test's cost), and a tab per test on the bundled sample and on
+the real CDC slice in turn."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from unittests.conftest import (
+    REAL_SLICE,
+    SCREENSHOTS_KEY,
+    SMALL_CSV,
+    require_real_slice,
+    require_tool,
+)
+from unittests.support.browser import CHROMIUM, CHROMIUM_FLAGS, HAS_CHROMIUM, SCREENSHOTS, Visit
+from unittests.support.servers import Server, server_starter
+
+
+@pytest.fixture(autouse=True)
+def _chromium() -> None:
+    require_tool(
+        HAS_CHROMIUM,
+        f"no Chromium at {CHROMIUM}: the page tests need Debian's chromium package "
+        "(apt-get install chromium; .ci/run installs it), Playwright cannot download one here",
+    )
+
+
+def _one_server(folder: Path, **overrides: str) -> Iterator[Server]:
+    """One server for the session's tests, stopped afterwards (as start_server does per test)."""
+    starter = server_starter(folder)
+    yield next(starter)(**overrides)
+    next(starter, None)  # on past the starter's yield, where it stops its servers
+
+
+@pytest.fixture(scope="session")
+def sample_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server started as `make run` starts it, on the bundled synthetic sample."""
+    yield from _one_server(tmp_path_factory.mktemp("browser-sample"))
+
+
+@pytest.fixture(scope="session")
+def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server on the real CDC rows (skipped where the slice is absent)."""
+    require_real_slice()
+    yield from _one_server(tmp_path_factory.mktemp("browser-real"), LSS_DATA_FILE=str(REAL_SLICE))
+
+
+@pytest.fixture(scope="session")
+def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server on the hand-checked fixture, where Texas has no value for some questions."""
+    yield from _one_server(tmp_path_factory.mktemp("browser-small"), LSS_DATA_FILE=str(SMALL_CSV))
+
+
+@pytest.fixture(params=["sample", "real"])
+def server(request: pytest.FixtureRequest) -> Server:
+    """Each test that takes it runs on the bundled sample, then on the real CDC slice."""
+    return request.getfixturevalue(f"{request.param}_server")
+
+
+@pytest.fixture(scope="session")
+def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # launch() gives each browser a fresh temporary profile (user-data dir).
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield chromium
+        chromium.close()
+    request.config.stash[SCREENSHOTS_KEY] = SCREENSHOTS
+
+
+@pytest.fixture
+def visit(browser: Any, server: Server) -> Iterator[Visit]:
+    """A tab at 1280 x 800 on the test's server."""
+    tab = Visit(browser, server)
+    yield tab
+    tab.close()
