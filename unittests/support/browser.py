@@ -8,6 +8,7 @@ Every wait is for a condition the page sets, never a sleep.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -111,6 +112,31 @@ class Visit:
         """An answer straight from the job API, to compare the page with (`fields`: optional)."""
         return ask(self.server, endpoint, question, state, fields)
 
+    def ask_or_none(
+        self,
+        endpoint: str,
+        question: str,
+        state: str | None = None,
+        fields: dict[str, Any] | None = None,
+    ) -> Any:
+        """As ask, but None where the service refuses the body (a 400: no rows selected)."""
+        try:
+            return self.ask(endpoint, question, state, fields)
+        except Refused:
+            return None
+
+    def record_posts(self) -> list[tuple[str, dict[str, Any]]]:
+        """From now on, every (endpoint, body) the page POSTs, in order."""
+        posted: list[tuple[str, dict[str, Any]]] = []
+
+        def record(request: Any) -> None:
+            path = urlsplit(request.url).path
+            if request.method == "POST" and path.startswith("/api/"):
+                posted.append((path.removeprefix("/api/"), json.loads(request.post_data)))
+
+        self.page.on("request", record)
+        return posted
+
     def shoot(self, name: str, selector: str | None = None, docs: bool = False) -> None:
         """A screenshot of the page (or of one element); `docs`: one of the README's too."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -134,6 +160,10 @@ class Visit:
         assert self.errors == []
 
 
+class Refused(AssertionError):
+    """The service refused a question with a 400 (its reason is the message)."""
+
+
 def ask(
     server: Server,
     endpoint: str,
@@ -146,9 +176,12 @@ def ask(
     if state is not None:
         body["state"] = state
     body.update(fields or {})
-    answer = requests.post(
+    response = requests.post(
         f"{server.url}/api/{endpoint}", json=body, headers={"Prefer": "wait=20"}, timeout=30
-    ).json()
+    )
+    if response.status_code == 400:
+        raise Refused(response.json()["reason"])
+    answer = response.json()
     for _ in range(600):
         if answer.get("status") == "done":
             return answer["data"]

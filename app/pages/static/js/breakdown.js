@@ -122,13 +122,13 @@ async function category(section, state, question, name, fields, nationHasRows, c
   downloadButtons(buttons, `${name}: ${short}`, () => ({ name: `${state} ${name} ${short}`, context, columns: DOWNLOAD, rows }))(
     [mine.jobId, nation && nation.jobId]);
   const plot = section.querySelector(".plot");
-  section.querySelector("figcaption").textContent =
-    `${state}, ${fmt.span(fields.years)}: bars are pooled values, whiskers their 95% intervals, black ticks the nation's ` +
-    "values; faded bars are unreliable.";
   if (!rows.some((row) => typeof row.value === "number")) {
     plot.replaceChildren(note(`No group of ${name} has a usable value for ${state}.`));
     return;
   }
+  section.querySelector("figcaption").textContent =
+    `${state}, ${fmt.span(fields.years)}: bars are pooled values, whiskers their 95% intervals, black ticks the nation's ` +
+    "values; faded bars are unreliable.";
   const spec = breakdownSpec(state, name, rows);
   exportButtons(buttons, `the chart of ${name}`, () => ({ name: `${state} ${name} ${short}`, spec, context }));
   await draw(plot, spec);
