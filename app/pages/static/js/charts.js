@@ -19,10 +19,19 @@ function quietLogger() {
   return logger;
 }
 
+/** Every legend of `spec` stacked in one column (for a phone, where a row of them overflows). */
+function stackLegends(node) {
+  if (Array.isArray(node)) return node.map(stackLegends);
+  if (!node || typeof node !== "object") return node;
+  return Object.fromEntries(Object.entries(node).map(([key, value]) =>
+    [key, key === "legend" && value && typeof value === "object" ? { ...value, direction: "vertical" } : stackLegends(value)]));
+}
+
 /** Draw a Vega-Lite spec into `element` (SVG); resolves to the Vega view. */
 export async function draw(element, spec) {
   // As wide as its box; as tall as its rows need (a chart by rows has no height to fit).
-  const sized = spec.autosize || spec.width !== "container" ? spec : { ...spec, autosize: { type: "fit-x", contains: "padding" } };
+  const fitted = spec.autosize || spec.width !== "container" ? spec : { ...spec, autosize: { type: "fit-x", contains: "padding" } };
+  const sized = element.clientWidth < 520 ? stackLegends(fitted) : fitted;
   const result = await vegaEmbed(element, sized, { renderer: "svg", actions: false, logger: quietLogger() });
   return result.view;
 }
