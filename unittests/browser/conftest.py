@@ -1,6 +1,8 @@
-"""The browser tests' fixtures: one Chromium and one server per dataset for the whole session
+"""The browser tests' fixtures: one Chromium and one server per dataset for this package's tests
 (starting them is most of a page test's cost), and a tab per test on the bundled sample and on
-the real CDC slice in turn."""
+the real CDC slice in turn. Package scope, not session: Playwright's synchronous API runs an
+event loop in the main thread while its browser is open, which the tests after these (asyncio's
+own) must not find running."""
 
 from __future__ import annotations
 
@@ -31,26 +33,26 @@ def _chromium() -> None:
 
 
 def _one_server(folder: Path, **overrides: str) -> Iterator[Server]:
-    """One server for the session's tests, stopped afterwards (as start_server does per test)."""
+    """One server for the package's tests, stopped afterwards (as start_server does per test)."""
     starter = server_starter(folder)
     yield next(starter)(**overrides)
     next(starter, None)  # on past the starter's yield, where it stops its servers
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def sample_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server started as `make run` starts it, on the bundled synthetic sample."""
     yield from _one_server(tmp_path_factory.mktemp("browser-sample"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server on the real CDC rows (skipped where the slice is absent)."""
     require_real_slice()
     yield from _one_server(tmp_path_factory.mktemp("browser-real"), LSS_DATA_FILE=str(REAL_SLICE))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server on the hand-checked fixture, where Texas has no value for some questions."""
     yield from _one_server(tmp_path_factory.mktemp("browser-small"), LSS_DATA_FILE=str(SMALL_CSV))
@@ -62,7 +64,7 @@ def server(request: pytest.FixtureRequest) -> Server:
     return request.getfixturevalue(f"{request.param}_server")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

@@ -152,7 +152,11 @@ def test_one_national_headline_and_every_location_but_the_nation_in_the_table(
         if item["value"] is None:
             assert row[0] == DASH
             assert item["reason"] in row[2] or "suppressed" in row[2], row
+            assert row[7] == DASH, row  # no value is not an unreliable value
             continue
+        assert row[7] == (
+            "yes" if item["reliable"] else f"unreliable {'; '.join(item['unreliable'])}"
+        )
         assert row[0] == str(valued.index(name) + 1)
         assert row[2] == one(item["value"])
         assert row[3] == interval(item["low"], item["high"])
