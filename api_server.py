@@ -20,9 +20,9 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from flask import Flask
     from granian import Granian
 
+    from app.serving.adapter import BufferedWSGI
     from app.startup import Prepared
 
 #: What granian is told to serve; the server processes build it with `_load_service` instead.
@@ -58,14 +58,16 @@ def _stop_at_once_until_serving() -> None:
         signal.signal(signum, lambda *_: os._exit(0))
 
 
-def _load_service(prepared: Prepared, _target: str) -> Flask:
-    """Build the service inside a granian server process, from the main process's checked start."""
+def _load_service(prepared: Prepared, _target: str) -> BufferedWSGI:
+    """Build the service inside a granian server process, from the main process's checked start:
+    the Flask app, behind the layer that gathers each request's body before a thread runs it."""
     _end_with_supervisor()
     _stop_at_once_until_serving()  # again: under the "spawn" start method no fork hook runs
     from multiprocessing import util
 
     from app import create_app, shutdown  # Flask is needed here only
     from app.config import StartupError
+    from app.serving.adapter import BufferedWSGI
 
     try:
         app = create_app(prepared=prepared)
@@ -75,7 +77,7 @@ def _load_service(prepared: Prepared, _target: str) -> Flask:
     # The server process leaves through os._exit, which skips atexit; multiprocessing runs its
     # own exit finalizers just before. This one drains the accepted jobs and writes out the log.
     util.Finalize(None, shutdown, args=(app,), exitpriority=100)
-    return app
+    return BufferedWSGI.around(app)
 
 
 def check_port(host: str, port: int) -> None:
@@ -90,19 +92,23 @@ def check_port(host: str, port: int) -> None:
         probe.bind(address)
 
 
-def make_server(target: str, host: str, port: int, threads: int, workers: int = 1) -> Granian:
-    """The server `make run` uses for `target`, a "module:factory" (the benchmark's floor too)."""
+def make_server(
+    target: str, host: str, port: int, threads: int, workers: int = 1, rsgi: bool = True
+) -> Granian:
+    """The server `make run` uses for `target`, a "module:factory" making an RSGI application
+    that runs its own `threads` (the service: app/serving); with `rsgi` False, a WSGI one that
+    granian runs in `threads` threads of its own (the benchmark's raw WSGI limit)."""
     from granian import Granian  # here: importing it takes long enough to race a signal
     from granian.constants import Interfaces
 
     return Granian(
         target,
         factory=True,
-        interface=Interfaces.WSGI,
+        interface=Interfaces.RSGI if rsgi else Interfaces.WSGI,
         address=host,
         port=port,
         workers=workers,
-        blocking_threads=threads,
+        blocking_threads=None if rsgi else threads,
         websockets=False,
         respawn_failed_workers=True,
         log_level="warning",
@@ -123,12 +129,17 @@ def main() -> int:
     from app.config import StartupError
 
     settings: dict[str, Any] = {}
+    metrics_folder = None
     try:
         settings = config.load()
         check_port(settings["HOST"], settings["PORT"])
         from app.startup import prepare  # loads pandas: after the cheap checks
 
         prepared = prepare(settings)
+        if settings["METRICS"]:  # before the server processes import prometheus_client
+            from app.metrics.folder import make_run_folder
+
+            metrics_folder = make_run_folder()
         workers = settings["WORKERS"]
         print(
             f"Le Stats Sportif serving {prepared.dataset.path} on "
@@ -147,8 +158,38 @@ def main() -> int:
         return 2
     except SystemExit as exit_:  # granian's way to report a server process that failed
         return exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        if metrics_folder is not None:
+            from app.metrics.folder import remove_run_folder
+
+            remove_run_folder(metrics_folder)
     return 0
 
 
+def command(argv: list[str] | None = None) -> int:
+    """`lss-server` (and `python api_server.py`): serve, or say the version. The settings are
+    the environment's (LSS_*), as for `make run`; a problem is one line and exit code 2."""
+    for signum in (signal.SIGTERM, signal.SIGINT):  # until granian installs its own
+        signal.signal(signum, _stop_start_up)
+    args = sys.argv[1:] if argv is None else argv
+    if args in (["--version"], ["-V"]):
+        from app.distribution.version import VERSION
+
+        print(f"lss-server {VERSION}")
+        return 0
+    if args in (["--help"], ["-h"]):
+        print(
+            "usage: lss-server [--version]\n\nServe Le Stats Sportif until SIGTERM or SIGINT. "
+            "Settings come from the environment (LSS_HOST, LSS_PORT, LSS_DATA_FILE, "
+            "LSS_RESULTS_DIR, ...: see the README's settings table)."
+        )
+        return 0
+    if args:
+        print(f"le-stats-sportif: cannot start: unknown arguments {' '.join(args)!r} "
+              "(lss-server takes only --version or --help)", file=sys.stderr)  # fmt: skip
+        return 2
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(command())

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import click
 
-ROOT = Path(__file__).resolve().parent.parent
+from app.distribution import layout
+
+#: Where results, the log and Redis data go by default: the repository in a checkout, else the
+#: current folder (an installed `lss-server`).
+HOME = layout.home()
 #: The broker of `make worker` when LSS_BROKER_URL is not set (port: LSS_REDIS_PORT).
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 #: Name of the job journal inside the results folder, unless LSS_JOURNAL says otherwise.
@@ -79,6 +83,14 @@ def _broker_url(name: str, raw: str) -> str | None:
     return url
 
 
+def _memory(name: str, raw: str) -> str:
+    """A size as Redis writes it: bytes, or a number with k, kb, m, mb, g or gb (0: no cap)."""
+    value = raw.strip().lower()
+    if not re.fullmatch(r"[0-9]+(?:[kmg]b?|b)?", value):
+        raise ConfigError(f"{name} must be a size such as 512mb or 2gb (0: no limit), got {raw!r}")
+    return value
+
+
 #: config key -> (environment variable, default, parser). One line each in the README.
 SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     # Interface the HTTP server binds to.
@@ -88,15 +100,15 @@ SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     # The BRFSS extract to load at start-up.
     "DATA_FILE": (
         "LSS_DATA_FILE",
-        str(ROOT / "nutrition_activity_obesity_usa_subset.csv"),
+        str(layout.sample()),
         _text,
     ),
     # Folder holding one <job_id>.json file per finished job.
-    "RESULTS_DIR": ("LSS_RESULTS_DIR", str(ROOT / "results"), _text),
+    "RESULTS_DIR": ("LSS_RESULTS_DIR", str(HOME / "results"), _text),
     # The SQLite job journal; None: JOURNAL_NAME inside the results folder.
     "JOURNAL": ("LSS_JOURNAL", None, _optional_text),
     # Rotating log file.
-    "LOG_FILE": ("LSS_LOG_FILE", str(ROOT / "webserver.log"), _text),
+    "LOG_FILE": ("LSS_LOG_FILE", str(HOME / "webserver.log"), _text),
     # Threads of the job pool; the CPU count when unset.
     "THREADS": ("TP_NUM_OF_THREADS", os.cpu_count() or 1, _integer(1)),
     # Largest accepted request body, in bytes (64 KiB).
@@ -109,6 +121,8 @@ SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     "LOG_BACKUPS": ("LSS_LOG_BACKUPS", 5, _integer(1)),
     # Threads of the WSGI server that answer HTTP requests (4 measured best on 2 cores).
     "SERVER_THREADS": ("LSS_SERVER_THREADS", 4, _integer(1)),
+    # Seconds a request's body may take to arrive, from the end of its headers (then 408).
+    "BODY_TIMEOUT_S": ("LSS_BODY_TIMEOUT_S", 10, _integer(1, 3600)),
     # Server processes (granian's), each with its own pool, over one journal and results folder.
     "WORKERS": ("LSS_WORKERS", 2, _integer(1, 64)),
     # Seconds a finished job's answer is kept (0: forever).
@@ -122,9 +136,17 @@ SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     # Port of the redis-server `make redis` runs (and of the worker's default broker).
     "REDIS_PORT": ("LSS_REDIS_PORT", 6379, _integer(1, 65535)),
     # Folder of the data of the redis-server `make redis` runs.
-    "REDIS_DIR": ("LSS_REDIS_DIR", str(ROOT / "redis-data"), _text),
+    "REDIS_DIR": ("LSS_REDIS_DIR", str(HOME / "redis-data"), _text),
+    # Memory cap of the redis-server `make redis` runs: past it, new jobs are refused (503).
+    "REDIS_MAXMEMORY": ("LSS_REDIS_MAXMEMORY", "512mb", _memory),
     # Seconds before a task a worker took and never acknowledged is given to another worker.
     "VISIBILITY_TIMEOUT_S": ("LSS_VISIBILITY_TIMEOUT_S", 10, _integer(1, 86400)),
+    # GET /metrics (Prometheus) and the counting behind it; 0 turns both off.
+    "METRICS": ("LSS_METRICS", 1, _integer(0, 1)),
+    # Port on which a Celery worker serves its own /metrics (0: none).
+    "WORKER_METRICS_PORT": ("LSS_WORKER_METRICS_PORT", 0, _integer(0, 65535)),
+    # Celery events and heartbeats from the workers, for Flower (off: each job would send two).
+    "WORKER_EVENTS": ("LSS_WORKER_EVENTS", 0, _integer(0, 1)),
 }
 
 

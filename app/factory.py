@@ -19,6 +19,7 @@ from app.embedded_engine.engine import EmbeddedEngine
 from app.embedded_engine.journal import Journal
 from app.embedded_engine.store import ResultStore
 from app.engine.interface import Engine
+from app.engine.observer import NOBODY, JobObserver
 from app.openapi import document as openapi
 from app.startup import Prepared
 from app.task_runner import ThreadPool
@@ -56,7 +57,8 @@ def create_app(
     errors.init_app(app)
     logger = logging.getLogger("lss")
     logger.info("loaded dataset %s", prepared.dataset.describe())
-    engine = app.extensions["lss.engine"] = _build_engine(app.config, prepared)
+    observer = app.extensions["lss.observer"] = _observer(app.config)
+    engine = app.extensions["lss.engine"] = _build_engine(app.config, prepared, observer)
     engine.start()
     # However the process ends (`flask run` and Ctrl-C included), accepted jobs finish first.
     atexit.register(shutdown, app)
@@ -65,10 +67,25 @@ def create_app(
     routes.init_app(app)
     openapi.init_app(app)
     pages.init_app(app)
+    if app.config["METRICS"]:
+        from app.metrics import exposition
+
+        exposition.init_app(app)
     return app
 
 
-def _build_engine(settings: Mapping[str, Any], prepared: Prepared) -> Engine:
+def _observer(settings: Mapping[str, Any]) -> JobObserver:
+    """Who counts the engine's jobs: Prometheus's metrics (loaded only then), or nobody."""
+    if not settings.get("METRICS"):
+        return NOBODY
+    from app.metrics import exposition
+
+    return exposition.observer("celery" if settings.get("BROKER_URL") else "embedded")
+
+
+def _build_engine(
+    settings: Mapping[str, Any], prepared: Prepared, observer: JobObserver = NOBODY
+) -> Engine:
     """The Celery engine if LSS_BROKER_URL is set; else the embedded engine: this process's pool
     over the shared journal and results folder."""
     if settings.get("BROKER_URL"):
@@ -76,13 +93,14 @@ def _build_engine(settings: Mapping[str, Any], prepared: Prepared) -> Engine:
 
         return CeleryEngine(
             prepared.dataset,
-            settings["BROKER_URL"],
+            prepared.broker_url or settings["BROKER_URL"],
             visibility_timeout=settings["VISIBILITY_TIMEOUT_S"],
             result_ttl=settings["RESULT_TTL_S"],
             error_ttl=settings["ERROR_TTL_S"],
             maintenance_interval=settings["MAINTENANCE_INTERVAL_S"],
             workers=settings["WORKERS"],
             reopen=not prepared.reopened,
+            observer=observer,
         )
     threads = int(settings["THREADS"])
     return EmbeddedEngine(
@@ -94,6 +112,7 @@ def _build_engine(settings: Mapping[str, Any], prepared: Prepared) -> Engine:
         error_ttl=settings["ERROR_TTL_S"],
         maintenance_interval=settings["MAINTENANCE_INTERVAL_S"],
         workers=settings["WORKERS"],
+        observer=observer,
     )
 
 
@@ -112,6 +131,7 @@ def shutdown(app: Flask, timeout: float | None = None) -> bool:
     Returns False if jobs were still running when `timeout` ran out. Calling it again is harmless.
     """
     drained = app.extensions["lss.engine"].drain(timeout)
+    app.extensions["lss.observer"].close()
     logger = logging.getLogger("lss")
     if drained:
         logger.info("stopped: every accepted job finished")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from itertools import chain, islice
 
 from flask import Blueprint, Flask, Response, current_app, request
 
+from app.distribution.version import VERSION
 from app.engine.interface import Engine
 from app.errors import InvalidInput, ShuttingDown
 from app.gateway import JobGateway
@@ -84,8 +86,32 @@ def health():
     if engine.closed_here or (not reasons and engine.closed):
         raise ShuttingDown()
     if reasons:
-        return {"status": "error", "reason": "; ".join(reasons), "reasons": reasons, **details}, 503
-    return {"status": "ok", **details}
+        body = {"status": "error", "reason": "; ".join(reasons), "reasons": reasons}
+        return {**body, "version": VERSION, **details}, 503
+    return {"status": "ok", "version": VERSION, **details}
+
+
+@bp.get("/version")
+def version():
+    """The service's version and the loaded dataset's SHA-256."""
+    return {"version": VERSION, "dataset_sha256": _engine().dataset.sha256}
+
+
+@bp.get("/livez")
+def livez():
+    """200 for as long as this process answers at all: no I/O, no lock, no engine."""
+    return {"status": "ok", "pid": os.getpid()}
+
+
+@bp.get("/readyz")
+def readyz():
+    """200 when this process should be sent requests; 503 with the reasons when not (the job
+    store does not take a write, no worker answers, a graceful shutdown began...)."""
+    reasons = _engine().ready()
+    if reasons:
+        body = {"status": "error", "reason": "; ".join(reasons), "reasons": reasons}
+        return {**body, "pid": os.getpid()}, 503
+    return {"status": "ok", "pid": os.getpid()}
 
 
 def init_app(app: Flask) -> None:

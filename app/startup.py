@@ -28,6 +28,9 @@ class Prepared:
     #: Celery engine: False when Redis did not answer at start, so an earlier run's shutdown
     #: flag is still to be cleared (the engine does it when Redis answers).
     reopened: bool = True
+    #: Celery engine: LSS_BROKER_URL, with the local Redis's password if it names that Redis
+    #: without one (app.celery_engine.password).
+    broker_url: str | None = None
 
 
 def _reason(error: OSError) -> str:
@@ -95,7 +98,10 @@ def prepare(settings: Mapping[str, Any]) -> Prepared:
     the dataset."""
     check_log_file(settings["LOG_FILE"])
     if settings.get("BROKER_URL"):  # the Celery engine: its jobs live in Redis
+        from app.celery_engine.password import with_password  # no Celery or redis-py loaded
+
+        url = with_password(settings["BROKER_URL"], settings)
         dataset = load_dataset(settings["DATA_FILE"])
-        return Prepared(dataset, reopened=reopen_registry(settings["BROKER_URL"]))
+        return Prepared(dataset, reopened=reopen_registry(url), broker_url=url)
     prepare_results(ResultStore(settings["RESULTS_DIR"]), settings)
     return Prepared(load_dataset(settings["DATA_FILE"]))

@@ -58,6 +58,7 @@ def main() -> None:
         settings["PORT"],
         settings["SERVER_THREADS"],
         settings["WORKERS"],
+        rsgi=False,  # the limit stays granian's raw WSGI, without the service's RSGI layer
     ).serve()
 
 

@@ -1,6 +1,7 @@
-"""The statistics of SPEC §13 against an independent implementation (statsmodels, scipy, numpy):
-every question, every location, every category, on the bundled dataset whatever its rows, and on
-a generated one with every year of every cell (so that slopes are compared whatever the sample).
+"""The statistics of SPEC §13 and §15.1-15.2 against an independent implementation (statsmodels,
+scipy, numpy, a brute-force joinpoint search): every question, every location, every category,
+on the bundled dataset whatever its rows, and on a generated one with every year of every cell
+(so that slopes and joinpoints are compared whatever the sample).
 
 The answers are computed in-process by the Task classes and read back as JSON, as a client
 gets them; test_analytics_api.py sends them through both engines.
@@ -162,6 +163,15 @@ def test_the_differential_run_reaches_every_kind_of_answer(dense_csv):
                     trend = expected.state_trend(question, state, years, stratification=pair)
                     seen.update([trend["slope"]["trend"] if trend["slope"] else "no slope"])
                     seen.update("unreliable" for p in trend["series"] if not p["reliable"])
+                    if trend["slope"]:
+                        seen.update([f"slope dispersion > 1: {trend['slope']['dispersion'] > 1}"])
+                    apc = trend["apc"]
+                    seen.update([f"{len(apc['joinpoints'])} joinpoints" if apc else "no apc"])
+                    if apc:
+                        seen.update([f"apc dispersion > 1: {apc['dispersion'] > 1}"])
     for kind in ("higher", "lower", "similar", "unreliable", "rising", "falling", "stable"):
         assert seen[kind], (kind, seen)
-    assert seen["no slope"], seen
+    for kind in ("0 joinpoints", "1 joinpoints", "2 joinpoints", "no apc", "no slope"):
+        assert seen[kind], (kind, seen)
+    for fit in ("slope", "apc"):  # the t quantile and the known variances both compared
+        assert seen[f"{fit} dispersion > 1: True"] and seen[f"{fit} dispersion > 1: False"], seen

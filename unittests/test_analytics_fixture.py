@@ -87,6 +87,7 @@ def test_state_trend_pools_each_year_and_fits_the_weighted_line(dataset):
         "missing_years",
         "suppressed_years",
         "slope",
+        "apc",
         "method",
         "provenance",
     ]
@@ -105,14 +106,20 @@ def test_state_trend_pools_each_year_and_fits_the_weighted_line(dataset):
     # Sxx = 1 * 1.48² + 1.25 * 0.48² + 4 * 0.52² = 2.1904 + 0.288 + 1.0816 = 3.56
     # Sxy = 1 * (-1.48)(-2.24) + 1.25 * (-0.48)(-0.64) + 4 * 0.52 * 0.76
     #     = 3.3152 + 0.384 + 1.5808 = 5.28
+    # Syy = 1 * 2.24² + 1.25 * 0.64² + 4 * 0.76² = 5.0176 + 0.512 + 2.3104 = 7.84, so the
+    # scatter about the line X² = Syy - Sxy² / Sxx = 7.84 - 5.28² / 3.56 = 0.00899 (df 1): under
+    # 1, so the variances stand as known (SPEC §15.1) and the quantile is the normal one.
     slope, se = 5.28 / 3.56, math.sqrt(1 / 3.56)
     assert data["slope"] == {
         "per_year": approx(slope),
         "low": approx(slope - Z * se),
         "high": approx(slope + Z * se),
         "trend": "rising",
+        "dispersion": approx(7.84 - 5.28**2 / 3.56),
+        "df": 1,
     }
     assert slope - Z * se == pytest.approx(0.4444, abs=1e-4)  # > 0: rising
+    assert data["apc"]["joinpoints"] == [] and data["apc"]["df"] == 1  # 3 years: a line
     # The yearless row is in no year; 2016 has no limits and 2017 a zero-width interval.
     assert data["provenance"] == {
         "dataset_sha256": hashlib.sha256(ANALYTICS_CSV.read_bytes()).hexdigest(),
@@ -123,7 +130,7 @@ def test_state_trend_pools_each_year_and_fits_the_weighted_line(dataset):
         "service_version": metadata.version("le-stats-sportif"),
     }
     assert "(2 * 1.959964)" in data["method"]
-    assert "sqrt(1 / sum(w (t - t_w)^2))" in data["method"]
+    assert "sqrt(max(1, dispersion) / sum(w (t - t_w)^2))" in data["method"]
 
 
 def test_state_trend_under_three_years_has_no_slope_and_says_why(dataset):

@@ -79,8 +79,27 @@ def test_wls_slope_se_and_trend_by_hand():
     assert (slope.per_year, slope.se) == pytest.approx((0.5, math.sqrt(0.5)))
     assert slope.low == pytest.approx(0.5 - Z * math.sqrt(0.5))  # -0.886: the interval has 0
     assert slope.trend == "stable"
-    falling = stats.Slope(-1.0, 0.1)
+    falling = stats.Slope(-1.0, 0.1, dispersion=0.5, df=3, quantile=Z)
     assert falling.trend == "falling"
+    assert (slope.dispersion, slope.df, slope.quantile) == (pytest.approx(0, abs=1e-20), 1, Z)
+
+
+def test_wls_slope_counts_the_scatter_about_the_line():
+    # w = 1 at t = 0, 1, 2, values 30, 33, 33: b = 1.5, residuals -0.5, 1, -0.5, X² = 1.5, df 1.
+    slope = stats.wls_slope(np.array([2011, 2012, 2013]), np.array([30, 33, 33.0]), np.ones(3))
+    assert slope is not None
+    assert (slope.dispersion, slope.df) == (pytest.approx(1.5), 1)
+    assert slope.se == pytest.approx(math.sqrt(1.5 / 2))  # √(max(1, φ) / Sxx), Sxx = 2
+    assert slope.quantile == pytest.approx(math.tan(0.475 * math.pi))  # t(0.975, 1)
+    assert slope.low == pytest.approx(1.5 - 12.7062047 * math.sqrt(0.75), abs=1e-6)
+    assert slope.trend == "stable"
+    # Four times the weights: X² = 6, φ = 6, se = √(6 / 8) -- the same interval, as it should be
+    # when the scatter, not the stated se, sets the scale.
+    heavier = stats.wls_slope(
+        np.array([2011, 2012, 2013]), np.array([30, 33, 33.0]), np.full(3, 0.5)
+    )
+    assert heavier is not None
+    assert (heavier.dispersion, heavier.se) == (pytest.approx(6), pytest.approx(slope.se))
 
 
 def test_z_and_two_sided_p():

@@ -183,7 +183,7 @@ def test_a_celery_profile_records_the_service_and_its_worker_at_once(
     report = capsys.readouterr().out
     assert report.startswith("# Where a job's time goes on the Celery engine")
     service, worker = report.split("\n## ")[1:]
-    assert "| request threads (granian) |" in service
+    assert "| request threads (the service's) |" in service
     assert "| Celery pool threads (the tasks) |" in worker
     assert "| Celery main thread (kombu's event loop) |" in worker
     assert "(app/celery_engine/worker.py)`" in worker  # the task's frames, not the launcher's

@@ -115,7 +115,7 @@ def test_health_says_when_no_worker_answers(
 
 def test_health_names_the_worker_that_answers(celery_app: Flask) -> None:
     body = celery_app.test_client().get("/api/health").get_json()
-    answering = celery_app.extensions["lss.engine"]._worker_answering()
+    answering = celery_app.extensions["lss.engine"].status.worker_answering()
     assert body["status"] == "ok"
     assert answering is not None and body["worker"] == answering
 

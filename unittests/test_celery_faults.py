@@ -23,7 +23,7 @@ from app.celery_engine.registry import JobRegistry
 from app.celery_engine.settings import QUEUE, TASK_NAME, make_celery
 from app.engine.job import JobStatus
 from unittests.conftest import OBESITY
-from unittests.support.celery_stack import RedisServer, WorkerProcess, redis_binary
+from unittests.support.celery_stack import RedisServer, WorkerProcess
 from unittests.support.e2e import (
     Clients,
     Job,
@@ -315,37 +315,3 @@ def test_a_worker_that_cannot_start_exits_with_one_line(
     assert lines[0].startswith("le-stats-sportif worker: cannot start: ")
     assert message.format(tmp=tmp_path) in lines[0]
     assert time.monotonic() - started < 15
-
-
-def test_make_redis_serves_on_loopback_with_its_data_in_the_folder(tmp_path: Path) -> None:
-    """`python -m app.celery_engine.redis_server`, what `make redis` runs, in the foreground."""
-    redis_binary()  # skips, saying why, where no redis-server is installed
-    port = free_port()
-    env = dict(os.environ, LSS_REDIS_PORT=str(port), LSS_REDIS_DIR=str(tmp_path / "data"))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app.celery_engine.redis_server"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        import redis
-
-        client = redis.Redis(port=port, socket_timeout=5)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                assert time.monotonic() < deadline and proc.poll() is None
-                time.sleep(0.02)
-        assert client.config_get("bind") == {"bind": "127.0.0.1"}
-        client.set("lss:probe", 1)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=10)
-    assert proc.returncode == 0
-    assert list((tmp_path / "data").iterdir()), "no data file written"
-    assert QUEUE  # the worker's queue lives in this Redis too

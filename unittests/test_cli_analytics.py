@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 
+from lss_client import summaries
 from unittests.conftest import OBESITY
 from unittests.support.e2e import server_answer
 from unittests.support.servers import Server, server_starter
@@ -202,6 +203,9 @@ def test_a_terminal_gets_a_summary_on_stderr_and_stdout_stays_the_json(server: S
     slope = data["slope"]
     assert data == server_answer(server.url, "state_trend", {"question": OBESITY, "state": "Ohio"})
     assert f"Ohio, obesity: {slope['trend']}, {slope['per_year']:+.2f} per year" in terminal
+    assert f"dispersion {slope['dispersion']:.2f}" in terminal
+    first = data["apc"]["segments"][0]
+    assert f"APC {first['from']}-{first['to']} {first['apc']:+.2f}%" in terminal
 
     code, stdout, terminal = run_on_a_terminal(["compare", "obesity"], server.url)
     assert code == 0, terminal
@@ -211,6 +215,32 @@ def test_a_terminal_gets_a_summary_on_stderr_and_stdout_stays_the_json(server: S
     code, stdout, terminal = run_on_a_terminal(["disparities", "oh", "obesity", "age"], server.url)
     assert code == 0, terminal
     assert f"best {json.loads(stdout)['reference']!r}" in terminal
+
+
+def test_the_trend_summary_says_the_joinpoints_and_why_not() -> None:
+    """summaries.trend on answers written out here: segments and the AAPC, a bound past a
+    double, no APC and its reason, and an answer from a server before SPEC §15."""
+    slope = {"per_year": 0.5, "low": 0.1, "high": 0.9, "trend": "rising"}
+    change = {"value": 1.0, "low": 0.5, "high": 1.5}
+    apc = {
+        "segments": [
+            {"from": 2011, "to": 2016, "apc": 3.1, "low": 2.0, "high": 4.2},
+            {"from": 2016, "to": 2022, "apc": -0.5, "low": -1.0, "high": None},
+        ],
+        "joinpoints": [2016],
+        "aapc": change,
+    }
+    data = {"slope": {**slope, "dispersion": 2.5, "df": 10}, "apc": apc}
+    assert summaries.trend("Ohio", "obesity", data) == (
+        "Ohio, obesity: rising, +0.50 per year (0.10 to 0.90, dispersion 2.50); "
+        "APC 2011-2016 +3.10% (+2.00% to +4.20%), 2016-2022 -0.50% (-1.00% to unbounded); "
+        "AAPC +1.00% (+0.50% to +1.50%)"
+    )
+    data = {"slope": {**slope, "dispersion": 0.2}, "apc": None, "apc_reason": "fewer than 3"}
+    assert summaries.trend("Guam", "obesity", data).endswith("; no APC (fewer than 3)")
+    assert summaries.trend("Ohio", "obesity", {"slope": slope}) == (
+        "Ohio, obesity: rising, +0.50 per year (0.10 to 0.90)"
+    )
 
 
 def test_help_describes_the_new_commands() -> None:

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema_rs  # schemathesis's own validator
 import pytest
 import schemathesis
 from flask import Flask
@@ -20,10 +21,12 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app import create_app, shutdown
+from app.data_ingestor import load_dataset
 from app.openapi.document import build_document
 from app.questions import QUESTIONS
 from app.task import TASKS
-from unittests.conftest import BUNDLED_CSV, REAL_SLICE, SMALL_CSV, require_real_slice
+from unittests.conftest import BUNDLED_CSV, OBESITY, REAL_SLICE, SMALL_CSV, require_real_slice
+from unittests.test_analytics_trend import TRENDS_CSV
 
 _IMPLICIT = {"HEAD", "OPTIONS"}
 
@@ -133,6 +136,22 @@ def test_every_example_body_is_answered_on_the_data_loaded(
         assert posted == len(TASKS), "an example body for every endpoint"
     finally:
         shutdown(app, timeout=10)
+
+
+def test_state_trend_answers_are_what_the_document_says() -> None:
+    """Answers of the hand-made trend fixture (a joinpoint, t intervals, apc null with its
+    reason) validate against the StateTrend component; a broken one does not."""
+    components = build_document(["Ohio"])["components"]
+    validator = jsonschema_rs.Draft202012Validator(
+        {"$ref": "#/components/schemas/StateTrend", "components": components}
+    )
+    dataset = load_dataset(TRENDS_CSV)
+    for state in ("Ohio", "Texas", "Maine", "Guam", "Wyoming"):
+        body = {"question": OBESITY, "state": state}
+        data = TASKS["state_trend"].from_payload(body, dataset).compute(dataset)
+        validator.validate(data)
+    data["apc"] = {"segments": []}
+    assert not validator.is_valid(data)
 
 
 # schemathesis's lazy schemas (`from_fixture`) do not work with pytest 9.2, so the two apps the

@@ -17,9 +17,7 @@ TTL = {JobStatus.DONE: 60, JobStatus.ERROR: 30}
 
 def test_a_second_run_keeps_the_first_answer(registry: JobRegistry) -> None:
     number = registry.accept("global_mean", {"question": OBESITY}, TTL)
-    assert registry.start(number)
     assert registry.finish(number, JobStatus.DONE, b"first", None)
-    assert not registry.start(number)  # a second delivery is not run
     assert not registry.finish(number, JobStatus.ERROR, b"second", "late")
     assert registry.result(number) == (JobStatus.DONE, b"first", None)
     assert registry.count_running() == 0

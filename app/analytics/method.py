@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from app.analytics.joinpoint import (
+    MAX_SEARCH_YEARS,
+    MIN_SEGMENT_YEARS,
+    TIE_RELATIVE,
+    ZERO_RELATIVE,
+)
 from app.analytics.rows import SUPPRESSION_MARKERS
 from app.analytics.stats import (
     ALPHA,
@@ -10,6 +16,7 @@ from app.analytics.stats import (
     MIN_SAMPLE_SIZE,
     MIN_TREND_YEARS,
     Z95,
+    t_quantile,
 )
 
 _ROWS = (
@@ -30,18 +37,58 @@ _RELIABLE = (
     "unreliable lists the rules it breaks, and the value is shown all the same."
 )
 
+
+def _slope_method() -> str:
+    """How the slope of state_trend is fitted and its interval drawn (SPEC §15.1)."""
+    return (
+        "The slope is the weighted least-squares line v = a + b t through the series, weights "
+        "w = 1 / se^2 of each year's pooled value: b = sum(w (t - t_w)(v - v_w)) / "
+        "sum(w (t - t_w)^2) with t_w and v_w the weighted means of year and value. The scatter "
+        "about the line is counted: X^2 = sum(w (v - a - b t)^2), dispersion = X^2 / df with "
+        "df = n - 2 (n years), se(b) = sqrt(max(1, dispersion) / sum(w (t - t_w)^2)); the "
+        "interval is b +/- q * se(b) with q = Student's t(0.975, df) when the dispersion "
+        f"exceeds 1 (the years scatter more than their intervals explain), else q = {Z95}: a "
+        f"3-year series with dispersion over 1 gets t(0.975, 1) = {t_quantile(1):.1f}. trend "
+        "is rising when the interval is above 0, falling when below, else stable. With fewer "
+        f"than {MIN_TREND_YEARS} years, or values and se beyond what double precision can fit, "
+        "the slope is null and slope_reason says why."
+    )
+
+
+def _apc_method() -> str:
+    """How the annual percent changes and joinpoints of state_trend are found (SPEC §15.2)."""
+    return (
+        "apc follows NCI's Joinpoint on the log scale: y = ln v, se_y = se / v, w = 1 / se_y^2 "
+        "(years with v <= 0 are left out, listed in years_left_out). The mean is continuous "
+        "and piecewise linear, mu(t) = a + b0 t + sum_j d_j (t - tau_j)+, with 0 to 2 "
+        "joinpoints tau at observed years, every segment spanning at least "
+        f"{MIN_SEGMENT_YEARS} observed years counting both ends; at most 0 joinpoints under 7 "
+        "years, 1 up to 11, 2 from 12. For each number k of joinpoints the placement with the "
+        "smallest weighted SSE over every allowed placement is kept (the search runs on at "
+        f"most {MAX_SEARCH_YEARS} years; SSEs within "
+        f"{TIE_RELATIVE:g} of each other, relatively, tie and the earliest years win; an SSE "
+        f"below {ZERO_RELATIVE:g} * sum(w (y - y_w)^2) counts as 0); k is the one with the "
+        "smallest BIC(k) = ln(SSE_k / n) + 2 (k + 1) ln(n) / n (selection: bic; ties, a "
+        "perfect fit's -infinity included, go to the smaller k). With the chosen model, "
+        "df = n - 2k - 2, dispersion = SSE_k / df, the parameters' covariance is "
+        "max(1, dispersion) (X' W X)^-1 and q is chosen as for the slope. Each segment's slope "
+        "b_i (b0, b0 + d1, ...) gives APC = 100 (e^b_i - 1), interval 100 (e^(b_i +/- q se_i) "
+        "- 1); AAPC = 100 (e^(sum(l_i b_i) / L) - 1) over the whole series (l_i a segment's "
+        "years, L the last usable year minus the first), its interval likewise from the same "
+        "covariance. A bound beyond the range of a double is null. With fewer than "
+        f"{MIN_TREND_YEARS} years with a positive value, or values and se beyond what double "
+        "precision holds on the log scale, apc is null and apc_reason says why."
+    )
+
+
 STATE_TREND = " ".join(
     (
         _ROWS,
         "The series pools the state's rows of each year (one entry per year with a usable row).",
         _POOL,
         _RELIABLE,
-        "The slope is the weighted least-squares line through the series, weights w = 1 / se^2 "
-        "of each year's pooled value: slope = sum(w (t - t_w)(v - v_w)) / sum(w (t - t_w)^2) "
-        "with t_w and v_w the weighted means of year and value, its se = "
-        "sqrt(1 / sum(w (t - t_w)^2)) (the variances are known, not rescaled by the residuals), "
-        f"interval slope +/- {Z95} * se; trend is rising when the interval is above 0, falling "
-        f"when below, else stable. With fewer than {MIN_TREND_YEARS} years the slope is null. "
+        _slope_method(),
+        _apc_method(),
         "missing_years are the question's years (in the range asked for) in which the state "
         "has no usable row.",
     )

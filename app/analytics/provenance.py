@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import metadata
 
 from app.analytics.rows import MISSING, NO_CI, SUPPRESSED, USED
+from app.distribution.version import VERSION
 
-
-def _service_version() -> str:
-    try:
-        return metadata.version("le-stats-sportif")
-    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
-
-
-#: The installed service's version, as pyproject.toml gives it.
-SERVICE_VERSION = _service_version()
+#: The service's version, as every answer's provenance names it (app.distribution.version).
+SERVICE_VERSION = VERSION
 
 
 @dataclass(frozen=True)

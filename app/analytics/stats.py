@@ -1,6 +1,6 @@
-"""Every formula of SPEC §13, once: row standard errors, inverse-variance pooling, reliability,
-the weighted least-squares slope, the z test with its two-sided p, Holm's adjustment, and the
-difference and ratio of two estimates.
+"""Every formula of SPEC §13 and §15.1, once: row standard errors, inverse-variance pooling,
+reliability, the weighted least-squares slope with its dispersion and t quantile, the z test with
+its two-sided p, Holm's adjustment, and the difference and ratio of two estimates.
 """
 
 from __future__ import annotations
@@ -8,8 +8,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
+from scipy.special import stdtrit
 
 #: The standard normal quantile of a two-sided 95% interval.
 Z95 = 1.959964
@@ -88,20 +90,38 @@ def unreliable(estimate: Estimate) -> list[str]:
     return reasons
 
 
+@lru_cache(maxsize=256)
+def t_quantile(df: int) -> float:
+    """Student's t quantile t(0.975, df) for df >= 1: scipy's inverse of the t distribution
+    (accurate to about 1e-12). Imported with this module, which the main process loads with the
+    dataset before it starts the server processes: they inherit it instead of each importing it."""
+    return float(stdtrit(df, 0.975))
+
+
+def interval_quantile(dispersion: float, df: int) -> float:
+    """The quantile of a 95% interval of a fit with this dispersion and df: t(0.975, df) when
+    the scatter is larger than the variances explain (dispersion > 1), else Z95."""
+    return t_quantile(df) if dispersion > 1 else Z95
+
+
 @dataclass(frozen=True)
 class Slope:
-    """A weighted least-squares slope per year, with its standard error."""
+    """A weighted least-squares slope per year, with its standard error, the dispersion of the
+    points about the line and the quantile of its interval (SPEC §15.1)."""
 
     per_year: float
     se: float
+    dispersion: float
+    df: int
+    quantile: float
 
     @property
     def low(self) -> float:
-        return self.per_year - Z95 * self.se
+        return self.per_year - self.quantile * self.se
 
     @property
     def high(self) -> float:
-        return self.per_year + Z95 * self.se
+        return self.per_year + self.quantile * self.se
 
     @property
     def trend(self) -> str:
@@ -114,21 +134,29 @@ class Slope:
 
 
 def wls_slope(years: np.ndarray, values: np.ndarray, ses: np.ndarray) -> Slope | None:
-    """The line through (year, value) weighted by w = 1 / se², with se of the slope
-    √(1 / Σ w (t - t̄_w)²) (the variances are taken as known, not rescaled by the residuals);
-    None with fewer than MIN_TREND_YEARS points."""
+    """The line a + b t through (year, value) weighted by w = 1 / se², with the scatter about
+    it counted: X² = Σ w (v - a - b t)², dispersion φ = X² / (n - 2), se(b) =
+    √(max(1, φ) / Σ w (t - t̄_w)²), interval b ± q se(b) with q = t(0.975, n - 2) when φ > 1,
+    else Z95. None with fewer than MIN_TREND_YEARS points; OverflowError when a number of the
+    fit is not finite (weights near the limits of a double)."""
     if len(years) < MIN_TREND_YEARS:
         return None
-    weights = 1.0 / (ses * ses)
-    total = weights.sum()
-    t = years.astype(float)
-    t_centred = t - (weights * t).sum() / total
-    y_centred = values - (weights * values).sum() / total
-    sxx = float((weights * t_centred * t_centred).sum())
-    return Slope(
-        per_year=float((weights * t_centred * y_centred).sum() / sxx),
-        se=1.0 / math.sqrt(sxx),
-    )
+    with np.errstate(all="ignore"):  # an overflow shows as a number that is not finite
+        weights = 1.0 / (ses * ses)
+        total = weights.sum()
+        t = years.astype(float)
+        t_centred = t - (weights * t).sum() / total
+        y_centred = values - (weights * values).sum() / total
+        sxx = float((weights * t_centred * t_centred).sum())
+        per_year = float((weights * t_centred * y_centred).sum() / sxx)
+        residuals = y_centred - per_year * t_centred
+        df = len(years) - 2
+        dispersion = float((weights * residuals * residuals).sum()) / df
+        se = math.sqrt(max(1.0, dispersion) / sxx) if sxx > 0 else math.inf
+    slope = Slope(per_year, se, dispersion, df, interval_quantile(dispersion, df))
+    if not all(math.isfinite(x) for x in (per_year, se, dispersion, slope.low, slope.high)):
+        raise OverflowError("the values and their se are beyond what double precision can fit")
+    return slope
 
 
 def z_score(estimate: Estimate, reference: Estimate) -> float:

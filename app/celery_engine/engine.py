@@ -17,25 +17,20 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import kombu.exceptions
-import redis
-
+from app.celery_engine.headroom import Headroom
 from app.celery_engine.message import task_message
 from app.celery_engine.registry import LONGEST_WAIT_S, JobRegistry
 from app.celery_engine.settings import QUEUE, make_celery
+from app.celery_engine.status import Status
 from app.data_ingestor import Dataset
-from app.engine.interface import RUNNING_BODY, Engine, error_body, job_view
+from app.engine.interface import RUNNING_BODY, Engine, Inventory, error_body, job_view
 from app.engine.job import JobStatus, format_job_id, parse_job_id
 from app.engine.maintenance import Maintenance, Round
+from app.engine.observer import NOBODY, JobObserver
 from app.errors import JobExpired, JobNotFound, ShuttingDown, Unavailable
 from app.task import Task
 
 log = logging.getLogger("lss")
-
-#: How long /api/health waits for a worker to answer its ping, in seconds.
-WORKER_PING_S = 1.0
-#: What a control message (the health's ping) raises when the broker cannot be reached.
-_SEND_ERRORS = (kombu.exceptions.OperationalError, redis.RedisError, OSError)
 
 
 class CeleryEngine(Engine):
@@ -54,16 +49,20 @@ class CeleryEngine(Engine):
         maintenance_interval: int = 0,
         workers: int = 1,
         reopen: bool = False,
+        observer: JobObserver = NOBODY,
     ) -> None:
         self.dataset = dataset
+        self.observer = observer
         self.workers = workers
         self.ttl = {JobStatus.DONE: result_ttl, JobStatus.ERROR: error_ttl}
         self.registry = JobRegistry(broker_url, client_name=f"lss-web-{os.getpid()}")
+        self.headroom = Headroom(self.registry)
         self.celery = make_celery(broker_url, visibility_timeout)
         self._closed = False
         #: The start could not clear an earlier run's shutdown flag: clear it on first contact.
         self._reopen = reopen
         self._maintenance = Maintenance([Round("purge", maintenance_interval, self._tend)])
+        self.status = Status(dataset, self.registry, self.celery, self.headroom)
 
     def start(self) -> None:
         """Say where the jobs go (and whether Redis answers), then start the maintenance."""
@@ -81,6 +80,7 @@ class CeleryEngine(Engine):
         if self._closed:
             raise ShuttingDown()
         self._settle()
+        self.headroom.check()
         payload = task.payload()
         message = task_message(self.celery, task.endpoint, payload)
         # The job's record and its task message, in one script: a job is queued if and only if
@@ -89,6 +89,7 @@ class CeleryEngine(Engine):
         if not number:  # another process began a graceful shutdown
             self._close_here()
             raise ShuttingDown()
+        self.observer.accepted(task.endpoint)
         return format_job_id(number)
 
     def _settle(self) -> None:
@@ -196,34 +197,25 @@ class CeleryEngine(Engine):
 
     # -- health ---------------------------------------------------------------------------------
 
-    def _worker_answering(self) -> str | None:
-        """The name of a Celery worker that answers a ping, or None."""
-        try:
-            replies = self.celery.control.ping(timeout=WORKER_PING_S, limit=1)
-        except _SEND_ERRORS:
-            return None
-        return next((name for reply in replies for name in reply), None)
-
     def health(self) -> tuple[list[str], dict[str, Any]]:
-        reasons = []
-        if not self.dataset.rows_used:
-            reasons.append("the dataset has no usable rows")
-        details: dict[str, Any] = {"jobs_issued": None, "jobs_pending": None, "worker": None}
-        try:
-            self.registry.ping()
-            details["jobs_issued"] = self.registry.highest()
-            details["jobs_pending"] = self.registry.count_running()
-        except Unavailable as error:
-            reasons.append(error.reason)
-        else:
-            details["worker"] = self._worker_answering()
-            if details["worker"] is None:
-                reasons.append(f"no Celery worker answered within {WORKER_PING_S:g} s")
+        reasons, details = self.status.health()
         return reasons, {
             "engine": self.name,
             "pid": os.getpid(),
             "workers": self.workers,
             "dataset": self.dataset.describe(),
-            "redis": self.registry.address,
             **details,
         }
+
+    def _shutdown_began(self) -> bool:
+        """Whether a graceful shutdown began anywhere (Unavailable if Redis cannot tell)."""
+        self._settle()
+        if self.registry.shutting_down():
+            self._close_here()
+        return self._closed
+
+    def ready(self) -> list[str]:
+        return self.status.ready(self._closed, self._shutdown_began)
+
+    def inventory(self) -> Inventory:
+        return self.status.inventory()

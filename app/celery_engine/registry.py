@@ -5,7 +5,8 @@ on ids, on `/api/jobs` and `/api/num_jobs`, and on a graceful shutdown. The keys
 
     lss:ids               INCR counter: the highest id issued (never reset: ids are never reused)
     lss:job:<n>           hash: endpoint, request, status, accepted, started, finished, reason,
-                          body (the get_results body), ttl_done, ttl_error
+                          answer (the digest of the get_results body), ttl_done, ttl_error
+    lss:answer:<digest>   a get_results body, stored once for every job that has it (answers.py)
     lss:live              sorted set of the live job numbers (score: the number), for id order
     lss:running           sorted set of the numbers accepted and not finished (score: when
                           they were accepted, or last sent again by the sweep of lost_jobs.py)
@@ -20,26 +21,26 @@ Each change of a job is one Lua script (registry_scripts.py), so it is atomic; t
 accepts a job also pushes its Celery task onto the broker's queue (a list). A finished job's hash
 gets its time to live from Redis itself (EXPIRE): its answer goes exactly on time, and `purge`
 then takes its number out of the sorted sets in batches. Redis errors become `Unavailable` (a
-503).
+503, outages.py); a Redis past its maxmemory refuses new jobs but records the answers of the jobs
+it accepted (registry_scripts.py says how).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from app.celery_engine.registry_scripts import ACCEPT, FINISH, PURGE, START, WAKE_IF_FINISHED
+from app.celery_engine import registry_scripts as scripts
+from app.celery_engine.answers import ANSWER_KEY, MARGIN_MS, StoredAnswers, digest
+from app.celery_engine.outages import Outages, full, redis_address
 from app.engine.job import JOB_ID_PREFIX, JobStatus
-from app.errors import Unavailable
 
 log = logging.getLogger("lss")
 
@@ -61,18 +62,14 @@ _WAKE = PREFIX + "wake:"
 WAKE_TTL_S = 10
 #: Longest blocking wait of one command, in seconds: well within ANSWER_TIMEOUT_S.
 LONGEST_WAIT_S = 2.0
+#: Seconds a read that was to wait for a running job pauses instead, on a full Redis.
+FULL_PAUSE_S = 0.05
 
 _FIELDS = ("endpoint", "request", "status", "accepted", "started", "finished", "reason")
 
 
 def _time(raw: bytes | None) -> float | None:
     return None if raw is None else float(raw)
-
-
-def redis_address(url: str) -> str:
-    """HOST:PORT/DB of a Redis URL, without its password (for messages and /api/health)."""
-    parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port or 6379}{parts.path or '/0'}"
 
 
 class JobRegistry:
@@ -90,32 +87,14 @@ class JobRegistry:
             retry=Retry(NoBackoff(), 1),
             client_name=client_name,
         )
-        self._accept = self.redis.register_script(ACCEPT)
-        self._start = self.redis.register_script(START)
-        self._finish = self.redis.register_script(FINISH)
-        self._purge = self.redis.register_script(PURGE)
-        self._log_outages = log_outages
-        #: Whether Redis failed last time (outages are logged when they begin and end).
-        self._down = False
-
-    @contextlib.contextmanager
-    def reaching(self) -> Iterator[None]:
-        """Turn a Redis failure into Unavailable; log when Redis goes away and comes back."""
-        try:
-            yield
-        except redis.RedisError as error:
-            if isinstance(error, (redis.ConnectionError, redis.TimeoutError)):
-                reason = f"job store unavailable: Redis at {self.address} does not answer"
-            else:
-                reason = f"job store unavailable: Redis at {self.address}: {error}"
-            if not self._down and self._log_outages:
-                log.error("%s (%s)", reason, error)
-            self._down = True
-            raise Unavailable(reason) from None
-        if self._down:
-            self._down = False
-            if self._log_outages:
-                log.info("Redis at %s answers again", self.address)
+        self._accept = self.redis.register_script(scripts.ACCEPT)
+        self._finish = self.redis.register_script(scripts.FINISH)
+        self._purge = self.redis.register_script(scripts.PURGE)
+        self._read = self.redis.register_script(scripts.READ)
+        self._stored = StoredAnswers()
+        #: Every call goes through `reaching`: Redis's failures become 503s (outages.py).
+        self.outages = Outages(self.address, log_outages)
+        self.reaching = self.outages.reaching
 
     # -- the life of a job ----------------------------------------------------------------------
 
@@ -135,13 +114,8 @@ class JobRegistry:
         keys = [_IDS, _SHUTDOWN, _LIVE, RUNNING_KEY, *([queue] if queue else [])]
         args = [JOB_KEY, endpoint, orjson.dumps(request), repr(time.time())]
         args += [ttl[JobStatus.DONE], ttl[JobStatus.ERROR], JOB_ID_PREFIX, *message]
-        with self.reaching():
+        with self.reaching(writes=True):
             return int(self._accept(keys=keys, args=args))
-
-    def start(self, number: int) -> bool:
-        """Note that job `number` starts; False if it already finished (or is gone)."""
-        with self.reaching():
-            return bool(self._start(keys=[f"{JOB_KEY}{number}"], args=[repr(time.time())]))
 
     def finish(
         self,
@@ -150,18 +124,25 @@ class JobRegistry:
         body: bytes,
         reason: str | None,
         started: float | None = None,
-    ) -> bool:
-        """Record job `number`'s answer (and when it started: then a worker needs no `start`,
-        one round trip fewer); False if another run of it already finished."""
-        args = [number, status.value, body, reason or "", repr(time.time())]
-        args += ["" if started is None else repr(started), WAKE_TTL_S]
-        with self.reaching():
-            return bool(
-                self._finish(
-                    keys=[f"{JOB_KEY}{number}", RUNNING_KEY, _FINISHED[status], f"{_WAKE}{number}"],
-                    args=args,
-                )
-            )
+    ) -> float | None:
+        """Record job `number`'s answer (and when it started); when the job was accepted, or None
+        if another run of it already finished. A body this process stored lately is sent only if
+        Redis no longer has it."""
+        known = self._stored.known(body)
+        name = known or digest(body)
+        args = [number, status.value, b"" if known else body, reason or "", repr(time.time())]
+        args += ["" if started is None else repr(started), WAKE_TTL_S, name, MARGIN_MS]
+        keys = [f"{JOB_KEY}{number}", RUNNING_KEY, _FINISHED[status], f"{_WAKE}{number}"]
+        keys += [ANSWER_KEY + name]
+        with self.reaching(writes=True):
+            accepted = self._finish(keys=keys, args=args)
+            if accepted == -1:  # the answer expired since: send it
+                args[2] = body
+                accepted = self._finish(keys=keys, args=args)
+        if accepted == 0:
+            return None
+        self._stored.remember(body, name)
+        return float(accepted)
 
     def purge(self, now: float) -> int:
         """Forget every job whose time to live ran out before `now`; how many there were."""
@@ -183,23 +164,35 @@ class JobRegistry:
 
         With `wait` (s, at most LONGEST_WAIT_S), first wait up to that long for it to finish, in
         the same round trip: Redis blocks on the job's wake-up list (taking nothing from it),
-        which a finished or missing job is given first if it has none (WAKE_IF_FINISHED).
+        which a finished or missing job is given first if it has none (scripts.WAKE_IF_FINISHED).
+        A full Redis refuses both (they may write): the read is made all the same, and the wait
+        becomes a pause of at most FULL_PAUSE_S (a held read then polls).
         """
         key = f"{JOB_KEY}{number}"
         with self.reaching():
             if wait <= 0:
-                found = self.redis.hmget(key, "status", "body", "reason")
+                found = self._read(keys=[key], args=[ANSWER_KEY])
             else:
                 pipe = self.redis.pipeline(transaction=False)
                 wake = f"{_WAKE}{number}"
-                pipe.eval(WAKE_IF_FINISHED, 2, key, wake, WAKE_TTL_S)
+                pipe.eval(scripts.WAKE_IF_FINISHED, 2, key, wake, WAKE_TTL_S)
                 pipe.execute_command("BLMOVE", wake, wake, "LEFT", "LEFT", f"{wait:.3f}")
-                pipe.hmget(key, "status", "body", "reason")
-                found = pipe.execute()[2]
-        status, body, reason = found
-        if status is None:
+                pipe.eval(scripts.READ, 1, key, ANSWER_KEY)
+                *waiting, found = pipe.execute(raise_on_error=False)
+                if isinstance(found, Exception):
+                    raise found
+                refused = [outcome for outcome in waiting if isinstance(outcome, Exception)]
+                for error in refused:
+                    if not full(error):
+                        raise error
+                if refused and found and found[0] == b"running":
+                    time.sleep(min(wait, FULL_PAUSE_S))
+        if found is None:
             return None
-        return JobStatus(status.decode()), body, None if reason is None else reason.decode()
+        status, body, reason = JobStatus(found[0].decode()), found[1], found[2]
+        if status is not JobStatus.RUNNING and body is None:
+            return None  # its answer is gone: as good as expired
+        return status, body, None if reason is None else reason.decode()
 
     def highest(self) -> int:
         """The highest job number ever issued (0 before the first)."""
@@ -267,9 +260,9 @@ class JobRegistry:
     # -- the shutdown flag ----------------------------------------------------------------------
 
     def request_shutdown(self) -> None:
-        """From now on no web process accepts a job."""
+        """From now on no web process accepts a job (a full Redis too: scripts.SHUT_DOWN)."""
         with self.reaching():
-            self.redis.set(_SHUTDOWN, 1)
+            self.redis.eval(scripts.SHUT_DOWN, 1, _SHUTDOWN)
 
     def shutting_down(self) -> bool:
         """True once any web process began a graceful shutdown."""

@@ -19,6 +19,7 @@ from celery import Celery
 from celery.exceptions import Reject
 
 from app import config
+from app.celery_engine import password
 from app.celery_engine.lost_jobs import LostJobSweeper
 from app.celery_engine.registry import JobRegistry, redis_address
 from app.celery_engine.settings import TASK_NAME, make_celery
@@ -27,6 +28,7 @@ from app.data_ingestor import Dataset, load_dataset
 from app.engine.answers import Answers
 from app.engine.interface import error_body
 from app.engine.job import JobStatus, parse_job_id
+from app.engine.observer import NOBODY, JobObserver
 from app.errors import Unavailable
 from app.task import TASKS
 
@@ -37,6 +39,9 @@ log = logging.getLogger("lss")
 #: service uses none of them (its health pings a worker through the remote control, which stays
 #: on), and mingle alone costs a second at start.
 WORKER_FLAGS = ("--without-mingle", "--without-gossip", "--without-heartbeat")
+#: With LSS_WORKER_EVENTS=1, for Flower: heartbeats (a worker-heartbeat event every 2 s) and
+#: task events (-E: received, started, succeeded or failed: messages for every job).
+EVENTS_FLAGS = ("--without-mingle", "--without-gossip", "-E")
 #: Celery's loggers of a line per task ("received", "succeeded in"): quiet below WARNING. The web
 #: processes log every request already, a failed job is logged at ERROR here, and at a thousand
 #: jobs a second those lines cost the worker CPU and the reader the lines that matter.
@@ -46,9 +51,12 @@ PER_TASK_LOGGERS = ("celery.worker.strategy", "celery.app.trace")
 class JobRunner:
     """Runs jobs against one dataset and records their answers in the registry."""
 
-    def __init__(self, dataset: Dataset, registry: JobRegistry) -> None:
+    def __init__(
+        self, dataset: Dataset, registry: JobRegistry, observer: JobObserver = NOBODY
+    ) -> None:
         self.dataset = dataset
         self.registry = registry
+        self.observer = observer
         self._answers = Answers(dataset)
 
     def use(self, dataset: Dataset) -> None:
@@ -73,15 +81,21 @@ class JobRunner:
             reason = " ".join(f"job failed: {type(error).__name__}: {error}".split())
             body = error_body(reason)
         status = JobStatus.DONE if reason is None else JobStatus.ERROR
-        if not self.registry.finish(number, status, body, reason, started):
+        accepted = self.registry.finish(number, status, body, reason, started)
+        if accepted is None:
             log.info("%s (%s) already finished or expired: answer dropped", job_id, endpoint)
+        else:
+            self.observer.finished(endpoint, reason is None, time.time() - accepted)
 
 
-def build(settings: dict[str, Any], dataset: Dataset) -> tuple[Celery, JobRunner]:
+def build(
+    settings: dict[str, Any], dataset: Dataset, observer: JobObserver = NOBODY
+) -> tuple[Celery, JobRunner]:
     """A Celery app with the job task registered, and the runner that task uses."""
-    url = config.worker_broker_url(settings)
+    url = password.broker_url(settings)
     celery = make_celery(url, settings["VISIBILITY_TIMEOUT_S"], settings["THREADS"])
-    runner = JobRunner(dataset, JobRegistry(url, client_name=f"lss-worker-{os.getpid()}"))
+    registry = JobRegistry(url, client_name=f"lss-worker-{os.getpid()}")
+    runner = JobRunner(dataset, registry, observer)
 
     @celery.task(name=TASK_NAME, bind=True)
     def run_job(self: Any, endpoint: str, payload: Any) -> None:
@@ -99,13 +113,17 @@ def main(argv: list[str] | None = None) -> int:
     """Check the settings, load the dataset, then run a Celery worker until it is stopped."""
     try:
         settings = config.load()
+        # The local Redis's password, read before the dataset is loaded: a missing file is
+        # said at once (and build then finds the URL complete).
+        settings["BROKER_URL"] = password.broker_url(settings)
         dataset = load_dataset(settings["DATA_FILE"])
+        observer = _serve_metrics(settings, dataset)
     except StartupError as error:
         print(f"le-stats-sportif worker: cannot start: {error.message}", file=sys.stderr)
         return 2
-    celery, runner = build(settings, dataset)
+    celery, runner = build(settings, dataset, observer)
     LostJobSweeper(celery, runner.registry).start()
-    address = redis_address(config.worker_broker_url(settings))
+    address = redis_address(settings["BROKER_URL"])
     print(
         f"Le Stats Sportif worker: {dataset.path} loaded ({dataset.rows_used} rows), "
         f"jobs from Redis at {address}, {settings['THREADS']} thread(s)",
@@ -114,8 +132,29 @@ def main(argv: list[str] | None = None) -> int:
     for name in PER_TASK_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     hostname = f"--hostname=lss-{os.getpid()}@%h"
-    celery.worker_main(["worker", "--loglevel=INFO", hostname, *WORKER_FLAGS, *(argv or [])])
+    flags = EVENTS_FLAGS if settings["WORKER_EVENTS"] else WORKER_FLAGS
+    celery.worker_main(["worker", "--loglevel=INFO", hostname, *flags, *(argv or [])])
     return 0
+
+
+def _serve_metrics(settings: dict[str, Any], dataset: Dataset) -> JobObserver:
+    """With LSS_WORKER_METRICS_PORT (and LSS_METRICS), serve this worker's /metrics on
+    LSS_HOST:port: the observer its jobs report to; StartupError if it cannot listen."""
+    port = settings["WORKER_METRICS_PORT"]
+    if not (port and settings["METRICS"]):
+        return NOBODY
+    # One process: its values stay in memory, whatever metrics folder the environment names
+    # (the web's, on this machine). Before prometheus_client is imported.
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    from app.metrics import worker as metrics
+
+    try:
+        return metrics.serve(settings["HOST"], port, dataset)
+    except OSError as error:
+        raise StartupError(
+            f"metrics port {settings['HOST']}:{port} (LSS_WORKER_METRICS_PORT): "
+            f"{error.strerror or error}"
+        ) from None
 
 
 if __name__ == "__main__":

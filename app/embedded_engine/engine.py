@@ -21,11 +21,13 @@ from app.embedded_engine import owners
 from app.embedded_engine.expiry import purge_expired
 from app.embedded_engine.journal import Journal
 from app.embedded_engine.local_jobs import LocalJobs
+from app.embedded_engine.status import Status
 from app.embedded_engine.store import ResultStore
-from app.engine.interface import RUNNING_BODY, Engine, error_body, job_view
+from app.engine.interface import RUNNING_BODY, Engine, Inventory, error_body, job_view
 from app.engine.job import JobStatus, format_job_id, parse_job_id
 from app.engine.maintenance import Maintenance, Round
-from app.errors import InvalidInput, JobExpired, JobNotFound, ShuttingDown, Unavailable
+from app.engine.observer import NOBODY, JobObserver
+from app.errors import InvalidInput, JobExpired, JobNotFound, ShuttingDown
 from app.task import TASKS, Task
 from app.task_runner import ThreadPool
 
@@ -59,8 +61,10 @@ class EmbeddedEngine(Engine):
         error_ttl: int = 0,
         maintenance_interval: int = 0,
         workers: int = 1,
+        observer: JobObserver = NOBODY,
     ) -> None:
         self.dataset = dataset
+        self.observer = observer
         self.store = store
         self.journal = journal
         self.pool = pool
@@ -70,7 +74,8 @@ class EmbeddedEngine(Engine):
         #: Guards the shutdown flag and, shared with `local`, the jobs of this process.
         self._lock = threading.Lock()
         self._closed = False
-        self.local = LocalJobs(pool, dataset, store, journal, self.ttl, self._lock)
+        self.local = LocalJobs(pool, dataset, store, journal, self.ttl, self._lock, observer)
+        self.status = Status(dataset, store, journal, pool, self.local)
         self.maintenance = (
             Maintenance(
                 [
@@ -89,6 +94,8 @@ class EmbeddedEngine(Engine):
         recovered = self.recover()
         if recovered:
             log.info("re-running %d job(s) left unfinished by a stopped process", recovered)
+        if self.pool is not None:
+            self.observer.pool(self.pool.num_threads, self.pool.alive, self.pool.replaced)
         if self.maintenance is not None:
             self.maintenance.start()
 
@@ -97,14 +104,16 @@ class EmbeddedEngine(Engine):
     def submit(self, task: Task) -> str:
         if self._closed:
             raise ShuttingDown()
+        now = time.time()
         try:  # not under the engine's lock: the pool's threads need it to finish their jobs
-            number = self.journal.accept(task.endpoint, task.payload(), self.token, time.time())
+            number = self.journal.accept(task.endpoint, task.payload(), self.token, now)
         except ShuttingDown:  # another process began it
             with self._lock:
                 self._close_locked()
             raise
+        self.observer.accepted(task.endpoint)
         with self._lock:
-            job = self.local.take(number, task)
+            job = self.local.take(number, task, now)
         if job is not None:
             job.run()
         return format_job_id(number)
@@ -124,7 +133,7 @@ class EmbeddedEngine(Engine):
                 with self._lock:
                     if self._closed:
                         return adopted  # left for the next start; the journal keeps them
-                    job = self.local.take(record.number, task)
+                    job = self.local.take(record.number, task, record.accepted)
                 log.info("%s (%s) adopted", format_job_id(record.number), record.endpoint)
                 adopted += 1
                 if job is not None:
@@ -148,8 +157,10 @@ class EmbeddedEngine(Engine):
         exiting: their jobs are then not yet orphans."""
         if not self.closed:
             self.recover()
-        if self.pool is not None:
-            self.pool.check()
+        pool = self.pool
+        if pool is not None:
+            pool.check()
+            self.observer.pool(pool.num_threads, pool.alive, pool.replaced)
 
     # -- queries --------------------------------------------------------------------------------
 
@@ -248,37 +259,23 @@ class EmbeddedEngine(Engine):
             return False  # the journal did not take them: they run again at the next start
         owners.release(self.token)  # nothing of ours is left unfinished
         self.journal.close()
+        self.status.probe.close()
         return True
 
     # -- health ---------------------------------------------------------------------------------
 
     def health(self) -> tuple[list[str], dict[str, Any]]:
-        reasons = []
-        if not self.dataset.rows_used:
-            reasons.append("the dataset has no usable rows")
-        if not self.store.writable():
-            reasons.append(f"results folder {self.store.folder} is not writable")
-        details: dict[str, Any] = {"jobs_issued": None, "jobs_pending": None}
-        try:
-            self.local.record()
-            details["jobs_issued"] = self.journal.highest()
-            details["jobs_pending"] = self.journal.count_running()
-            if not os.access(self.journal.path, os.W_OK):
-                reasons.append(f"job journal {self.journal.path} is not writable")
-        except Unavailable as error:
-            reasons.append(error.reason)
-        pool = self.pool
-        if pool is not None and pool.alive < pool.num_threads:
-            reasons.append(
-                f"{pool.num_threads - pool.alive} of {pool.num_threads} pool threads down"
-            )
+        reasons, details = self.status.health()
         return reasons, {
             "engine": self.name,
             "pid": os.getpid(),
             "workers": self.workers,
             "dataset": self.dataset.describe(),
-            "threads": pool.num_threads if pool else 0,
-            "threads_alive": pool.alive if pool else 0,
-            "threads_replaced": pool.replaced if pool else 0,
             **details,
         }
+
+    def ready(self) -> list[str]:
+        return self.status.ready(self._closed, lambda: self.closed)
+
+    def inventory(self) -> Inventory:
+        return self.status.inventory()

@@ -24,6 +24,7 @@ from app.embedded_engine.store import ResultStore
 from app.engine.answers import Answers
 from app.engine.interface import error_body
 from app.engine.job import JobStatus, format_job_id
+from app.engine.observer import NOBODY, JobObserver
 from app.errors import Unavailable
 from app.task import Task
 from app.task_runner import ThreadPool
@@ -45,13 +46,16 @@ def _one_line(text: str) -> str:
 class _Job:
     """A job on the pool: run it, or record why it could not finish."""
 
-    __slots__ = ("endpoint", "local", "number", "started", "task")
+    __slots__ = ("accepted", "endpoint", "local", "number", "started", "task")
 
-    def __init__(self, local: LocalJobs, number: int, endpoint: str, task: Task | None):
+    def __init__(
+        self, local: LocalJobs, number: int, endpoint: str, task: Task | None, accepted: float
+    ):
         self.local = local
         self.number = number
         self.endpoint = endpoint
         self.task = task
+        self.accepted = accepted
         self.started: float | None = None
 
     def run(self) -> None:
@@ -81,10 +85,13 @@ class LocalJobs:
         journal: Journal,
         ttl: Mapping[JobStatus, int],
         lock: LockType,
+        observer: JobObserver = NOBODY,
     ) -> None:
         """The parts a job meets in turn: the pool runs it, the dataset answers it, the store
-        keeps its result, the journal records its end; `ttl` by status, the engine's `lock`."""
+        keeps its result, the journal records its end; `ttl` by status, the engine's `lock`,
+        and who counts the jobs that finish."""
         self.pool = pool
+        self.observer = observer
         self.store = store
         self.journal = journal
         self.ttl = ttl
@@ -102,11 +109,12 @@ class LocalJobs:
         self.unrecorded: dict[int, tuple[JobStatus, float, float, str | None]] = {}
         self.answers = Answers(dataset)
 
-    def take(self, number: int, task: Task) -> _Job | None:
-        """Hand a new job to the pool (the lock is held); the job itself to run in the caller's
-        thread in synchronous mode, or if the pool closed while it was being recorded."""
+    def take(self, number: int, task: Task, accepted: float) -> _Job | None:
+        """Hand a new job, accepted at `accepted`, to the pool (the lock is held); the job itself
+        to run in the caller's thread in synchronous mode, or if the pool closed while it was
+        being recorded."""
         self.pending.add(number)
-        job = _Job(self, number, task.endpoint, task)
+        job = _Job(self, number, task.endpoint, task, accepted)
         if self.pool is None or self.pool.closed:
             return job
         self.pool.submit(job)
@@ -114,7 +122,7 @@ class LocalJobs:
 
     def fail(self, number: int, endpoint: str, reason: str) -> None:
         """End job `number` as failed for `reason` without running it."""
-        _Job(self, number, endpoint, None).abandon(_one_line(reason))
+        _Job(self, number, endpoint, None, time.time()).abandon(_one_line(reason))
 
     def _run(self, job: _Job) -> None:
         """Compute (or reuse) the answer, then record it."""
@@ -141,6 +149,7 @@ class LocalJobs:
             body = error_body(reason)
         status = JobStatus.DONE if reason is None else JobStatus.ERROR
         finished = time.time()
+        self.observer.finished(job.endpoint, reason is None, finished - job.accepted)
         ttl = self.ttl[status]
         with self.lock:
             self.unrecorded[job.number] = (status, job.started or finished, finished, reason)

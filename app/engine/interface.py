@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import orjson
@@ -66,6 +67,21 @@ def job_view(
     }
 
 
+@dataclass(frozen=True)
+class Inventory:
+    """What an engine holds right now, as /metrics shows it (read when it is scraped)."""
+
+    #: Jobs queued or executing, service-wide.
+    pending: int
+    #: Jobs the journal (or Redis) keeps, by status.
+    stored: dict[str, int]
+    #: Result files and the bytes they take (hard links counted once); None where there are none.
+    result_files: int | None = None
+    result_bytes: int | None = None
+    #: Free bytes on the file system of each folder the engine writes to, by its role.
+    free_bytes: dict[str, int] = field(default_factory=dict)
+
+
 class Engine(abc.ABC):
     """Accepts jobs, runs them somewhere, and answers for every live job.
 
@@ -118,6 +134,16 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def health(self) -> tuple[list[str], dict[str, Any]]:
         """Why this process cannot serve (empty if it can), and the figures /api/health shows."""
+
+    @abc.abstractmethod
+    def ready(self) -> list[str]:
+        """Why this process should not be sent requests now (empty if it should): data loaded,
+        the job store taking writes, something to run jobs, no graceful shutdown begun."""
+
+    @abc.abstractmethod
+    def inventory(self) -> Inventory:
+        """What the engine holds right now: pending jobs, stored jobs, result files, free disk.
+        Unavailable if its store cannot be reached."""
 
     @abc.abstractmethod
     def drain(self, timeout: float | None = None) -> bool:

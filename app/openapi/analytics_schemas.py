@@ -72,6 +72,77 @@ _BEHIND = {
 _ABOUT = {"method": _TEXT, "provenance": _ref("Provenance")}
 
 
+def _slope_schema() -> dict[str, Any]:
+    """state_trend's slope (SPEC §13, §15.1)."""
+    return {
+        "oneOf": [
+            {"type": "null"},
+            _object(
+                ["per_year", "low", "high", "trend", "dispersion", "df"],
+                {
+                    "per_year": {"type": "number"},
+                    "low": {"type": "number"},
+                    "high": {"type": "number"},
+                    "trend": {"enum": ["rising", "falling", "stable"]},
+                    "dispersion": {
+                        "type": "number",
+                        "minimum": 0,
+                        "description": "X^2 / df: the scatter about the line over what the "
+                        "years' intervals explain; above 1 it widens the interval (t quantile)",
+                    },
+                    "df": {"type": "integer", "minimum": 1, "description": "years - 2"},
+                },
+            ),
+        ],
+        "description": "weighted least squares over the series, its interval counting the "
+        "scatter (null: fewer than 3 years, see slope_reason)",
+    }
+
+
+def _apc_schema() -> dict[str, Any]:
+    """state_trend's annual percent changes and joinpoints (SPEC §15.2)."""
+    bound = {"type": ["number", "null"], "description": "null only beyond a double's range"}
+    change = {"apc": {"type": "number"}, "low": bound, "high": bound}
+    required = ["segments", "joinpoints", "aapc", "selection", "dispersion", "df", "years_left_out"]
+    segment = _object(
+        ["from", "to", "apc", "low", "high"],
+        {"from": {"type": "integer"}, "to": {"type": "integer"}, **change},
+    )
+    return {
+        "oneOf": [
+            {"type": "null"},
+            _object(
+                required,
+                {
+                    "segments": {"type": "array", "items": segment, "minItems": 1},
+                    "joinpoints": {
+                        "type": "array",
+                        "items": {"type": "integer"},
+                        "maxItems": 2,
+                        "description": "the years where the log-linear trend bends",
+                    },
+                    "aapc": _object(
+                        ["value", "low", "high"],
+                        {"value": {"type": "number"}, "low": bound, "high": bound},
+                        description="average annual percent change over the whole series",
+                    ),
+                    "selection": {"const": "bic"},
+                    "dispersion": {"type": "number", "minimum": 0},
+                    "df": {"type": "integer", "minimum": 1, "description": "years - 2k - 2"},
+                    "years_left_out": {
+                        "type": "array",
+                        "items": {"type": "integer"},
+                        "description": "years whose value is not positive (no logarithm)",
+                    },
+                },
+            ),
+        ],
+        "description": "annual percent change on the log scale with 0-2 joinpoints chosen by "
+        "BIC, as NCI's Joinpoint (null: fewer than 3 years with a positive value, see "
+        "apc_reason)",
+    }
+
+
 def analytics_schemas() -> dict[str, Any]:
     """The components of SPEC §13."""
     return {
@@ -116,6 +187,7 @@ def analytics_schemas() -> dict[str, Any]:
                 "missing_years",
                 "suppressed_years",
                 "slope",
+                "apc",
                 *_ABOUT,
             ],
             {
@@ -129,23 +201,10 @@ def analytics_schemas() -> dict[str, Any]:
                     "items": {"type": "integer"},
                     "description": "the missing years whose rows were suppressed",
                 },
-                "slope": {
-                    "oneOf": [
-                        {"type": "null"},
-                        _object(
-                            ["per_year", "low", "high", "trend"],
-                            {
-                                "per_year": {"type": "number"},
-                                "low": {"type": "number"},
-                                "high": {"type": "number"},
-                                "trend": {"enum": ["rising", "falling", "stable"]},
-                            },
-                        ),
-                    ],
-                    "description": "weighted least squares over the series (null: fewer "
-                    "than 3 years, see slope_reason)",
-                },
+                "slope": _slope_schema(),
                 "slope_reason": _TEXT,
+                "apc": _apc_schema(),
+                "apc_reason": _TEXT,
                 **_ABOUT,
             },
         ),

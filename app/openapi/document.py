@@ -12,7 +12,9 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app
 
+from app.distribution.version import VERSION
 from app.openapi.examples import request_examples
+from app.openapi.operating import operating_paths
 from app.openapi.paths import (
     HTML,
     JSON,
@@ -30,10 +32,13 @@ bp = Blueprint("openapi", __name__, url_prefix="/api")
 
 
 def build_document(
-    locations: list[str], examples: dict[str, dict[str, Any]] | None = None
+    locations: list[str],
+    metrics: bool = True,
+    examples: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document for a server that loaded data for `locations`; `examples`: a
-    request body per endpoint that the loaded data answers (app.openapi.examples)."""
+    """The OpenAPI 3.1 document for a server that loaded data for `locations` (and serves
+    /metrics, unless `metrics` is false); `examples`: a request body per endpoint that the
+    loaded data answers (app.openapi.examples)."""
     ok = {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}
     examples = examples or {}
     paths: dict[str, Any] = {
@@ -162,6 +167,7 @@ def build_document(
                         **ok,
                         "properties": {
                             "status": {"const": "ok"},
+                            "version": {"type": "string"},
                             "engine": {"enum": ["embedded", "celery"]},
                             "pid": {"type": "integer"},
                             "workers": {"type": "integer"},
@@ -182,6 +188,7 @@ def build_document(
             **service,
         ),
     }
+    paths |= operating_paths(metrics)
     pages = {"tags": ["pages"]}
     paths |= {
         "/": get_operation(
@@ -241,7 +248,7 @@ def build_document(
         "openapi": "3.1.0",
         "info": {
             "title": "Le Stats Sportif",
-            "version": "1.0.0",
+            "version": VERSION,
             "description": "Statistics on US adult health per state (the loaded dataset is named "
             "at GET /api/health). POST a question, "
             "get a job id at once, poll GET /api/get_results/{job_id}. Every error body is "
@@ -263,7 +270,8 @@ def openapijson_answer() -> dict[str, Any]:
     document = current_app.extensions.get("lss.openapi")
     if document is None:
         dataset = current_app.extensions["lss.engine"].dataset
-        document = build_document(dataset.locations, request_examples(dataset))
+        metrics = bool(current_app.config.get("METRICS"))
+        document = build_document(dataset.locations, metrics, request_examples(dataset))
         current_app.extensions["lss.openapi"] = document
     return document
 

@@ -58,6 +58,12 @@ def stop_recording(recorder: subprocess.Popen[bytes]) -> None:
 _ROLES = (
     ("ThreadPool._work", "job pool workers"),
     ("granian/wsgi.py", "request threads (granian)"),
+    # The service is served through RSGI (app/serving): its own request threads run the app,
+    # granian's event loop gathers bodies and hands requests over.
+    ("RequestThreads._work", "request threads (the service's)"),
+    ("BufferedWSGI.__rsgi__", "event loop (bodies, hand-over)"),
+    ("granian/_futures.py", "event loop (bodies, hand-over)"),
+    ("(asyncio/", "event loop (bodies, hand-over)"),
     ("LogWriter._run", "log writer"),
     ("Maintenance._run", "maintenance"),
     # A Celery worker (threads pool): the tasks run on a ThreadPoolExecutor's threads, while

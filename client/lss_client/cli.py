@@ -202,8 +202,10 @@ def trend(
 ) -> None:
     """STATE's value of QUESTION year by year, and whether it is rising (state_trend).
 
-    Prints the answer's JSON: the pooled value of each year with its 95% interval, and the
-    weighted slope per year. STATE is a name or a postal code (US: the nation).
+    Prints the answer's JSON: the pooled value of each year with its 95% interval, the
+    weighted slope per year (its interval counting the scatter between years), and the annual
+    percent change with up to two joinpoints. STATE is a name or a postal code (US: the
+    nation).
     """
     typed = question
     _, state, data = _ask(url, "state_trend", question, state, years=years, group=group)

@@ -14,15 +14,46 @@ def _number(value: float, signed: bool = False) -> str:
     return f"{value:+.2f}" if signed else f"{value:.2f}"
 
 
+def _percent(value: float | None) -> str:
+    return "unbounded" if value is None else f"{value:+.2f}%"
+
+
+def _changes(apc: dict[str, Any]) -> str:
+    """`APC 2011-2016 +3.10% (+2.00% to +4.20%), 2016-2022 ...; AAPC +1.20%`."""
+    parts = [
+        f"{s['from']}-{s['to']} {_percent(s['apc'])} "
+        f"({_percent(s['low'])} to {_percent(s['high'])})"
+        for s in apc["segments"]
+    ]
+    line = "APC " + ", ".join(parts)
+    if apc["joinpoints"]:
+        aapc = apc["aapc"]
+        line += (
+            f"; AAPC {_percent(aapc['value'])} "
+            f"({_percent(aapc['low'])} to {_percent(aapc['high'])})"
+        )
+    return line
+
+
 def trend(state: str, label: str, data: dict[str, Any]) -> str:
-    """`Ohio, obesity: rising, +0.53 per year (0.43 to 0.63)`, or why there is no slope."""
+    """`Ohio, obesity: rising, +0.53 per year (0.43 to 0.63, dispersion 0.51); APC 2011-2022
+    +1.79% (+1.45% to +2.12%)`, or why there is no slope (or APC)."""
     slope = data.get("slope")
     if not slope:
         return f"{state}, {label}: no trend ({data.get('slope_reason', 'no slope')})"
-    return (
+    line = (
         f"{state}, {label}: {slope['trend']}, {_number(slope['per_year'], True)} per year "
-        f"({_number(slope['low'])} to {_number(slope['high'])})"
+        f"({_number(slope['low'])} to {_number(slope['high'])}"
     )
+    if "dispersion" in slope:  # a server before SPEC §15 sends neither dispersion nor apc
+        line += f", dispersion {_number(slope['dispersion'])}"
+    line += ")"
+    apc = data.get("apc")
+    if apc:
+        line += f"; {_changes(apc)}"
+    elif "apc_reason" in data:
+        line += f"; no APC ({data['apc_reason']})"
+    return line
 
 
 def compare(label: str, data: dict[str, Any]) -> str:

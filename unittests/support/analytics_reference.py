@@ -1,10 +1,11 @@
-"""An independent implementation of the statistics of SPEC §13, to judge the service's.
+"""An independent implementation of the statistics of SPEC §13 and §15.1-15.2, to judge the
+service's.
 
 It shares no code with `app/`: the CSV is read with the `csv` module, rows are pooled with
-`numpy.average`, the slope is statsmodels' weighted least squares with the variances taken as
-known (`cov_type="fixed scale"`: the slope's se is √(1 / Σ w (t - t̄)²), not rescaled by the
-residual variance), p values come from `scipy.stats.norm`, Holm's adjustment from statsmodels'
-`multipletests`. Its answers are the `data` of the service's, without `method`.
+`numpy.average`, the slope and the joinpoints are those of `joinpoint_reference` (statsmodels'
+weighted least squares with the scale max(1, SSR / df), a brute-force search over placements),
+p values come from `scipy.stats.norm`, Holm's adjustment from statsmodels' `multipletests`. Its
+answers are the `data` of the service's, without `method`.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from typing import Any
 from unittest import mock
 
 import numpy as np
-import statsmodels.api as sm
 from scipy.stats import norm
 from statsmodels.stats.multitest import multipletests
 
+from unittests.support import joinpoint_reference
 from unittests.support.reference import LOWEST, QUESTIONS, parse_value
 
 Z = 1.959964
@@ -274,18 +275,24 @@ class AnalyticsReference:
         if len(series) < 3:
             data["slope_reason"] = f"fewer than 3 years with a usable value ({len(series)})"
         else:
-            t = np.array([year for year, _ in series], dtype=float)
-            v = np.array([pooled["value"] for _, pooled in series])
-            w = np.array([1 / pooled["se"] ** 2 for _, pooled in series])
-            fit = sm.WLS(v, sm.add_constant(t), weights=w).fit(cov_type="fixed scale")
-            slope, se = float(fit.params[1]), float(fit.bse[1])
-            low, high = slope - Z * se, slope + Z * se
-            trend = "stable"
-            if low > 0:
-                trend = "rising"
-            elif high < 0:
-                trend = "falling"
-            data["slope"] = {"per_year": slope, "low": low, "high": high, "trend": trend}
+            data["slope"] = joinpoint_reference.slope(
+                [year for year, _ in series],
+                [pooled["value"] for _, pooled in series],
+                [pooled["se"] for _, pooled in series],
+            )
+        positive = [(year, pooled) for year, pooled in series if pooled["value"] > 0]
+        left_out = [year for year, pooled in series if pooled["value"] <= 0]
+        data["apc"] = joinpoint_reference.apc(
+            [year for year, _ in positive],
+            [pooled["value"] for _, pooled in positive],
+            [pooled["se"] for _, pooled in positive],
+        )
+        if data["apc"] is None:
+            data["apc_reason"] = f"fewer than 3 years with a positive value ({len(positive)})" + (
+                f"; left out, not positive: {left_out}" if left_out else ""
+            )
+        else:
+            data["apc"]["years_left_out"] = left_out
         data["provenance"] = self._provenance(rows)
         return data
 

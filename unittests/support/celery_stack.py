@@ -1,8 +1,8 @@
 """Real Redis servers and Celery workers for the tests of the scale-out engine.
 
 `RedisServer` runs the redis-server the project installs (as `make redis` does, on a free port,
-its data in the test's folder). `InProcessWorker` is Celery's testing worker in a thread of the
-test process, for the fast conformance tests; `WorkerProcess` is
+its data and passwords in the test's folder). `InProcessWorker` is Celery's testing worker in a
+thread of the test process, for the fast conformance tests; `WorkerProcess` is
 `python -m app.celery_engine.worker`, as `make worker` starts it, for the fault tests.
 """
 
@@ -24,6 +24,7 @@ from celery.contrib.testing.worker import start_worker
 from app import config
 from app.celery_engine import redis_server
 from app.celery_engine.lost_jobs import LostJobSweeper
+from app.celery_engine.password import ADMIN_USER, ensure
 from app.celery_engine.registry import PREFIX
 from app.celery_engine.worker import build
 from app.data_ingestor import Dataset
@@ -48,26 +49,44 @@ def redis_binary() -> str:
 
 
 class RedisServer:
-    """A redis-server process on 127.0.0.1, started as `make redis` starts it."""
+    """A redis-server process on 127.0.0.1, started as `make redis` starts it (its memory capped
+    at `maxmemory`, by default as LSS_REDIS_MAXMEMORY's)."""
 
-    def __init__(self, folder: Path, port: int | None = None) -> None:
+    def __init__(self, folder: Path, port: int | None = None, maxmemory: str | None = None) -> None:
         self.folder = folder
         self.port = port or free_port()
+        self.maxmemory = maxmemory or config.SETTINGS["REDIS_MAXMEMORY"][1]
         self.proc: subprocess.Popen[bytes] | None = None
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.passwords = ensure(self.folder)
         self.start()
 
     def url(self, db: int = 0) -> str:
-        return f"redis://127.0.0.1:{self.port}/{db}"
+        """The service's URL of database `db`: with its password, as web processes use it."""
+        return f"redis://:{self.passwords.service}@127.0.0.1:{self.port}/{db}"
 
     def client(self, db: int = 0) -> redis.Redis:
-        return redis.Redis(port=self.port, db=db, socket_timeout=5)
+        """A client as the operator (every command), for the tests' own looks and changes."""
+        return redis.Redis(
+            port=self.port,
+            db=db,
+            username=ADMIN_USER,
+            password=self.passwords.admin,
+            socket_timeout=5,
+        )
+
+    def service_client(self, db: int = 0) -> redis.Redis:
+        """A client with the service's credentials."""
+        return redis.Redis.from_url(self.url(db), socket_timeout=5)
 
     def start(self) -> None:
         """Start it (again, on the same port and data) and wait until it answers."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        argv = redis_server.command(
+            redis_binary(), self.port, self.folder, self.passwords, self.maxmemory
+        )
         with (self.folder / "redis.log").open("ab") as out:
             self.proc = subprocess.Popen(
-                redis_server.command(redis_binary(), self.port, self.folder),
+                argv,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
