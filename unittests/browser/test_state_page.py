@@ -16,9 +16,11 @@ from unittests.support.browser import (
     DASH,
     TOTAL,
     Visit,
+    fixed,
     interval,
     one,
     respondents,
+    signed,
     table,
     years,
 )
@@ -180,8 +182,28 @@ def test_each_trend_has_its_band_the_nations_line_and_its_slope_in_words(visit: 
         if slope is None:
             assert sentence == f"No trend: {answer['slope_reason']}."
         else:
-            assert sentence.startswith(f"{slope['trend']}: ")
-            assert f"{'+' if slope['per_year'] >= 0 else chr(0x2212)}" in sentence
+            assert sentence == (
+                f"{slope['trend']}: {signed(slope['per_year'], 2)} points a year (95% interval "
+                f"{signed(slope['low'], 2)} to {signed(slope['high'], 2)}; scatter "
+                f"{fixed(slope['dispersion'], 1)} times what the intervals explain)"
+            )
+        said = section.locator(".apc-sentence").inner_text()
+        apc = answer["apc"]
+        if apc is None:
+            assert said == f"No annual percent change: {answer['apc_reason']}."
+        else:
+            for segment in apc["segments"]:
+                assert (
+                    f"{segment['from']}{DASH}{segment['to']} {signed(segment['apc'])}% a year "
+                    f"(95% interval {signed(segment['low'])}% to {signed(segment['high'])}%)"
+                ) in said
+            assert section.locator("g.segments_marks line, g.segments_marks path").count() == len(
+                apc["segments"]
+            )
+            rules = section.locator("g.joinpoints_marks line, g.joinpoints_marks path")
+            assert rules.count() == len(apc["joinpoints"])
+            if apc["joinpoints"]:
+                assert f"Joinpoint{'s' if len(apc['joinpoints']) > 1 else ''}: " in said
         rows = table(section)
         expected = sorted([point["year"] for point in answer["series"]] + answer["missing_years"])
         assert [int(row[0]) for row in rows] == expected
@@ -208,6 +230,33 @@ def test_each_trend_has_its_band_the_nations_line_and_its_slope_in_words(visit: 
     assert drawn, "some trend was drawn"
     if state == "Ohio":
         visit.shoot("state-trend", f'#trends section[data-question="{OBESITY}"]', docs=True)
+
+
+def test_joinpoints_are_drawn_where_a_trend_bends(browser: Any, sample_server: Server) -> None:
+    """The first state (by name) with a joinpoint in its obesity trend: the dashed rules at its
+    joinpoints and a labelled bar per segment on the chart, and the APCs in words."""
+    tab = Visit(browser, sample_server)
+    try:
+        for state in tab.api("/api/states")["states"]:
+            answer = tab.ask("state_trend", OBESITY, state, {"stratification": TOTAL})
+            if answer["apc"] and answer["apc"]["joinpoints"]:
+                break
+        else:
+            pytest.fail("the sample was expected to bend somewhere")
+        tab.ready(f"/states/{quote(state)}")
+        section = _trend_section(tab, OBESITY)
+        apc = answer["apc"]
+        rules = section.locator("g.joinpoints_marks line, g.joinpoints_marks path")
+        assert rules.count() == len(apc["joinpoints"])
+        labels = section.locator("g.segment_labels_marks text").evaluate_all(
+            "texts => texts.map(t => t.textContent)"
+        )
+        assert labels == [f"{signed(segment['apc'])}% a year" for segment in apc["segments"]]
+        said = section.locator(".apc-sentence").inner_text()
+        assert ", ".join(map(str, apc["joinpoints"])) in said
+        assert len(apc["segments"]) == 1 or "(AAPC)" in said
+    finally:
+        tab.close()
 
 
 def test_the_breakdown_by_group_carries_intervals_respondents_and_gaps(visit: Visit) -> None:

@@ -193,7 +193,20 @@ def ask(
 def one(value: float) -> str:
     """A number as the pages show it: JavaScript's toFixed(1) rounds the exact binary value half
     up (0.25 is 0.3), where Python's format rounds half to even."""
-    return str(Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return fixed(value, 1)
+
+
+def fixed(value: float, digits: int) -> str:
+    """JavaScript's toFixed(digits) (half up on the exact binary value)."""
+    return str(Decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
+def signed(value: float, digits: int = 1) -> str:
+    """A signed number as the pages write it (+1.2, a minus sign before 0.4; 0.0 unsigned)."""
+    size = fixed(abs(value), digits)
+    if Decimal(size) == 0:
+        return size
+    return ("+" if value > 0 else "\u2212") + size
 
 
 def rounded(value: float) -> float:

@@ -19,11 +19,18 @@ export const withInterval = (value, low, high) =>
 /** Respondents: "12,345". */
 export const count = (n) => (isNumber(n) ? Math.round(n).toLocaleString("en-US") : "–");
 
+/** A number with its sign to `digits` decimals ("+1.2", "−0.4"); one that rounds to zero has none. */
+function withSign(x, digits) {
+  if (!isNumber(x)) return "–";
+  const size = Math.abs(x).toFixed(digits);
+  return Number(size) === 0 ? size : `${x > 0 ? "+" : "−"}${size}`;
+}
+
 /** A signed difference in points: "+1.2" or "−0.4". */
-export const signed = (x) => (isNumber(x) ? `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(1)}` : "–");
+export const signed = (x) => withSign(x, 1);
 
 /** A slope in points a year: two decimals, signed ("+0.53", "−0.04"). */
-export const slope = (x) => (isNumber(x) ? `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(2)}` : "–");
+export const slope = (x) => withSign(x, 2);
 
 /** A p-value: three decimals, or "< 0.001". */
 export const pValue = (p) => (isNumber(p) ? (p < 0.001 ? "< 0.001" : p.toFixed(3)) : "–");

@@ -23,7 +23,7 @@ function block(container, id, title, kind) {
   const section = document.createElement("section");
   section.className = "category";
   section.setAttribute("aria-labelledby", `${id}-title`);
-  section.innerHTML = `<h3 id="${id}-title"></h3><p class="trend-sentence" hidden></p><div class="pair">
+  section.innerHTML = `<h3 id="${id}-title"></h3><p class="trend-sentence" hidden></p><p class="apc-sentence"></p><div class="pair">
     <figure class="chart"><div class="plot" role="img"></div><figcaption></figcaption></figure>
     <div class="numbers"><div class="downloads"></div>
     <div class="scroll" tabindex="0" role="region"><table id="${id}" class="stacking"></table></div></div></div>`;

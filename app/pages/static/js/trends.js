@@ -1,10 +1,12 @@
 // A state's trend per question: its pooled value per year with the 95% band, the nation's line
-// beside it, the slope in words, and the numbers year by year, withheld years marked.
+// beside it, the slope and the annual percent changes in words and on the chart, and the numbers
+// year by year, withheld years marked.
 
 import { ask, dataset } from "./lss.js";
 import * as fmt from "./format.js";
 import { draw, exportButtons } from "./charts.js";
 import { downloadButtons, note, reliabilityCell, renderTable, valueCell } from "./tables.js";
+import { apcLayers, apcSentence } from "./apc.js";
 
 const NATIONAL = "National";
 const STATE_COLOUR = "#1f5f9e";
@@ -16,12 +18,13 @@ export function trendSentence(data) {
   if (!slope) return { trend: "none", text: `No trend: ${data.slope_reason || "too few years"}.` };
   return {
     trend: slope.trend,
-    text: `${slope.trend}: ${fmt.slope(slope.per_year)} points a year (95% interval ${fmt.slope(slope.low)} to ${fmt.slope(slope.high)})`,
+    text: `${slope.trend}: ${fmt.slope(slope.per_year)} points a year (95% interval ${fmt.slope(slope.low)} to ` +
+      `${fmt.slope(slope.high)}; scatter ${slope.dispersion.toFixed(1)} times what the intervals explain)`,
   };
 }
 
 /** The state's band, line and points, and the nation's line, as one layered chart. */
-export function trendSpec(state, rows, nationRows) {
+export function trendSpec(state, rows, nationRows, apc) {
   const years = [...new Set([...rows, ...nationRows].map((row) => row.year))];
   const y = { type: "quantitative", scale: { zero: false }, title: "%" };
   const series = { field: "series", type: "nominal", title: null,
@@ -41,6 +44,7 @@ export function trendSpec(state, rows, nationRows) {
       { name: "nation", data: { values: nation }, mark: { type: "line", strokeDash: [5, 3], point: false },
         encoding: { y: { field: "value", ...y }, color: series } },
       { name: "line", data: { values: own }, mark: { type: "line" }, encoding: { y: { field: "value", ...y }, color: series } },
+      ...apcLayers(apc, x),
       {
         name: "points",
         data: { values: own },
@@ -119,6 +123,7 @@ export async function drawTrend(section, state, item, membership, picker, curren
   sentence.hidden = false;
   sentence.dataset.trend = said.trend;
   sentence.textContent = said.text;
+  section.querySelector(".apc-sentence").textContent = apcSentence(data);
   section.querySelector(".pair").hidden = false;
   const withheld = data.suppressed_years || [];
   const suppressedRows = data.provenance.rows_suppressed;
@@ -137,7 +142,7 @@ export async function drawTrend(section, state, item, membership, picker, curren
     plot.replaceChildren(note(`No year with a usable value for ${state}.`));
     return;
   }
-  const spec = trendSpec(state, rows.filter((row) => typeof row.value === "number"), nationRows);
+  const spec = trendSpec(state, rows.filter((row) => typeof row.value === "number"), nationRows, data.apc);
   exportButtons(section.querySelector(".downloads"), `the trend chart of ${short}`,
     () => ({ name: `${state} trend ${short}`, spec, context }));
   await draw(plot, spec);
