@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from app.analytics.rankings import prepare as prepare_rankings
 from app.analytics.rows import RowTable, says_suppressed
 from app.config import StartupError
 from app.questions import QUESTIONS
@@ -306,4 +307,5 @@ def load_dataset(path: str | Path) -> Dataset:
     )
     del frame, used
     _give_back_freed_memory()
+    prepare_rankings(dataset.rows)
     return dataset

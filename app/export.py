@@ -9,12 +9,13 @@ The nine endpoints answer with four shapes of `data`, and each becomes a table w
   `{location: {"('Category', 'Stratum')": mean}}` (state_mean_by_category): columns
   `location,category,stratum,value`, the by-category keys split back into their parts.
 
-The three statistics of SPEC §13 become a table of their rows, one column per field:
+The statistics of SPEC §13 and §15 become a table of their rows, one column per field:
 
 - state_trend: one row per year of `series`;
 - compare_to_national: the nation first (as `National`, without a test), then every location of
   `states` in the answer's order;
-- disparities: one row per stratum of `strata`.
+- disparities: one row per stratum of `strata`;
+- rankings: one row per location of `locations`, in rank order (the unranked last).
 
 Numbers keep their full precision, a null is an empty field, `unreliable` is its reasons
 joined by "; ". Only a done job's answer has a CSV form; every other answer (running, error,
@@ -65,6 +66,21 @@ _STATISTICS = (
     ("series", ["year", *_ESTIMATE, *_RELIABILITY]),
     ("strata", ["stratum", *_ESTIMATE, "gap", "gap_low", "gap_high", "ratio", *_RELIABILITY]),
     ("states", ["location", *_ESTIMATE, "z", "p", "p_adjusted", "versus", *_RELIABILITY]),
+    (
+        "locations",
+        [
+            "location",
+            "rank",
+            *_ESTIMATE,
+            "rank_low",
+            "rank_high",
+            "p_best5",
+            "p_worst5",
+            "territory",
+            *_RELIABILITY,
+            "reason",
+        ],
+    ),
 )
 
 
@@ -78,7 +94,8 @@ def _field(value: Any) -> Any:
 
 
 def _statistic(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]] | None:
-    """The table of a state_trend, disparities or compare_to_national answer, else None."""
+    """The table of a state_trend, disparities, compare_to_national or rankings answer, else
+    None."""
     if "method" not in data:  # every answer of the new statistics has one, none of the nine's
         return None
     for key, columns in _STATISTICS:

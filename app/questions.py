@@ -4,6 +4,7 @@ stratifications and locations the statistics name."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 
 class Best(enum.Enum):
@@ -42,13 +43,18 @@ QUESTIONS: dict[str, Best] = {
 #: The extract's own location for the whole country (SPEC §13: the nation is its rows, pooled).
 NATIONAL = "National"
 
+#: The locations that are territories, not states (SPEC §15.3: rankings marks them).
+TERRITORIES = frozenset({"Guam", "Puerto Rico", "Virgin Islands"})
+
 #: The stratification the statistics of SPEC §13 use when a request names none.
 DEFAULT_STRATIFICATION = ("Total", "Total")
 
 #: The stratum that stands for respondents who did not give their income: never a reference.
 NOT_REPORTED = "Data not reported"
 
-#: Each stratification category's strata, in the order the BRFSS (and SPEC §2) lists them.
+#: Each stratification category's strata, in the order the BRFSS (and SPEC §2) lists them. The
+#: CDC's current export says `Sex` where older ones say `Gender` (SPEC §15.4): a dataset has one
+#: of the two, named as its rows name it, and either takes the same place.
 STRATA: dict[str, tuple[str, ...]] = {
     "Total": ("Total",),
     "Age (years)": ("18 - 24", "25 - 34", "35 - 44", "45 - 54", "55 - 64", "65 or older"),
@@ -59,6 +65,7 @@ STRATA: dict[str, tuple[str, ...]] = {
         "College graduate",
     ),
     "Gender": ("Male", "Female"),
+    "Sex": ("Male", "Female"),
     "Income": (
         "Less than $15,000",
         "$15,000 - $24,999",
@@ -79,3 +86,20 @@ STRATA: dict[str, tuple[str, ...]] = {
         "Other",
     ),
 }
+
+
+def _listed_first(known: tuple[str, ...], names: Iterable[str]) -> list[str]:
+    """`names` with those of `known` first, in its order, then the others by name."""
+    place = {name: n for n, name in enumerate(known)}
+    return sorted(names, key=lambda name: (place.get(name, len(known)), name))
+
+
+def in_brfss_order(category: str, strata: Iterable[str]) -> list[str]:
+    """A category's strata in the order the BRFSS lists them; any other after them, by name."""
+    return _listed_first(STRATA.get(category, ()), strata)
+
+
+def categories_in_order(categories: Iterable[str]) -> list[str]:
+    """Stratification categories in SPEC §2's order (`Sex` in `Gender`'s place); any other
+    after them, by name."""
+    return _listed_first(tuple(STRATA), categories)

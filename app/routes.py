@@ -8,11 +8,11 @@ from itertools import chain, islice
 
 from flask import Blueprint, Flask, Response, current_app, request
 
+from app.analytics.catalog import question_catalog
 from app.distribution.version import VERSION
 from app.engine.interface import Engine
 from app.errors import InvalidInput, ShuttingDown
 from app.gateway import JobGateway
-from app.questions import QUESTIONS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -70,7 +70,12 @@ def graceful_shutdown():
 
 @bp.get("/questions")
 def questions():
-    return {"questions": [{"question": q, "best_is": best.value} for q, best in QUESTIONS.items()]}
+    """The nine questions, each with its better end, its years, categories and strata."""
+    catalog = current_app.extensions.get("lss.questions")
+    if catalog is None:  # the same for the life of the app: made once
+        table = _engine().dataset.rows
+        catalog = current_app.extensions["lss.questions"] = {"questions": question_catalog(table)}
+    return catalog
 
 
 @bp.get("/states")

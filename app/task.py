@@ -2,7 +2,7 @@
 
 The nine of SPEC §3 answer from their question's precomputed means; given `years` or
 `stratification` they take the means over those rows only (app.analytics.means). The three of
-SPEC §13 answer from the row arrays (app.analytics).
+SPEC §13 and §15 answer from the row arrays (app.analytics).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from app import request_fields
 from app.analytics.disparities import disparities
 from app.analytics.means import selected_index
 from app.analytics.national import compare_to_national
+from app.analytics.rankings import rankings
 from app.analytics.selection import EVERYTHING, Selection
 from app.analytics.trend import state_trend
 from app.data_ingestor import Dataset, QuestionIndex
@@ -249,6 +250,15 @@ class Disparities(Task):
         )
 
 
+class Rankings(Task):
+    """Every location ranked, with Monte Carlo rank intervals (SPEC §15.3)."""
+
+    endpoint = "rankings"
+
+    def compute(self, dataset: Dataset) -> Any:
+        return rankings(dataset.rows, dataset.sha256, self.question, self.selection)
+
+
 #: The nine endpoints of SPEC §3 (the course's), in SPEC order.
 COURSE_TASKS: dict[str, type[Task]] = {
     task.endpoint: task
@@ -265,9 +275,9 @@ COURSE_TASKS: dict[str, type[Task]] = {
     )
 }
 
-#: The statistics of SPEC §13, in SPEC order.
+#: The statistics of SPEC §13 and §15, in SPEC order.
 ANALYTICS_TASKS: dict[str, type[Task]] = {
-    task.endpoint: task for task in (StateTrend, CompareToNational, Disparities)
+    task.endpoint: task for task in (StateTrend, CompareToNational, Disparities, Rankings)
 }
 
 #: endpoint name -> Task class: every job the service runs.

@@ -91,7 +91,8 @@ class FirstAnswers(Section):
             f"## {self.title}",
             "",
             "Each representative request of `app.analytics.examples` (every question: the nation "
-            "compared by default, over part of the years and in another stratum; the trend and "
+            "compared and the locations ranked by default, over part of the years and in another "
+            "stratum; the trend and "
             "every category's disparities of a few locations) validated, computed and serialized "
             "once on a freshly loaded dataset, in-process: the cost of a job whose answer no "
             "engine holds yet. Later jobs of the same request are answered from the engine's "

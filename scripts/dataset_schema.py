@@ -10,7 +10,9 @@ from typing import NamedTuple
 
 DATA_FILE_NAME = "nutrition_activity_obesity_usa_subset.csv"
 
+#: The first year the real-data command keeps (it keeps every later year the export has).
 FIRST_YEAR = 2011
+#: The last year of the synthetic sample.
 LAST_YEAR = 2022
 
 # The per-stratum columns, in export order.
@@ -22,6 +24,10 @@ STRATUM_COLUMNS: tuple[str, ...] = (
     "Income",
     "Race/Ethnicity",
 )
+
+# Other names a CDC export may give a column: the current export says `Sex` where older ones
+# (and the course's file) say `Gender`. The real-data command keeps the export's name.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {"Gender": ("Sex",)}
 
 # The CDC export's own columns, in export order (note the trailing space of one of them).
 CDC_COLUMNS: tuple[str, ...] = (

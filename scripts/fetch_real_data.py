@@ -1,9 +1,10 @@
-"""Replace the bundled sample with the real CDC BRFSS extract (nine questions, 2011-2022).
+"""Replace the bundled sample with the real CDC BRFSS extract (nine questions, 2011 on).
 
 Downloads the CDC "Nutrition, Physical Activity, and Obesity - Behavioral Risk Factor
-Surveillance System" CSV export, keeps the nine questions of SPEC section 2 and the years
-2011-2022, and writes it in the bundled file's schema. On any failure the existing file is left
-byte-for-byte unchanged. Usage::
+Surveillance System" CSV export, keeps the nine questions of SPEC section 2 and every year from
+2011 on that the export has, and writes it in the bundled file's schema, with the columns and
+categories named as the export names them (its current `Sex` where older exports say `Gender`).
+On any failure the existing file is left byte-for-byte unchanged. Usage::
 
     python scripts/fetch_real_data.py [--url URL] [--output PATH] [--timeout SECONDS]
 """
@@ -77,17 +78,22 @@ def download(url: str, dest: Path, timeout: float) -> int:
     return total
 
 
-def _column_map(header: list[str]) -> dict[str, int]:
-    """Map each schema column to its position in ``header``, matching names without spaces."""
+def _column_map(header: list[str]) -> tuple[dict[str, int], dict[str, str]]:
+    """Each schema column's position in ``header`` (names matched without surrounding spaces,
+    or by one of the column's aliases), and the name the export gives an aliased column."""
     positions: dict[str, int] = {}
     for index, name in enumerate(header):
         positions.setdefault(name.strip(), index)
     mapping: dict[str, int] = {}
+    renamed: dict[str, str] = {}
     for column in schema.CDC_COLUMNS:
-        index = positions.get(column.strip())
-        if index is not None:
-            mapping[column] = index
-    return mapping
+        for name in (column.strip(), *schema.COLUMN_ALIASES.get(column, ())):
+            if name in positions:
+                mapping[column] = positions[name]
+                if name != column.strip():
+                    renamed[column] = name
+                break
+    return mapping, renamed
 
 
 def filter_extract(source: Path, dest: Path) -> tuple[int, Counter[str], Counter[int], list[str]]:
@@ -104,7 +110,7 @@ def filter_extract(source: Path, dest: Path) -> tuple[int, Counter[str], Counter
         header = next(reader, None)
         if not header:
             raise FetchError("the downloaded file is empty or not a CSV")
-        mapping = _column_map(header)
+        mapping, renamed = _column_map(header)
         lacking = [c for c in schema.REQUIRED_COLUMNS if c not in mapping]
         if lacking:
             raise FetchError(
@@ -117,7 +123,7 @@ def filter_extract(source: Path, dest: Path) -> tuple[int, Counter[str], Counter
         q_at = mapping["Question"]
         y_at = mapping["YearStart"]
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(schema.COLUMNS)
+        writer.writerow([renamed.get(column, column) for column in schema.COLUMNS])
         for record in reader:
             if len(record) < width:
                 record = record + [""] * (width - len(record))
@@ -128,7 +134,7 @@ def filter_extract(source: Path, dest: Path) -> tuple[int, Counter[str], Counter
                 year = int(record[y_at].strip())
             except ValueError:
                 continue
-            if not schema.FIRST_YEAR <= year <= schema.LAST_YEAR:
+            if year < schema.FIRST_YEAR:
                 continue
             writer.writerow([kept, *("" if p is None else record[p] for p in picks)])
             kept += 1
@@ -167,8 +173,7 @@ def fetch(url: str, output: Path, timeout: float = DEFAULT_TIMEOUT) -> str:
             raise FetchError(f"the downloaded file is not a readable CSV: {exc}") from exc
         if kept == 0:
             raise FetchError(
-                "the downloaded CSV has no rows for the nine questions in "
-                f"{schema.FIRST_YEAR}-{schema.LAST_YEAR}"
+                f"the downloaded CSV has no rows for the nine questions from {schema.FIRST_YEAR} on"
             )
         if missing:
             print(

@@ -5,7 +5,11 @@ questions, the 55 locations and every stratification of SPEC section 2, shaped a
 extract is: a ``Total`` row for every location, question and survey year (every other year for
 the questions the survey asks in odd years), stratified rows, confidence limits and sample sizes
 that agree with each other, rows suppressed for small samples, a few blank rows, a few rows
-without confidence limits and a few without stratification. Usage::
+without confidence limits and a few without stratification. As real series do, the values
+scatter from year to year more than their sampling error explains (a shift of each location's
+year shared by its strata, larger in some locations than others, and the no-leisure-time
+question higher in odd years than in even ones), and some locations' trends bend: a rise that
+flattens, a fall that turns. Usage::
 
     python scripts/generate_sample.py [--rows N] [--seed S] [--output PATH]
 """
@@ -111,6 +115,25 @@ _MID_YEAR = (schema.FIRST_YEAR + schema.LAST_YEAR) / 2
 _ALL_YEARS = tuple(range(schema.FIRST_YEAR, schema.LAST_YEAR + 1))
 _ODD_YEARS = tuple(y for y in _ALL_YEARS if y % 2 == 1)
 
+#: The year-to-year scatter beyond sampling error (SPEC §15.5). Each location and question has
+#: a shift per year, N(0, tau²), shared by the strata of that year; tau² is a ratio times the
+#: variance of the location's typical Total value, the ratio log-normal so that most series
+#: scatter a few times their sampling error and some far more (the real export: a dispersion
+#: of median 3.4 and 90th percentile 13). Each series' shifts (bend included) sum to zero over
+#: its years; the nation's are the states' weighted mean.
+SCATTER_RATIO_MEDIAN = 2.2
+SCATTER_RATIO_SIGMA = 1.25
+#: The no-leisure-time question (Q047) runs this many points higher in odd years than in even
+#: ones in the real export (the survey's rotating core).
+ODD_YEAR_EFFECT = {"Q047": 2.2}
+#: The share of locations whose trend of an every-year question bends in one year between
+#: BEND_YEARS: a rise steeper than BEND_FLATTENS flattens; any other trend turns upwards, to a
+#: slope drawn from BEND_UPWARDS (points per year).
+BEND_SHARE = 0.2
+BEND_YEARS = (2015, 2018)
+BEND_FLATTENS = 0.25
+BEND_UPWARDS = (0.3, 0.7)
+
 # Row kinds of the plan, and where ``_rows`` counts the Total rows.
 _NORMAL, _SUPPRESSED, _MISSING, _WITHOUT_CI, _UNSTRATIFIED, _TOTAL = range(6)
 
@@ -139,6 +162,7 @@ class _Model(NamedTuple):
     respondents: list[list[int]]  # [location][year - FIRST_YEAR] -> respondents that year
     share: list[list[float]]  # [location][stratum] -> share of the respondents
     geo: list[str]  # [location] -> GeoLocation text
+    shift: list[list[list[float]]]  # [location][question][year - FIRST_YEAR] -> beyond the line
 
 
 def _centre(values: list[float], weights: list[float], target: float) -> list[float]:
@@ -147,8 +171,10 @@ def _centre(values: list[float], weights: list[float], target: float) -> list[fl
     return [v + shift for v in values]
 
 
-def _build_model(rng: random.Random) -> _Model:
-    """Draw the locations' values, trends, respondents, stratum shares and coordinates."""
+def _build_model(rng: random.Random, scatter: random.Random) -> _Model:
+    """Draw the locations' values, trends, respondents, stratum shares and coordinates; and,
+    from `scatter` (so that the rows drawn from `rng` are those of the sample before it had
+    any), their years' departures from a straight line."""
     locations = schema.LOCATIONS
     national = next(i for i, loc in enumerate(locations) if loc.abbr == "US")
     # The nation is the 50 states and DC; the territories stand apart.
@@ -197,7 +223,52 @@ def _build_model(rng: random.Random) -> _Model:
             slope[i][qi] = trends[i]
 
     share = [_shares(rng, national=i == national) for i in range(len(locations))]
-    return _Model(base, slope, respondents, share, geo)
+    shift = _shifts(scatter, base, slope, typical, states, national)
+    return _Model(base, slope, respondents, share, geo, shift)
+
+
+def _shifts(
+    rng: random.Random,
+    base: list[list[float]],
+    slope: list[list[float]],
+    typical: list[int],
+    states: list[int],
+    national: int,
+) -> list[list[list[float]]]:
+    """Each location's and question's departure from its straight line in each year: the
+    scatter, the odd-year effect and a bend (see SCATTER_RATIO_MEDIAN and BEND_SHARE)."""
+    shift = [[[0.0] * len(_ALL_YEARS) for _ in schema.QUESTIONS] for _ in schema.LOCATIONS]
+    for qi, question in enumerate(schema.QUESTIONS):
+        every_year = not _QUESTION_MODEL[question.question_id].odd_years_only
+        odd = ODD_YEAR_EFFECT.get(question.question_id, 0.0)
+        for i in states + [i for i in range(len(schema.LOCATIONS)) if i not in states]:
+            if i == national:
+                continue
+            p = min(max(base[i][qi], 2.0), 95.0) / 100.0
+            typical_se = math.sqrt(DESIGN_EFFECT * p * (1.0 - p) / typical[i]) * 100.0
+            ratio = rng.lognormvariate(math.log(SCATTER_RATIO_MEDIAN), SCATTER_RATIO_SIGMA)
+            tau = typical_se * math.sqrt(ratio)
+            bend_year, bend = 0, 0.0
+            if every_year and rng.random() < BEND_SHARE:
+                bend_year = rng.randint(*BEND_YEARS)
+                # A clear rise flattens; anything else turns (or steepens) upwards.
+                after = 0.0 if slope[i][qi] > BEND_FLATTENS else rng.uniform(*BEND_UPWARDS)
+                bend = after - slope[i][qi]
+            for yi, year in enumerate(_ALL_YEARS):
+                bent = bend * max(year - bend_year, 0) if bend_year else 0.0
+                shift[i][qi][yi] = rng.gauss(0.0, tau) + bent
+            # Centred over the years asked: the location's value over the whole period, and so
+            # how it compares with the nation's, stays where its line puts it.
+            asked = [year - schema.FIRST_YEAR for year in survey_years(question.question_id)]
+            centre = sum(shift[i][qi][yi] for yi in asked) / len(asked)
+            shift[i][qi] = [value - centre for value in shift[i][qi]]
+        weights = [float(typical[i]) for i in states]
+        for yi, year in enumerate(_ALL_YEARS):
+            mean = sum(shift[i][qi][yi] * w for i, w in zip(states, weights, strict=True))
+            shift[national][qi][yi] = mean / sum(weights)
+            for i in range(len(schema.LOCATIONS)):
+                shift[i][qi][yi] += odd / 2 if year % 2 else -odd / 2
+    return shift
 
 
 def _shares(rng: random.Random, national: bool) -> list[float]:
@@ -325,9 +396,11 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}"
 
 
-def _rows(rows: int, rng: random.Random, counts: list[int]) -> Iterator[list[object]]:
+def _rows(
+    rows: int, rng: random.Random, scatter: random.Random, counts: list[int]
+) -> Iterator[list[object]]:
     """Yield the data rows one by one; ``counts`` receives the rows of each kind and Total rows."""
-    model = _build_model(rng)
+    model = _build_model(rng, scatter)
     plan = _plan(rows, rng, model)
 
     loc_head = [(loc.abbr, loc.name) for loc in schema.LOCATIONS]
@@ -359,6 +432,7 @@ def _rows(rows: int, rng: random.Random, counts: list[int]) -> Iterator[list[obj
                 model.base[li][qi]
                 + q_sign[qi] * advantage[si] * q_scale[qi]
                 + model.slope[li][qi] * (year - _MID_YEAR)
+                + model.shift[li][qi][yi]
             )
             p = min(max(expected, 2.0), 95.0) / 100.0
             se = math.sqrt(DESIGN_EFFECT * p * (1.0 - p) / n) * 100.0
@@ -409,13 +483,14 @@ def generate(
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
+    scatter = random.Random(f"{seed} scatter")
     counts = [0] * 6
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="", buffering=1 << 20) as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(schema.COLUMNS)
-            writer.writerows(_rows(rows, rng, counts))
+            writer.writerows(_rows(rows, rng, scatter, counts))
         os.chmod(tmp_name, 0o644)
         os.replace(tmp_name, target)
     except BaseException:

@@ -28,28 +28,6 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SMALL_CSV = FIXTURES / "small.csv"
 
 
-def _real_slice() -> Path:
-    """Real CDC rows in the extract's schema (SPEC §15.6): $LSS_REAL_SLICE, else the shared
-    folder beside the repository (or beside the worktrees' folder), else /work/shared/data."""
-    named = os.environ.get("LSS_REAL_SLICE")
-    if named:
-        return Path(named)
-    places = [ROOT.parent, ROOT.parent.parent, Path("/work")]
-    found = [place / "shared" / "data" / "cdc-real-slice.csv" for place in places]
-    return next((path for path in found if path.is_file()), found[0])
-
-
-#: Where the real CDC slice is; tests that load it skip where it is absent (a user's clone).
-REAL_SLICE = _real_slice()
-
-
-def require_real_slice() -> Path:
-    """The real CDC slice, or a skip saying where it was looked for."""
-    if not REAL_SLICE.is_file():
-        pytest.skip(f"no real CDC slice at {REAL_SLICE} (set LSS_REAL_SLICE to use one)")
-    return REAL_SLICE
-
-
 OBESITY = "Percent of adults aged 18 years and older who have obesity"
 MUSCLE = "Percent of adults who engage in muscle-strengthening activities on 2 or more days a week"
 

@@ -14,8 +14,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from unittests.conftest import MUSCLE, OBESITY
-from unittests.support.analytics_reference import AnalyticsReference
-from unittests.support.reference import compare
+from unittests.support.rankings_reference import (
+    RankingsReference,
+    brute_force_counts,
+    rank_fields,
+)
+from unittests.support.reference import QUESTIONS, compare
 from unittests.test_analytics_fixture import ANALYTICS_CSV
 
 
@@ -29,8 +33,8 @@ def client(make_engine_app: Callable[..., Flask]) -> FlaskClient:
 
 
 @pytest.fixture(scope="module")
-def expected() -> AnalyticsReference:
-    return AnalyticsReference(ANALYTICS_CSV)
+def expected() -> RankingsReference:
+    return RankingsReference(ANALYTICS_CSV)
 
 
 def result(client: FlaskClient, endpoint: str, body: dict[str, Any]) -> Any:
@@ -90,3 +94,25 @@ def test_a_selection_is_part_of_the_answer_asked_for(client):
     narrowed = result(client, "state_trend", {**body, "years": [2011, 2012]})
     assert [point["year"] for point in narrowed["series"]] == [2011, 2012]
     assert narrowed["slope"] is None
+
+
+@pytest.mark.parametrize("question", [OBESITY, MUSCLE], ids=["lowest", "highest"])
+def test_rankings_are_the_reference_and_the_brute_force_on_both_engines(client, expected, question):
+    for years in (None, (2011, 2012)):
+        body = {"question": question} | ({"years": list(years)} if years else {})
+        data = result(client, "rankings", body)
+        drawn = {}
+        for entry in data["locations"]:
+            drawn[entry["location"]] = {
+                key: entry.pop(key) for key in ("rank_low", "rank_high", "p_best5", "p_worst5")
+            }
+        compare(data, expected.rankings(question, years=years))
+        pooled = expected.pooled(question, years=years)
+        names = sorted(place for place, (found, _) in pooled.items() if found)
+        counts = brute_force_counts(
+            [pooled[place][0]["value"] for place in names],
+            [pooled[place][0]["se"] for place in names],
+            QUESTIONS[question] == "lowest",
+        )
+        for place, fields in zip(names, rank_fields(counts), strict=True):
+            assert drawn[place] == fields, place

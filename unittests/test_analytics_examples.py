@@ -1,4 +1,5 @@
-"""The representative requests offered to the benchmark are valid and cover the three endpoints."""
+"""The representative requests offered to the benchmark are valid and cover every endpoint of
+the statistics."""
 
 from __future__ import annotations
 
@@ -17,5 +18,6 @@ def test_every_representative_request_is_accepted_and_answered():
     for endpoint, body in requests:
         data = TASKS[endpoint].from_payload(body, dataset).compute(dataset)
         assert data["provenance"]["dataset_sha256"] == dataset.sha256
-    bodies = [body for endpoint, body in requests if endpoint == "compare_to_national"]
-    assert {"years", "stratification"} <= {key for body in bodies for key in body}
+    for every_location in ("compare_to_national", "rankings"):
+        bodies = [body for endpoint, body in requests if endpoint == every_location]
+        assert {"years", "stratification"} <= {key for body in bodies for key in body}

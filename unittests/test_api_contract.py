@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.celery_engine.registry import JobRegistry
+from app.questions import QUESTIONS
 from app.task import TASKS
 from unittests.conftest import MUSCLE, OBESITY, SMALL_CSV
 from unittests.support.servers import free_port
@@ -531,11 +532,34 @@ def test_envelope(client, setup, method, path, body, status, expected):
     assert response.get_json() == expected
 
 
-def test_questions_lists_the_nine_with_direction(client):
+def test_questions_lists_the_nine_with_direction_years_and_strata(client):
     questions = client.get("/api/questions").get_json()["questions"]
-    assert len(questions) == 9
-    assert {"question": OBESITY, "best_is": "lowest"} in questions
-    assert {"question": MUSCLE, "best_is": "highest"} in questions
+    assert [q["question"] for q in questions] == list(QUESTIONS)
+    by_text = {q["question"]: q for q in questions}
+    # The small fixture's years and groups (a suppressed row counts: its group has rows), the
+    # categories in SPEC §2's order, not by name; Gender's strata as §2 lists them, not by name.
+    assert by_text[OBESITY] == {
+        "question": OBESITY,
+        "best_is": "lowest",
+        "years": [2011, 2015, 2016, 2017, 2018, 2022],
+        "categories": [
+            {"category": "Total", "strata": ["Total"]},
+            {"category": "Age (years)", "strata": ["18 - 24"]},
+            {"category": "Gender", "strata": ["Male", "Female"]},
+            {"category": "Income", "strata": ["$75,000 or greater"]},
+        ],
+    }
+    assert by_text[MUSCLE] == {
+        "question": MUSCLE,
+        "best_is": "highest",
+        "years": [2019],
+        "categories": [{"category": "Total", "strata": ["Total"]}],
+    }
+    absent = [q for q in questions if q["question"] not in (OBESITY, MUSCLE)]
+    assert {(q["best_is"], tuple(q["years"]), tuple(q["categories"])) for q in absent} <= {
+        ("lowest", (), ()),
+        ("highest", (), ()),
+    }
 
 
 def test_health_reports_the_dataset(client):

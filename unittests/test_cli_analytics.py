@@ -6,6 +6,8 @@ summary a terminal gets."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,9 +16,10 @@ import pytest
 import requests
 
 from lss_client import summaries
-from unittests.conftest import OBESITY
+from unittests.conftest import OBESITY, ROOT
 from unittests.support.e2e import server_answer
 from unittests.support.servers import Server, server_starter
+from unittests.support.todays_export import write_todays_export
 from unittests.test_cli import (
     FAILED,
     SOME_LINES_FAILED,
@@ -70,9 +73,13 @@ def refusal(url: str, endpoint: str, body: dict[str, Any]) -> str:
           "stratification": {"category": "Education", "stratum": "College graduate"}}),
         (["ask", "best5", "obesity", "-y", "2020"], "best5",
          {"question": OBESITY, "years": [2020, 2020]}),
+        (["rankings", "obesity"], "rankings", {"question": OBESITY}),
+        (["rankings", "OBESITY", "--years", "2015-2022", "--group", "gender=female"], "rankings",
+         {"question": OBESITY, "years": [2015, 2022], "stratification": FEMALE}),
     ],
     ids=["trend", "trend-selected", "compare", "compare-selected", "disparities",
-         "disparities-years", "ask-disparities", "ask-selected", "ask-one-year"],
+         "disparities-years", "ask-disparities", "ask-selected", "ask-one-year", "rankings",
+         "rankings-selected"],
 )  # fmt: skip
 def test_the_printed_json_is_the_servers_answer_to_the_same_request(
     server: Server, args: list[str], endpoint: str, body: dict[str, Any]
@@ -216,6 +223,12 @@ def test_a_terminal_gets_a_summary_on_stderr_and_stdout_stays_the_json(server: S
     assert code == 0, terminal
     assert f"best {json.loads(stdout)['reference']!r}" in terminal
 
+    code, stdout, terminal = run_on_a_terminal(["rankings", "obesity"], server.url)
+    assert code == 0, terminal
+    first = json.loads(stdout)["locations"][0]
+    assert "obesity: 54 ranked, best first " in terminal
+    assert f"{first['location']} (ranks {first['rank_low']}-{first['rank_high']})" in terminal
+
 
 def test_the_trend_summary_says_the_joinpoints_and_why_not() -> None:
     """summaries.trend on answers written out here: segments and the AAPC, a bound past a
@@ -245,8 +258,42 @@ def test_the_trend_summary_says_the_joinpoints_and_why_not() -> None:
 
 def test_help_describes_the_new_commands() -> None:
     result = lss("--help")
-    for command in ("lss trend oh obesity", "compare", "disparities", "--years", "--group"):
+    for command in ("lss trend oh obesity", "compare", "disparities", "lss rankings obesity"):
         assert command in result.stdout
-    for command in ("trend", "compare", "disparities", "ask"):
+    assert "--years" in result.stdout and "--group" in result.stdout
+    for command in ("trend", "compare", "disparities", "rankings", "ask"):
         helped = lss(command, "--help")
         assert helped.returncode == 0 and "--years" in helped.stdout and "--url" in helped.stdout
+
+
+@pytest.fixture(scope="module")
+def sex_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server on data in the CDC's current spelling (`Sex`), as the real-data command writes
+    it from a file in today's export's shape."""
+    folder = tmp_path_factory.mktemp("sex-data")
+    data = folder / "data.csv"
+    source = write_todays_export(folder / "rows.csv")
+    fetch = [sys.executable, str(ROOT / "scripts" / "fetch_real_data.py")]
+    subprocess.run([*fetch, "--url", source.as_uri(), "--output", str(data)], check=True)
+    starter = server_starter(tmp_path_factory.mktemp("cli-sex"))
+    yield next(starter)(LSS_DATA_FILE=str(data))
+    next(starter, None)
+
+
+def test_groups_are_typed_as_the_servers_data_names_them(sex_server: Server) -> None:
+    """No copy of the categories in the client: on data that says Sex, `sex=female` is the
+    group and `gender` is no category; the categories listed are the server's."""
+    women = {"category": "Sex", "stratum": "Female"}
+    result = lss("trend", "oh", "obesity", "--group", "sex=FEMALE", url=sex_server.url)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == server_answer(
+        sex_server.url,
+        "state_trend",
+        {"question": OBESITY, "state": "Ohio", "stratification": women},
+    )
+    result = lss("disparities", "oh", "obesity", "sex", url=sex_server.url)
+    assert [s["stratum"] for s in json.loads(result.stdout)["strata"]] == ["Male", "Female"]
+    line = one_line_error(
+        lss("rankings", "obesity", "-g", "gender=male", url=sex_server.url), FAILED
+    )
+    assert line == "lss: unknown category 'gender'; the categories: 'Total'; 'Sex'"

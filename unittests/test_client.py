@@ -25,11 +25,12 @@ from lss_client import (
     JobNotFound,
     Policy,
     Question,
+    QuestionInfo,
     ShuttingDown,
 )
 from lss_client._httpx import httpx
 from unittests.conftest import OBESITY
-from unittests.support.e2e import api_answer
+from unittests.support.e2e import api_answer, server_answer
 from unittests.support.reference import ENDPOINTS, QUESTIONS, STATE_ENDPOINTS, Reference, compare
 from unittests.support.servers import ROOT, Server, server_starter
 
@@ -226,6 +227,51 @@ def test_questions_states_and_jobs_equal_the_apis(server: Server) -> None:
             item["question"]: item["best_is"] for item in get("/api/questions")["questions"]
         }
         assert client.questions() == expected
+
+
+def test_rankings_through_both_clients_are_the_apis(server: Server) -> None:
+    """The endpoint of SPEC §15.3, with its optional fields, by Client and AsyncClient."""
+    women = ("Gender", "Female")
+    body = {"question": OBESITY, "years": [2015, 2022], "stratification": dict(
+        zip(("category", "stratum"), women, strict=True))}  # fmt: skip
+    expected = server_answer(server.url, "rankings", body)
+
+    async def run() -> Any:
+        async with AsyncClient(server.url) as client:
+            return await client.ask("rankings", OBESITY, years=(2015, 2022), stratification=women)
+
+    with Client(server.url) as client:
+        data = client.ask("rankings", OBESITY, years=(2015, 2022), stratification=women)
+    assert data == asyncio.run(run()) == expected
+    ranks = [entry["rank"] for entry in data["locations"]]
+    ranked = [rank for rank in ranks if rank is not None]
+    assert len(ranks) == 54 and ranked == list(range(1, len(ranked) + 1))
+    assert all(entry["reason"] for entry in data["locations"][len(ranked) :])  # a sparse group
+
+
+def test_the_catalog_is_the_apis_list_of_years_categories_and_strata(server: Server) -> None:
+    listed = requests.get(f"{server.url}/api/questions", timeout=HTTP_TIMEOUT).json()["questions"]
+    expected = {
+        item["question"]: QuestionInfo(
+            item["question"],
+            item["best_is"],
+            tuple(item["years"]),
+            {entry["category"]: tuple(entry["strata"]) for entry in item["categories"]},
+        )
+        for item in listed
+    }
+
+    async def run() -> dict[str, QuestionInfo]:
+        async with AsyncClient(server.url) as client:
+            return await client.catalog()
+
+    with Client(server.url) as client:
+        catalog = client.catalog()
+    assert catalog == asyncio.run(run()) == expected
+    assert list(catalog) == list(QUESTIONS)
+    obesity = catalog[OBESITY]
+    assert (obesity.best_is, obesity.years) == ("lowest", tuple(range(2011, 2023)))
+    assert list(obesity.categories)[:4] == ["Total", "Age (years)", "Education", "Gender"]
 
 
 def test_shutting_down_is_raised_at_once_and_accepted_jobs_still_answer(

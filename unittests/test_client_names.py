@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from lss_client import NoMatch, Question
+from lss_client import NoMatch, Question, names
 from lss_client.names import (
-    CATEGORIES,
     POSTAL_CODES,
     match_category,
     match_group,
@@ -108,10 +107,55 @@ def test_an_ambiguous_or_unknown_question_lists_the_candidates(typed: str, count
     assert all(repr(q) in raised.value.reason for q in raised.value.candidates)
 
 
-def test_the_categories_and_strata_are_the_servers() -> None:
-    from app.questions import STRATA  # the server's: the client keeps a copy
+#: The categories and strata as GET /api/questions lists them for obesity on the bundled data
+#: (SPEC §2's order), and as it lists them on data in the CDC's current spelling (`Sex`).
+CATEGORIES = {
+    "Total": ("Total",),
+    "Age (years)": ("18 - 24", "25 - 34", "35 - 44", "45 - 54", "55 - 64", "65 or older"),
+    "Education": (
+        "Less than high school",
+        "High school graduate",
+        "Some college or technical school",
+        "College graduate",
+    ),
+    "Gender": ("Male", "Female"),
+    "Income": (
+        "Less than $15,000",
+        "$15,000 - $24,999",
+        "$25,000 - $34,999",
+        "$35,000 - $49,999",
+        "$50,000 - $74,999",
+        "$75,000 or greater",
+        "Data not reported",
+    ),
+    "Race/Ethnicity": (
+        "Non-Hispanic White",
+        "Non-Hispanic Black",
+        "Hispanic",
+        "Asian",
+        "Hawaiian/Pacific Islander",
+        "American Indian/Alaska Native",
+        "2 or more races",
+        "Other",
+    ),
+}
+SEX_CATEGORIES = {("Sex" if c == "Gender" else c): strata for c, strata in CATEGORIES.items()}
 
-    assert CATEGORIES == STRATA
+
+def test_the_client_keeps_no_copy_of_the_categories() -> None:
+    """They come from the server (GET /api/questions, Client.catalog), as its data names them."""
+    assert not hasattr(names, "CATEGORIES")
+    assert not hasattr(names, "STRATA")
+
+
+def test_the_categories_above_are_what_the_server_lists_for_the_bundled_data() -> None:
+    from app.analytics.catalog import question_catalog  # the server's, for this test only
+    from app.data_ingestor import load_dataset
+
+    listed = question_catalog(load_dataset(BUNDLED_CSV).rows)
+    obesity = next(q for q in listed if q["question"] == OBESITY)
+    assert {c["category"]: tuple(c["strata"]) for c in obesity["categories"]} == CATEGORIES
+    assert list(CATEGORIES) == [c["category"] for c in obesity["categories"]]
 
 
 @pytest.mark.parametrize(
@@ -128,7 +172,14 @@ def test_the_categories_and_strata_are_the_servers() -> None:
     ],
 )
 def test_a_category_by_any_unique_part_in_any_case(typed: str, category: str) -> None:
-    assert match_category(typed) == category
+    assert match_category(typed, CATEGORIES) == category
+
+
+def test_a_category_is_named_as_the_servers_data_names_it() -> None:
+    assert match_category("sex", SEX_CATEGORIES) == "Sex"
+    assert match_group("SEX=female", SEX_CATEGORIES) == ("Sex", "Female")
+    with pytest.raises(NoMatch, match="unknown category 'gender'"):
+        match_category("gender", SEX_CATEGORIES)
 
 
 @pytest.mark.parametrize(
@@ -143,7 +194,7 @@ def test_an_ambiguous_or_unknown_category_lists_the_candidates(
     typed: str, candidates: list[str]
 ) -> None:
     with pytest.raises(NoMatch) as raised:
-        match_category(typed)
+        match_category(typed, CATEGORIES)
     assert raised.value.candidates == candidates
     assert all(repr(name) in raised.value.reason for name in candidates)
 
@@ -161,15 +212,15 @@ def test_an_ambiguous_or_unknown_category_lists_the_candidates(
 def test_a_group_is_a_category_typed_loosely_and_a_stratum_in_any_case(
     typed: str, group: tuple[str, str]
 ) -> None:
-    assert match_group(typed) == group
+    assert match_group(typed, CATEGORIES) == group
 
 
 def test_an_unknown_stratum_lists_its_categorys_strata() -> None:
     with pytest.raises(NoMatch) as raised:
-        match_group("gender=other")
+        match_group("gender=other", CATEGORIES)
     assert raised.value.candidates == ["Male", "Female"]
     with pytest.raises(ValueError, match="CATEGORY=STRATUM"):
-        match_group("female")
+        match_group("female", CATEGORIES)
 
 
 @pytest.mark.parametrize(

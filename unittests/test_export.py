@@ -71,6 +71,8 @@ def _statistic_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
         return data["series"]
     if "strata" in data:
         return data["strata"]
+    if "locations" in data:
+        return data["locations"]
     return [{"location": "National", **data["national"]}] + [
         {"location": location, **row} for location, row in data["states"].items()
     ]

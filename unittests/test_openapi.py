@@ -23,9 +23,11 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from app import create_app, shutdown
 from app.data_ingestor import load_dataset
 from app.openapi.document import build_document
+from app.openapi.schemas import DATA
 from app.questions import QUESTIONS
-from app.task import TASKS
-from unittests.conftest import BUNDLED_CSV, OBESITY, REAL_SLICE, SMALL_CSV, require_real_slice
+from app.task import ANALYTICS_TASKS, TASKS
+from unittests.conftest import BUNDLED_CSV, OBESITY, SMALL_CSV
+from unittests.support import real_slice
 from unittests.test_analytics_trend import TRENDS_CSV
 
 _IMPLICIT = {"HEAD", "OPTIONS"}
@@ -83,6 +85,22 @@ def test_document_enums_are_the_values_the_server_accepts(bundled_app: Flask) ->
     ]
     assert schemas["Location"]["enum"] == client.get("/api/states").get_json()["states"]
     assert set(schemas["Question"]["enum"]) == set(QUESTIONS)
+    listed = client.get("/api/questions").get_json()["questions"][0]["categories"]
+    assert {
+        group["properties"]["category"]["const"]: group["properties"]["stratum"]["enum"]
+        for group in schemas["Stratification"]["oneOf"]
+    } == {entry["category"]: entry["strata"] for entry in listed}
+
+
+def test_document_names_the_categories_as_the_data_does() -> None:
+    """Data in the CDC's current spelling: the document's categories say Sex, not Gender."""
+    strata = {"Total": ["Total"], "Sex": ["Male", "Female"]}
+    schemas = build_document(["Ohio"], strata)["components"]["schemas"]
+    assert schemas["CategoryBody"]["properties"]["category"]["enum"] == ["Sex", "Total"]
+    assert [g["properties"]["category"]["const"] for g in schemas["Stratification"]["oneOf"]] == [
+        "Sex",
+        "Total",
+    ]
 
 
 def test_document_bodies_require_what_each_endpoint_needs() -> None:
@@ -103,20 +121,20 @@ def test_document_bodies_require_what_each_endpoint_needs() -> None:
 
 def test_document_describes_every_answer_of_the_new_statistics() -> None:
     """Each new answer's schema requires its method and provenance, as SPEC §13 says."""
+    assert {task.endpoint for task in ANALYTICS_TASKS.values()} <= set(DATA)
     schemas = build_document(["Ohio"])["components"]["schemas"]
-    for name in ("StateTrend", "NationalComparison", "Disparities"):
+    for name in ("StateTrend", "NationalComparison", "Disparities", "Rankings"):
         assert {"method", "provenance"} <= set(schemas[name]["required"]), name
 
 
-@pytest.mark.parametrize("data", [BUNDLED_CSV, REAL_SLICE, SMALL_CSV], ids=lambda p: p.stem)
+@pytest.mark.parametrize("data", ["sample", "real", "small"])
 def test_every_example_body_is_answered_on_the_data_loaded(
-    data: Path, tmp_path_factory: pytest.TempPathFactory
+    data: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """The interactive docs send the document's example bodies as they are: every one is a job
     that the loaded data answers (done, not an error), on the sample as on real CDC rows."""
-    if data == REAL_SLICE:
-        require_real_slice()
-    app = _app(tmp_path_factory.mktemp("examples"), data)
+    path = {"sample": BUNDLED_CSV, "small": SMALL_CSV}.get(data) or real_slice.require()
+    app = _app(tmp_path_factory.mktemp("examples"), path)
     try:
         client = app.test_client()
         document = client.get("/api/openapi.json").get_json()

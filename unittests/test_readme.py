@@ -97,6 +97,7 @@ def test_the_readme_works_an_example_of_every_new_statistic() -> None:
         "state_trend",
         "compare_to_national",
         "disparities",
+        "rankings",
     }
     assert all(len(pairs) >= 3 for _, _, pairs in ANALYST_EXAMPLES)
 

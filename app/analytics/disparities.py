@@ -10,13 +10,7 @@ from app.analytics.provenance import RowCounts, provenance
 from app.analytics.rows import RowTable
 from app.analytics.selection import Selection
 from app.analytics.stats import Estimate, difference, ratio
-from app.questions import NOT_REPORTED, QUESTIONS, STRATA, Best
-
-
-def _in_brfss_order(category: str, strata: list[str]) -> list[str]:
-    """The strata in the order the BRFSS lists them; any other after them, by name."""
-    known = STRATA.get(category, ())
-    return sorted(strata, key=lambda s: (known.index(s), "") if s in known else (len(known), s))
+from app.questions import NOT_REPORTED, QUESTIONS, Best, in_brfss_order
 
 
 def _reference(question: str, found: dict[str, Estimate | None]) -> str | None:
@@ -56,7 +50,7 @@ def disparities(
     found = {stratum: estimate for stratum, (estimate, _) in pooled.items()}
     counted = {stratum: counts for stratum, (_, counts) in pooled.items()}
     used = dict(zip(strata, years_used(table, cells, years), strict=True))
-    order = _in_brfss_order(category, list(found))
+    order = in_brfss_order(category, found)
     reference = _reference(question, {stratum: found[stratum] for stratum in order})
     best = found[reference] if reference is not None else None
 

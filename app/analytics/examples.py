@@ -22,8 +22,9 @@ def _spread(names: list[str], count: int) -> list[str]:
 def representative_requests(
     table: RowTable, states_per_question: int = STATES_PER_QUESTION
 ) -> list[tuple[str, dict[str, Any]]]:
-    """(endpoint, body) of state_trend, compare_to_national and disparities for every question:
-    the nation compared by default, over the first half of the years and in one other stratum;
+    """(endpoint, body) of state_trend, compare_to_national, disparities and rankings for every
+    question: the nation compared and the locations ranked by default, over the first half of
+    the years and in one other stratum;
     the trend and every category's disparities of a few locations, and one trend in a stratum."""
     requests: list[tuple[str, dict[str, Any]]] = []
     for question, rows in table.questions.items():
@@ -36,11 +37,12 @@ def representative_requests(
         ]
         group = {"category": groups[0][0], "stratum": groups[0][1]} if groups else None
         half = [rows.years[0], rows.years[(len(rows.years) - 1) // 2]] if rows.years else None
-        requests.append(("compare_to_national", body))
-        if half:
-            requests.append(("compare_to_national", {**body, "years": half}))
-        if group:
-            requests.append(("compare_to_national", {**body, "stratification": group}))
+        for every_location in ("compare_to_national", "rankings"):
+            requests.append((every_location, body))
+            if half:
+                requests.append((every_location, {**body, "years": half}))
+            if group:
+                requests.append((every_location, {**body, "stratification": group}))
         places = [place for place in rows.locations if place != NATIONAL]
         for state in _spread(places, states_per_question):
             requests.append(("state_trend", {**body, "state": state}))

@@ -8,6 +8,7 @@ from app.analytics.joinpoint import (
     TIE_RELATIVE,
     ZERO_RELATIVE,
 )
+from app.analytics.rank_draws import DRAWS, END, RANK_HIGH_DRAWS, RANK_LOW_DRAWS, SEED
 from app.analytics.rows import SUPPRESSION_MARKERS
 from app.analytics.stats import (
     ALPHA,
@@ -108,6 +109,29 @@ COMPARE_TO_NATIONAL = " ".join(
         "smallest of m p values times (m - k + 1), made non-decreasing, capped at 1. versus is "
         f"higher or lower (by the sign of z) when p_adjusted < {ALPHA:g}, else similar. "
         "Locations are in ascending order of value, ties by name, those without a value last.",
+    )
+)
+
+RANKINGS = " ".join(
+    (
+        _ROWS,
+        "Each location's rows (every location but National) over the years and stratification "
+        "asked for are pooled, as compare_to_national pools them.",
+        _POOL,
+        _RELIABLE,
+        "Locations with a value are ranked 1 = best by the question's direction (lowest or "
+        "highest value), ties by name; those without one follow, by name, with rank null and a "
+        f"reason. The uncertainty of the ranks comes from {DRAWS} draws: for the m ranked "
+        "locations sorted by name, z = numpy.random.default_rng("
+        f"{SEED}).standard_normal(({DRAWS}, m)) and x = v + se * z, each location's value drawn "
+        "independently from N(v, se^2); each draw is ranked as the estimates are. rank_low is "
+        f"the smallest rank r such that at least {RANK_LOW_DRAWS} of the {DRAWS} draws rank the "
+        f"location r or better, rank_high the smallest r such that at least {RANK_HIGH_DRAWS} "
+        f"do (a 95% interval of its rank); p_best5 and p_worst5 are the shares of draws that "
+        f"rank it among the first or the last {END}. The same request always gives the same "
+        "answer. The draws take the locations as independent and their values as normal with "
+        "the pooled se: the ranks of locations whose intervals overlap are uncertain by nature, "
+        "and a rank interval says how uncertain, not which of them is better.",
     )
 )
 

@@ -3,9 +3,8 @@ and the answers of state_trend, compare_to_national and disparities."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
-
-from app.questions import STRATA
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 _TEXT = {"type": "string"}
@@ -36,8 +35,11 @@ SELECTION_FIELDS: dict[str, Any] = {
     },
 }
 
-#: The field disparities needs beside question and state.
-CATEGORY_FIELD = {"category": {"type": "string", "enum": sorted(STRATA)}}
+
+def category_field(strata: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """The field disparities needs beside question and state: a category of the loaded data."""
+    return {"category": {"type": "string", "enum": sorted(strata)}}
+
 
 _ESTIMATE = {
     "value": _NUMBER_OR_NULL,
@@ -143,18 +145,18 @@ def _apc_schema() -> dict[str, Any]:
     }
 
 
-def analytics_schemas() -> dict[str, Any]:
-    """The components of SPEC §13."""
+def analytics_schemas(strata: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """The components of SPEC §13, for data with these categories and strata."""
     return {
         "Stratification": {
             "description": "One group (default Total / Total for the new statistics)",
             "oneOf": [
                 _object(
                     ["category", "stratum"],
-                    {"category": {"const": category}, "stratum": {"enum": list(strata)}},
+                    {"category": {"const": category}, "stratum": {"enum": list(members)}},
                     additionalProperties=False,
                 )
-                for category, strata in sorted(STRATA.items())
+                for category, members in sorted(strata.items())
             ],
         },
         "Provenance": _object(
@@ -274,3 +276,40 @@ def analytics_schemas() -> dict[str, Any]:
             },
         ),
     }
+
+
+def rankings_schema() -> dict[str, Any]:
+    """The answer of rankings (SPEC §15.3)."""
+    rank = {"type": ["integer", "null"], "minimum": 1}
+    share = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+    ranks = ["rank", "rank_low", "rank_high", "p_best5", "p_worst5"]
+    location = _object(
+        ["location", *_ESTIMATE_KEYS, "territory", *ranks],
+        {
+            "location": _TEXT,
+            **_ESTIMATE,
+            "territory": {"type": "boolean", "description": "Guam, Puerto Rico, Virgin Islands"},
+            "rank": {**rank, "description": "1 = best by the question's direction; null: no value"},
+            "rank_low": {**rank, "description": "the rank at least 2.5% of the draws reach"},
+            "rank_high": {**rank, "description": "the rank at least 97.5% of the draws reach"},
+            "p_best5": {**share, "description": "share of the draws ranking it in the first five"},
+            "p_worst5": {**share, "description": "share of the draws ranking it in the last five"},
+        },
+    )
+    return _object(
+        ["question", "stratification", "years", "locations", "draws", "seed", *_ABOUT],
+        {
+            "question": _TEXT,
+            "stratification": _ref("Stratification"),
+            "years": {"type": ["array", "null"], "items": {"type": "integer"}},
+            "locations": {
+                "type": "array",
+                "items": location,
+                "description": "every location but National, in rank order; those without a "
+                "value last, by name",
+            },
+            "draws": {"type": "integer", "minimum": 1},
+            "seed": {"type": "integer"},
+            **_ABOUT,
+        },
+    )

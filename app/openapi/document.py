@@ -1,17 +1,19 @@
 """The OpenAPI 3.1 document of every route, served at /api/openapi.json.
 
-It is built from the same tables the service runs on (the nine tasks, the questions, the loaded
-locations), so the enums it lists are the values the running server accepts. A test compares its
-paths with the real routes (Flask's URL map and the gateway's) both ways, and schemathesis checks
-the answers against it.
+It is built from the same tables the service runs on (the tasks, the questions, the loaded
+locations, categories and strata), so the enums it lists are the values the running server
+accepts. A test compares its paths with the real routes (Flask's URL map and the gateway's) both
+ways, and schemathesis checks the answers against it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Blueprint, Flask, current_app
 
+from app.analytics.catalog import loaded_strata
 from app.distribution.version import VERSION
 from app.openapi.examples import request_examples
 from app.openapi.operating import operating_paths
@@ -26,6 +28,7 @@ from app.openapi.paths import (
     submit_path,
 )
 from app.openapi.schemas import ref, schemas
+from app.questions import STRATA
 from app.task import TASKS
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
@@ -33,12 +36,14 @@ bp = Blueprint("openapi", __name__, url_prefix="/api")
 
 def build_document(
     locations: list[str],
+    strata: Mapping[str, Sequence[str]] = STRATA,
     metrics: bool = True,
     examples: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document for a server that loaded data for `locations` (and serves
-    /metrics, unless `metrics` is false); `examples`: a request body per endpoint that the
-    loaded data answers (app.openapi.examples)."""
+    """The OpenAPI 3.1 document for a server that loaded data for `locations`, in the
+    stratification categories `strata` (category -> its strata; by default SPEC §2's), serving
+    /metrics unless `metrics` is false; `examples`: a request body per endpoint that the loaded
+    data answers (app.openapi.examples)."""
     ok = {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}
     examples = examples or {}
     paths: dict[str, Any] = {
@@ -118,7 +123,8 @@ def build_document(
         ),
         "/api/questions": get_operation(
             "questions",
-            "The nine questions and which end of each is better",
+            "The nine questions: which end of each is better, and the years, categories and "
+            "strata the loaded data has for it",
             {
                 "200": json_answer(
                     {
@@ -127,18 +133,11 @@ def build_document(
                         "properties": {
                             "questions": {
                                 "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "required": ["question", "best_is"],
-                                    "properties": {
-                                        "question": ref("Question"),
-                                        "best_is": {"enum": ["lowest", "highest"]},
-                                    },
-                                },
+                                "items": ref("QuestionCatalog"),
                             }
                         },
                     },
-                    "The questions",
+                    "The questions in SPEC order",
                 )
             },
             **service,
@@ -260,7 +259,7 @@ def build_document(
             {"name": "pages", "description": "HTML pages and their static files"},
         ],
         "paths": paths,
-        "components": {"schemas": schemas(locations)},
+        "components": {"schemas": schemas(locations, strata)},
     }
 
 
@@ -271,7 +270,9 @@ def openapijson_answer() -> dict[str, Any]:
     if document is None:
         dataset = current_app.extensions["lss.engine"].dataset
         metrics = bool(current_app.config.get("METRICS"))
-        document = build_document(dataset.locations, metrics, request_examples(dataset))
+        document = build_document(
+            dataset.locations, loaded_strata(dataset.rows), metrics, request_examples(dataset)
+        )
         current_app.extensions["lss.openapi"] = document
     return document
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.engine.job import JOB_ID_PATTERN
-from app.openapi.analytics_schemas import CATEGORY_FIELD, SELECTION_FIELDS, analytics_schemas
-from app.questions import QUESTIONS
+from app.openapi.analytics_schemas import (
+    SELECTION_FIELDS,
+    analytics_schemas,
+    category_field,
+    rankings_schema,
+)
+from app.questions import QUESTIONS, STRATA
 from app.task import TASKS
 
 #: A job id as the API issues it.
@@ -34,6 +40,7 @@ DATA = {
     "state_trend": ("StateTrend", "the state's pooled value per year and its weighted trend"),
     "compare_to_national": ("NationalComparison", "every location against the nation, Holm"),
     "disparities": ("Disparities", "every stratum of a category against the best one"),
+    "rankings": ("Rankings", "every location ranked, with its rank interval"),
 }
 
 
@@ -45,8 +52,8 @@ def body_schema(endpoint: str) -> str:
     return "StateQuestionBody" if task.needs_state else "QuestionBody"
 
 
-def schemas(locations: list[str]) -> dict[str, Any]:
-    """The components every operation refers to."""
+def schemas(locations: list[str], strata: Mapping[str, Sequence[str]] = STRATA) -> dict[str, Any]:
+    """The components every operation refers to, for data of these locations and strata."""
     return {
         "Error": {
             "type": "object",
@@ -86,6 +93,28 @@ def schemas(locations: list[str]) -> dict[str, Any]:
         },
         "Question": {"type": "string", "enum": list(QUESTIONS)},
         "Location": {"type": "string", "enum": locations},
+        "QuestionCatalog": {
+            "type": "object",
+            "required": ["question", "best_is", "years", "categories"],
+            "properties": {
+                "question": ref("Question"),
+                "best_is": {"enum": ["lowest", "highest"]},
+                "years": {"type": "array", "items": {"type": "integer"}},
+                "categories": {
+                    "type": "array",
+                    "description": "as the data names them, in SPEC §2's order (`Sex` in "
+                    "`Gender`'s place), others after by name",
+                    "items": {
+                        "type": "object",
+                        "required": ["category", "strata"],
+                        "properties": {
+                            "category": {"type": "string"},
+                            "strata": {"type": "array", "items": {"type": "string"}},
+                        },
+                    },
+                },
+            },
+        },
         "QuestionBody": {
             "type": "object",
             "required": ["question"],
@@ -107,11 +136,12 @@ def schemas(locations: list[str]) -> dict[str, Any]:
             "properties": {
                 "question": ref("Question"),
                 "state": ref("Location"),
-                **CATEGORY_FIELD,
+                **category_field(strata),
                 "years": SELECTION_FIELDS["years"],
             },
         },
-        **analytics_schemas(),
+        **analytics_schemas(strata),
+        "Rankings": rankings_schema(),
         "JobAccepted": {
             "type": "object",
             "required": ["job_id"],

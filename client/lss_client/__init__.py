@@ -22,7 +22,14 @@ from lss_client.errors import (
     ServerUnreachable,
     ShuttingDown,
 )
-from lss_client.job import CATEGORY_ENDPOINTS, ENDPOINTS, STATE_ENDPOINTS, Answer, Question
+from lss_client.job import (
+    CATEGORY_ENDPOINTS,
+    ENDPOINTS,
+    STATE_ENDPOINTS,
+    Answer,
+    Question,
+    QuestionInfo,
+)
 from lss_client.protocol import DEFAULT_URL, Policy
 
 __all__ = [
@@ -42,6 +49,7 @@ __all__ = [
     "NoMatch",
     "Policy",
     "Question",
+    "QuestionInfo",
     "ServerError",
     "ServerUnavailable",
     "ServerUnreachable",

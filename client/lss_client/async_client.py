@@ -10,7 +10,7 @@ from typing import Any
 from lss_client import protocol
 from lss_client._httpx import httpx
 from lss_client.errors import FATAL, JobTimeout, LssError
-from lss_client.job import Answer, Question
+from lss_client.job import Answer, Question, QuestionInfo
 from lss_client.protocol import Policy, Running
 
 #: Jobs a bulk call keeps in flight unless told otherwise.
@@ -165,6 +165,11 @@ class AsyncClient:
     async def questions(self) -> dict[str, str]:
         """The server's questions, each with the direction that is better (lowest/highest)."""
         return protocol.questions(await self._send("GET", "/api/questions"))
+
+    async def catalog(self) -> dict[str, QuestionInfo]:
+        """The server's questions in full: each one's better end, and the years, categories and
+        strata its data has for it (so that no client keeps a copy of them)."""
+        return protocol.catalog(await self._send("GET", "/api/questions"))
 
     async def states(self) -> list[str]:
         """The locations the server has data for, by name."""

@@ -68,6 +68,7 @@ def cli() -> None:
       lss trend oh obesity                   is Ohio's obesity rising? year by year
       lss compare obesity --years 2020       each state against the nation
       lss disparities oh obesity income      Ohio's income groups against the best one
+      lss rankings obesity                   every state ranked, with its rank interval
       lss bulk asks.jsonl -c 50 -o answers.jsonl
       lss jobs                               the server's live jobs
 
@@ -135,11 +136,13 @@ def _ask(
     group: str | None = None,
 ) -> tuple[str, str | None, Any]:
     """Match the typed names, ask, and print the answer's data: (question, state, data)."""
-    stratification = match_group(group) if group is not None else None
-    if category is not None:
-        category = match_category(category)
     with Client(url) as client:
-        question = match_question(question, client.questions())
+        catalog = client.catalog()
+        question = match_question(question, catalog)
+        categories = catalog[question].categories  # as the server's data names them
+        stratification = match_group(group, categories) if group is not None else None
+        if category is not None:
+            category = match_category(category, categories)
         if state is not None:
             state = match_state(state, client.states())
         data = client.ask(
@@ -177,8 +180,8 @@ def ask(
 
     ENDPOINT is one of states_mean, state_mean, best5, worst5, global_mean, diff_from_mean,
     state_diff_from_mean, mean_by_category, state_mean_by_category, state_trend,
-    compare_to_national, disparities. QUESTION is any part of a question's text that no other
-    question contains (see lss questions).
+    compare_to_national, disparities, rankings. QUESTION is any part of a question's text
+    that no other question contains (see lss questions).
     """
     for needed, given, option in (
         (STATE_ENDPOINTS, state, "--state"),
@@ -247,6 +250,23 @@ def disparities(
     typed = question
     _, state, data = _ask(url, "disparities", question, state, category=category, years=years)
     _summary(lambda: summaries.disparities(state or "", typed, data))
+
+
+@cli.command()
+@click.argument("question")
+@years_option
+@group_option
+@url_option
+def rankings(question: str, years: tuple[int, int] | None, group: str | None, url: str) -> None:
+    """Every location ranked on QUESTION, best first, with how sure each rank is (rankings).
+
+    Prints the answer's JSON: each location's pooled value with its 95% interval, its rank, the
+    95% interval of its rank from 10,000 draws of every location's value, and the chances that
+    it is among the best five and among the worst five.
+    """
+    typed = question
+    _, _, data = _ask(url, "rankings", question, years=years, group=group)
+    _summary(lambda: summaries.rankings(typed, data))
 
 
 def _summary(line: Callable[[], str | None]) -> None:

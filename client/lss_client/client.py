@@ -11,7 +11,7 @@ from lss_client import protocol
 from lss_client._httpx import httpx
 from lss_client.async_client import AsyncClient
 from lss_client.errors import JobTimeout
-from lss_client.job import Answer, Question
+from lss_client.job import Answer, Question, QuestionInfo
 from lss_client.protocol import Policy, Running
 
 
@@ -135,6 +135,11 @@ class Client:
     def questions(self) -> dict[str, str]:
         """The server's questions, each with the direction that is better (lowest/highest)."""
         return protocol.questions(self._send("GET", "/api/questions"))
+
+    def catalog(self) -> dict[str, QuestionInfo]:
+        """The server's questions in full: each one's better end, and the years, categories and
+        strata its data has for it (so that no client keeps a copy of them)."""
+        return protocol.catalog(self._send("GET", "/api/questions"))
 
     def states(self) -> list[str]:
         """The locations the server has data for, by name."""

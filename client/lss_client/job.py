@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from lss_client.errors import LssError
@@ -23,6 +23,7 @@ ENDPOINTS: tuple[str, ...] = (
     "state_trend",
     "compare_to_national",
     "disparities",
+    "rankings",
 )
 
 #: The endpoints whose body also names a state.
@@ -120,6 +121,18 @@ class Question:
             category, stratum = self.stratification
             body["stratification"] = {"category": category, "stratum": stratum}
         return body
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    """One question as `GET /api/questions` describes it: its better end (`lowest` or
+    `highest`), and the years and stratification categories (each with its strata) that the
+    server's data has for it, in the server's order (SPEC §2's)."""
+
+    question: str
+    best_is: str
+    years: tuple[int, ...] = ()
+    categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ The API wants the exact text; these turn `obesity` into the question that contai
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 from lss_client.errors import NoMatch
 
@@ -83,43 +83,10 @@ def match_state(text: str, states: Iterable[str]) -> str:
     )
 
 
-#: The stratification categories of the data and their strata, as SPEC §2 lists them (a copy of
-#: the server's app.questions.STRATA, which unittests/test_client_names.py holds to it).
-CATEGORIES: dict[str, tuple[str, ...]] = {
-    "Total": ("Total",),
-    "Age (years)": ("18 - 24", "25 - 34", "35 - 44", "45 - 54", "55 - 64", "65 or older"),
-    "Education": (
-        "Less than high school",
-        "High school graduate",
-        "Some college or technical school",
-        "College graduate",
-    ),
-    "Gender": ("Male", "Female"),
-    "Income": (
-        "Less than $15,000",
-        "$15,000 - $24,999",
-        "$25,000 - $34,999",
-        "$35,000 - $49,999",
-        "$50,000 - $74,999",
-        "$75,000 or greater",
-        "Data not reported",
-    ),
-    "Race/Ethnicity": (
-        "Non-Hispanic White",
-        "Non-Hispanic Black",
-        "Hispanic",
-        "Asian",
-        "Hawaiian/Pacific Islander",
-        "American Indian/Alaska Native",
-        "2 or more races",
-        "Other",
-    ),
-}
-
-
-def match_category(text: str, categories: Iterable[str] = CATEGORIES) -> str:
+def match_category(text: str, categories: Iterable[str]) -> str:
     """The one category equal to `text` or containing it, ignoring case (`income`, `age`,
-    `race`); NoMatch listing the candidates otherwise."""
+    `race`); NoMatch listing the candidates otherwise. The categories are the server's, as
+    `GET /api/questions` lists them for a question (Client.catalog)."""
     categories = list(categories)
     needle = _fold(text)
     exact = [c for c in categories if _fold(c) == needle]
@@ -133,9 +100,10 @@ def match_category(text: str, categories: Iterable[str] = CATEGORIES) -> str:
     raise NoMatch(f"unknown category {text!r}; the categories: {_quoted(categories)}", categories)
 
 
-def match_stratum(text: str, category: str) -> str:
-    """The stratum of `category` named `text`, exactly or in another case; NoMatch otherwise."""
-    strata = list(CATEGORIES.get(category, ()))
+def match_stratum(text: str, category: str, strata: Iterable[str]) -> str:
+    """The stratum of `category` (one of `strata`) named `text`, exactly or in another case;
+    NoMatch otherwise."""
+    strata = list(strata)
     if text in strata:
         return text
     folded = [s for s in strata if _fold(s) == _fold(text)]
@@ -144,11 +112,14 @@ def match_stratum(text: str, category: str) -> str:
     raise NoMatch(f"no stratum {text!r} in {category!r}; its strata: {_quoted(strata)}", strata)
 
 
-def match_group(text: str) -> tuple[str, str]:
-    """`CATEGORY=STRATUM` as typed (`income=$75,000 or greater`, `gender=female`) as the
-    (category, stratum) the API names; ValueError without `=`, NoMatch for an unknown name."""
+def match_group(text: str, categories: Mapping[str, Sequence[str]]) -> tuple[str, str]:
+    """`CATEGORY=STRATUM` as typed (`income=$75,000 or greater`, `sex=female`) as the
+    (category, stratum) the API names, among `categories` (category -> its strata, as
+    `GET /api/questions` lists them); ValueError without `=`, NoMatch for an unknown name."""
     category, equals, stratum = text.partition("=")
     if not equals:
-        raise ValueError(f"expected CATEGORY=STRATUM (such as gender=Female), not {text!r}")
-    category = match_category(category)
-    return category, match_stratum(stratum.strip(), category)
+        raise ValueError(
+            f"expected CATEGORY=STRATUM (such as income=Less than $15,000), not {text!r}"
+        )
+    category = match_category(category, categories)
+    return category, match_stratum(stratum.strip(), category, categories[category])

@@ -25,7 +25,7 @@ from lss_client.errors import (
     ServerUnreachable,
     ShuttingDown,
 )
-from lss_client.job import ENDPOINTS
+from lss_client.job import ENDPOINTS, QuestionInfo
 
 #: The server a client talks to when neither the caller nor LSS_URL names one.
 DEFAULT_URL = "http://127.0.0.1:5000"
@@ -214,6 +214,19 @@ def field(response: httpx.Response, key: str) -> Any:
 def questions(response: httpx.Response) -> dict[str, str]:
     """`GET /api/questions` as {question: "lowest" or "highest"}."""
     return {item["question"]: item["best_is"] for item in field(response, "questions")}
+
+
+def catalog(response: httpx.Response) -> dict[str, QuestionInfo]:
+    """`GET /api/questions` in full: each question's QuestionInfo, by its text, in its order."""
+    return {
+        item["question"]: QuestionInfo(
+            item["question"],
+            item["best_is"],
+            tuple(item.get("years", ())),
+            {entry["category"]: tuple(entry["strata"]) for entry in item.get("categories", ())},
+        )
+        for item in field(response, "questions")
+    }
 
 
 def jobs(response: httpx.Response) -> dict[str, str]:

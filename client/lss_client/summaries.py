@@ -88,3 +88,17 @@ def disparities(state: str, label: str, data: dict[str, Any]) -> str:
             f"({_number(widest['gap_low'])} to {_number(widest['gap_high'])})"
         )
     return line
+
+
+def rankings(label: str, data: dict[str, Any]) -> str:
+    """`obesity: 54 ranked, best first Hawaii (ranks 1-3), Rhode Island (1-4), West Virginia
+    (1-4)`, and how many locations have no value."""
+    ranked = [entry for entry in data["locations"] if entry.get("rank") is not None]
+    unranked = len(data["locations"]) - len(ranked)
+    best = [f"{e['location']} ({e['rank_low']}-{e['rank_high']})" for e in ranked[:3]]
+    if best:
+        best[0] = best[0].replace(" (", " (ranks ", 1)
+    line = f"{label}: {len(ranked)} ranked"
+    if unranked:
+        line += f", {unranked} without a value"
+    return line + (f", best first {', '.join(best)}" if best else "")
