@@ -4,6 +4,7 @@ the table of every location but the nation, a tap on a phone, the keyboard's way
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 from urllib.parse import quote
@@ -82,7 +83,7 @@ def test_the_map_diverges_at_the_nations_pooled_value(visit: Visit) -> None:
     visit.ready(f"/?question={quote(OBESITY)}")
     answer = visit.ask("compare_to_national", OBESITY, fields=_fields(visit))
     nation = answer["national"]["value"]
-    assert visit.page.get_attribute("#map", "data-national") == str(nation)
+    assert float(visit.page.get_attribute("#map", "data-national")) == nation
     legend = _legend(visit)
     assert f"nation {one(nation)}" in legend
     assert {"no data", "unreliable"} <= set(legend)
@@ -141,30 +142,45 @@ def test_one_national_headline_and_every_location_but_the_nation_in_the_table(
     rows = table(visit.page.locator("#ranking"))
     names = [row[1].removesuffix(" territory") for row in rows]
     assert "National" not in names
+    ranked = visit.ask("rankings", OBESITY, fields=_fields(visit))["locations"]
+    listed = [entry["location"] for entry in ranked]
+    absent = sorted(set(visit.api("/api/states")["states"]) - set(listed) - {"National"})
+    assert names == listed + absent  # rankings' order, then the locations without a row
     states = answer["states"]
-    valued = sorted(
-        (s for s in states if states[s]["value"] is not None), key=lambda s: (states[s]["value"], s)
-    )
-    assert names == valued + sorted(s for s in states if states[s]["value"] is None)
-    for row, name in zip(rows, names, strict=True):
-        item = states[name]
-        assert row[1].endswith(" territory") == (name in TERRITORIES), name
-        if item["value"] is None:
+    for row, entry in zip(rows, ranked, strict=False):
+        name, item = entry["location"], states[entry["location"]]
+        assert row[1].endswith(" territory") == entry["territory"] == (name in TERRITORIES)
+        if entry["value"] is None:
             assert row[0] == DASH
-            assert item["reason"] in row[2] or "suppressed" in row[2], row
-            assert row[7] == DASH, row  # no value is not an unreliable value
+            assert entry["reason"] in row[2] or "suppressed" in row[2], row
+            assert row[8] == DASH, row  # no value is not an unreliable value
             continue
-        assert row[7] == (
-            "yes" if item["reliable"] else f"unreliable {'; '.join(item['unreliable'])}"
-        )
-        assert row[0] == str(valued.index(name) + 1)
-        assert row[2] == one(item["value"])
-        assert row[3] == interval(item["low"], item["high"])
+        assert row[0] == f"{entry['rank']} {entry['rank_low']}{DASH}{entry['rank_high']}"
+        assert row[2] == one(entry["value"]) == one(item["value"])  # one pooling, two answers
+        assert row[3] == interval(entry["low"], entry["high"])
         differ = item["years_used"] != nation["years_used"]
         assert row[4] == years(item["years_used"]) + (" not the nation's years" if differ else "")
-        assert row[5] == respondents(item["sample_size"])
+        assert row[5] == respondents(entry["sample_size"])
+        chances = [
+            f"{kind} five {_chance(entry[f'p_{kind}5'])}"
+            for kind in ("best", "worst")
+            if entry[f"p_{kind}5"] >= 0.05
+        ]
+        assert row[6] == (" ".join(chances) or DASH), row
         verdict = {"higher": "worse", "lower": "better", "similar": "similar"}[item["versus"]]
-        assert row[6].startswith(verdict), row
+        assert row[7].startswith(verdict), row
+        assert row[8] == (
+            "yes" if entry["reliable"] else f"unreliable {'; '.join(entry['unreliable'])}"
+        )
+    for row in rows[len(ranked) :]:
+        assert row[2] == "no value: no rows for this question in the loaded data"
+
+
+def _chance(p: float) -> str:
+    """A probability as the table says it."""
+    if p >= 0.995:
+        return "> 99%"
+    return "< 1%" if p < 0.005 else f"{math.floor(p * 100 + 0.5)}%"
 
 
 def test_tooltips_name_years_and_respondents_and_never_null(visit: Visit) -> None:

@@ -65,6 +65,11 @@ class Visit:
             viewport={"width": width, "height": height}, accept_downloads=True, **options
         )
         self.context.route("**/*", self._route)
+        # A script that fails to load or run (a module's syntax error) marks the page failed, so
+        # that a wait for it to be drawn ends at once rather than at its timeout.
+        self.context.add_init_script(
+            "addEventListener('error', () => { document.documentElement.dataset.failed = 'true' })"
+        )
         self.page = self.context.new_page()
         self.page.set_default_timeout(TIMEOUT_MS)
         self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
@@ -95,9 +100,10 @@ class Visit:
 
     def wait_ready(self) -> None:
         """Wait until the page has drawn everything it asked for (or failed, which fails)."""
-        self.page.wait_for_selector("body[data-ready]", state="attached")
+        self.page.wait_for_selector("body[data-ready], html[data-failed]", state="attached")
         if self.page.get_attribute("body", "data-ready") != "true":
-            raise AssertionError(f"the page failed: {self.page.inner_text('#status')}")
+            status = self.page.inner_text("#status")
+            raise AssertionError(f"the page failed: {status}; {self.errors}")
 
     def api(self, path: str) -> Any:
         return requests.get(self.server.url + path, timeout=30).json()

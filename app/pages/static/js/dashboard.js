@@ -1,6 +1,7 @@
 // The dashboard: one question's states on a US map, by value around the nation's or by verdict
 // against it; the nation's headline and every location in a table; over a chosen year range
-// and group. Every number comes from one compare_to_national answer.
+// and group. The numbers come from two answers over the same selection: compare_to_national
+// (the nation, the verdicts, the years) and rankings (the ranks and their uncertainty).
 
 import { ask, getJSON, questions, setStatus } from "./lss.js";
 import * as fmt from "./format.js";
@@ -75,32 +76,35 @@ async function show() {
   const item = list.find((entry) => entry.question === question);
   const fields = picker.fields();
   setStatus("Asking the service…");
-  const { data, jobId } = await ask("compare_to_national", question, undefined, fields);
+  const [compared, ranked] = await Promise.all([
+    ask("compare_to_national", question, undefined, fields),
+    ask("rankings", question, undefined, fields),
+  ]);
   if (mine !== generation) return;
   const context = { question, ...picker.context() };
-  const nation = data.national;
-  const rows = rankRows(data, item.best_is, places, (location) => stateHref(location, question));
+  const nation = compared.data.national;
+  const rows = rankRows(ranked.data, compared.data, item.best_is, places, (location) => stateHref(location, question));
   for (const row of rows) row.tip = tip(row, fmt.meaning(item.best_is));
   headline(document.getElementById("national"), nation, picker.describe());
   renderTable(document.getElementById("ranking"), `${fmt.shortLabel(question)}: every location, best first (${picker.describe()})`,
     COLUMNS, rows);
-  showJobs([jobId]);
+  showJobs([ranked.jobId, compared.jobId]);
 
-  const compared = typeof nation.value === "number";
-  const mode = colour.value === "national" && compared ? "national" : "value";
+  const centred = typeof nation.value === "number";
+  const mode = colour.value === "national" && centred ? "national" : "value";
   const height = Math.round(Math.max(mapElement.clientWidth, 300) * 0.62) + 60;
   const spec = mode === "national"
     ? verdictSpec(atlas, rows, item.best_is, height)
-    : valueSpec(atlas, rows, compared ? nation.value : null, item.best_is, height);
+    : valueSpec(atlas, rows, centred ? nation.value : null, item.best_is, height);
   shown = { question, bestIs: item.best_is, rows, spec, context };
   chosen = null;
   explain(mode, item.best_is, nation);
   const grey = "Grey: no value; dashed outline: unreliable value.";
   document.getElementById("map-caption").textContent = (mode === "national"
     ? `Each state's pooled value against the nation's, ${picker.describe()}. ${grey}`
-    : `Each state's pooled value, ${picker.describe()}, on a scale centred on ${compared ? `the nation's ${fmt.one(nation.value)}%` : "nothing: there is no national value"}. ${grey}`) +
+    : `Each state's pooled value, ${picker.describe()}, on a scale centred on ${centred ? `the nation's ${fmt.one(nation.value)}%` : "nothing: there is no national value"}. ${grey}`) +
     " Territories are in the table.";
-  if (colour.value === "national" && !compared) {
+  if (colour.value === "national" && !centred) {
     setStatus(`Not compared with the nation: ${fmt.why(nation)}. The map shows each state's value instead.`);
   }
   mapElement.setAttribute("aria-label", `Map of ${fmt.shortLabel(question)} by state (${picker.describe()}); ` +
@@ -109,8 +113,8 @@ async function show() {
   if (mine !== generation) return;
   Object.assign(mapElement.dataset, { mode, years: fields.years.join("-"), question,
     group: `${fields.stratification.category} / ${fields.stratification.stratum}`,
-    national: compared ? String(nation.value) : "" });
-  if (!(colour.value === "national" && !compared)) setStatus(`Showing: ${question} (${picker.describe()})`);
+    national: centred ? String(nation.value) : "" });
+  if (!(colour.value === "national" && !centred)) setStatus(`Showing: ${question} (${picker.describe()})`);
   document.body.dataset.ready = "true"; // everything drawn (the tests wait for it)
 }
 

@@ -1,37 +1,43 @@
-// The dashboard's table: every location but the nation, ranked by its pooled value over the
-// selection (best first by the question's direction), with its interval, years, respondents,
-// verdict against the nation and reliability; territories marked; those without a value last,
-// saying why.
+// The dashboard's table: every location but the nation in the service's `rankings` order (best
+// first by the question's direction), each with its rank and the 95% interval of that rank, its
+// chances of being among the best or worst five, its pooled value with interval, years and
+// respondents, its verdict against the nation (compare_to_national) and reliability; territories
+// marked; those without a value last, saying why.
 
 import * as fmt from "./format.js";
 import { mark, note, reliabilityCell, valueCell, verdictCell } from "./tables.js";
 
-/** The rows of the table, from compare_to_national's answer (`data`). */
-export function rankRows(data, bestIs, places, href) {
+/** A location the question has no row for at all: listed too (and drawn grey), saying so. */
+const ABSENT = { value: null, reason: "no rows for this question in the loaded data", rows_suppressed: 0 };
+
+/**
+ * The rows of the table: `ranked` is rankings' answer, `compared` compare_to_national's over the
+ * same selection (its verdicts, years and withheld rows), `places` {shapes, locations}.
+ */
+export function rankRows(ranked, compared, bestIs, places, href) {
   const words = fmt.meaning(bestIs);
-  const nation = data.national;
-  // A location the question has no row for at all is listed too (and drawn grey), saying so.
-  const absent = { value: null, reason: "no rows for this question in the loaded data", rows_suppressed: 0 };
-  const entries = [...Object.entries(data.states),
-    ...places.locations.filter((name) => name !== "National" && !(name in data.states)).map((name) => [name, absent])];
-  const rows = entries.map(([location, item]) => ({
-    location,
-    ...item,
-    unreliable: item.unreliable || [],
-    compared: item.versus ? words[item.versus] : null,
-    territory: !places.shapes.has(location),
-    onMap: places.shapes.has(location),
-    yearsDiffer: typeof item.value === "number" && typeof nation.value === "number" &&
-      !fmt.sameYears(item.years_used, nation.years_used),
-    href: href(location),
-  }));
-  const sign = bestIs === "lowest" ? 1 : -1;
-  const valued = rows.filter((row) => typeof row.value === "number")
-    .sort((a, b) => sign * (a.value - b.value) || a.location.localeCompare(b.location));
-  const others = rows.filter((row) => typeof row.value !== "number").sort((a, b) => a.location.localeCompare(b.location));
-  valued.forEach((row, index) => { row.rank = index + 1; });
-  others.forEach((row) => { row.rank = null; });
-  return [...valued, ...others].map((row) => ({ ...row, flag: flag(row), label: label(row) }));
+  const nation = compared.national;
+  const listed = new Set(ranked.locations.map((entry) => entry.location));
+  const absent = places.locations.filter((name) => name !== "National" && !listed.has(name))
+    .map((location) => ({ location, ...ABSENT, territory: !places.shapes.has(location), rank: null }));
+  return [...ranked.locations, ...absent].map((entry) => {
+    const versus = compared.states[entry.location] || {};
+    const row = {
+      ...entry,
+      unreliable: entry.unreliable || [],
+      years_used: versus.years_used || [],
+      rows_suppressed: versus.rows_suppressed ?? entry.rows_suppressed ?? 0,
+      versus: versus.versus ?? null,
+      p_adjusted: versus.p_adjusted ?? null,
+      reason: entry.reason || versus.reason,
+      compared: versus.versus ? words[versus.versus] : null,
+      onMap: places.shapes.has(entry.location),
+      href: href(entry.location),
+    };
+    row.yearsDiffer = typeof row.value === "number" && typeof nation.value === "number" &&
+      !fmt.sameYears(row.years_used, nation.years_used);
+    return { ...row, flag: flag(row), label: label(row) };
+  });
 }
 
 /** The map's flag of a row: "no data", "unreliable" or null. */
@@ -40,8 +46,35 @@ const flag = (row) => (typeof row.value !== "number" ? "no data" : row.reliable 
 /** A state's shape described for assistive technology. */
 const label = (row) => (typeof row.value === "number" ? `${row.location}: ${fmt.one(row.value)}%` : `${row.location}: no value`);
 
+/** A chance as people read it: "82%", "< 1%". */
+const chance = (p) => (p >= 0.995 ? "> 99%" : p < 0.005 ? "< 1%" : `${Math.round(p * 100)}%`);
+
+/** A chance of being among the best or worst five worth saying (1 in 20 or more). */
+function fiveCell(cell, row) {
+  const said = [];
+  if (row.p_best5 >= 0.05) said.push(["best", `best five ${chance(row.p_best5)}`]);
+  if (row.p_worst5 >= 0.05) said.push(["worst", `worst five ${chance(row.p_worst5)}`]);
+  if (!said.length) {
+    cell.textContent = "–";
+    return;
+  }
+  said.forEach(([kind, text], index) => {
+    if (index) cell.append(" ");
+    cell.append(row[`p_${kind}5`] >= 0.5 ? mark(kind, text) : note(text));
+  });
+}
+
 export const COLUMNS = [
-  { key: "rank", label: "Rank", numeric: true, format: (rank) => (rank === null ? "–" : String(rank)) },
+  {
+    key: "rank", label: "Rank (95%)", numeric: true,
+    cell: (cell, row) => {
+      if (row.rank === null || row.rank === undefined) {
+        cell.textContent = "–";
+        return;
+      }
+      cell.append(String(row.rank), " ", note(`${row.rank_low}–${row.rank_high}`));
+    },
+  },
   {
     key: "location",
     label: "Location",
@@ -62,16 +95,18 @@ export const COLUMNS = [
     },
   },
   { key: "sample_size", label: "Respondents", numeric: true, format: fmt.count },
+  { key: "p_best5", label: "Best / worst five", cell: fiveCell },
   { key: "versus", label: "Against the nation", cell: verdictCell },
   { key: "reliable", label: "Reliable", cell: reliabilityCell },
 ];
 
 /** The columns of the table's downloads (values rounded in the CSV, full in the JSON). */
 export const DOWNLOAD = [
-  { key: "rank" }, { key: "location" }, { key: "territory" }, { key: "value", kind: "value" },
-  { key: "low", kind: "value" }, { key: "high", kind: "value" }, { key: "years_used" }, { key: "sample_size" },
-  { key: "rows_suppressed" }, { key: "versus" }, { key: "compared" }, { key: "p_adjusted", kind: "p" },
-  { key: "reliable" }, { key: "unreliable" }, { key: "reason" },
+  { key: "rank" }, { key: "rank_low" }, { key: "rank_high" }, { key: "location" }, { key: "territory" },
+  { key: "value", kind: "value" }, { key: "low", kind: "value" }, { key: "high", kind: "value" }, { key: "years_used" },
+  { key: "sample_size" }, { key: "rows_suppressed" }, { key: "p_best5", kind: "p" }, { key: "p_worst5", kind: "p" },
+  { key: "versus" }, { key: "compared" }, { key: "p_adjusted", kind: "p" }, { key: "reliable" }, { key: "unreliable" },
+  { key: "reason" },
 ];
 
 /** The nation's headline: its pooled value with its interval, years and respondents. */

@@ -2,7 +2,7 @@
 // (SPEC §13), kept in the page's address; and what each question has rows for, so that a page
 // never asks for a selection the service would refuse.
 
-import { ask, questions } from "./lss.js";
+import { questions } from "./lss.js";
 import { span } from "./format.js";
 
 const TOTAL = ["Total", "Total"];
@@ -20,40 +20,11 @@ export function setParams(changes) {
 
 export const param = (name) => new URLSearchParams(location.search).get(name);
 
-const parseTupleKey = (key) => [...key.matchAll(/'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] ?? m[2]);
-
-const coverage = new Map();
-
 /**
  * What `item` (an entry of /api/questions) has rows for: {years: [...], categories:
- * [{category, strata}]}. The service's list says it; for an older service's list it is made up
- * from two question-wide answers that are never refused: the span of the question's years
- * (every year of it) and the groups of mean_by_category.
+ * [{category, strata}]}, as the service lists them (categories and strata in SPEC §2's order).
  */
-export function covered(item) {
-  if (Array.isArray(item.years) && Array.isArray(item.categories)) {
-    return Promise.resolve({ years: item.years, categories: item.categories });
-  }
-  if (!coverage.has(item.question)) {
-    coverage.set(item.question, (async () => {
-      const [compared, breakdown] = await Promise.all([
-        ask("compare_to_national", item.question),
-        ask("mean_by_category", item.question),
-      ]);
-      const [first, last] = compared.data.years || [0, -1];
-      const years = Array.from({ length: last - first + 1 }, (_, index) => first + index);
-      const categories = [];
-      for (const [, category, stratum] of Object.keys(breakdown.data).map(parseTupleKey)) {
-        let entry = categories.find((c) => c.category === category);
-        if (!entry) categories.push((entry = { category, strata: [] }));
-        if (!entry.strata.includes(stratum)) entry.strata.push(stratum);
-      }
-      categories.sort((a, b) => (b.category === TOTAL[0]) - (a.category === TOTAL[0]));
-      return { years, categories };
-    })());
-  }
-  return coverage.get(item.question);
-}
+export const covered = (item) => Promise.resolve({ years: item.years, categories: item.categories });
 
 /** Whether a question covers a selection: some of its years, and the group. */
 export function covers(cover, fields) {
