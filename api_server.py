@@ -123,6 +123,20 @@ def serve(settings: dict[str, Any], loader: Callable[[str], Any]) -> None:
     server.serve(target_loader=loader)
 
 
+def warn_if_exposed(settings: dict[str, Any]) -> None:
+    """Bound beyond loopback without LSS_ADMIN_TOKEN: say so once, on stderr (one line)."""
+    from app.policy.hosts import is_loopback
+
+    if not settings["ADMIN_TOKEN"] and not is_loopback(settings["HOST"]):
+        print(
+            f"warning: LSS_HOST={settings['HOST']} is reachable from other machines and "
+            "LSS_ADMIN_TOKEN is not set: graceful_shutdown answers clients on this machine only "
+            "(docs/network.md)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def main() -> int:
     """Check, prepare, then serve until a signal has drained every server process; the exit code."""
     from app import config  # here: the stop signals are caught from the first line of the module
@@ -133,6 +147,7 @@ def main() -> int:
     try:
         settings = config.load()
         check_port(settings["HOST"], settings["PORT"])
+        warn_if_exposed(settings)
         from app.startup import prepare  # loads pandas: after the cheap checks
 
         prepared = prepare(settings)

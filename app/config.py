@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import click
 
 from app.distribution import layout
+from app.policy import settings as policy_settings
 
 #: Where results, the log and Redis data go by default: the repository in a checkout, else the
 #: current folder (an installed `lss-server`).
@@ -83,6 +84,18 @@ def _broker_url(name: str, raw: str) -> str | None:
     return url
 
 
+def _checked(parse: Callable[[str], Any]) -> Callable[[str, str], Any]:
+    """A parser of a text setting whose ValueError becomes a ConfigError naming the variable."""
+
+    def checked(name: str, raw: str) -> Any:
+        try:
+            return parse(raw)
+        except ValueError as error:
+            raise ConfigError(f"{name} {error}, got {raw!r}") from None
+
+    return checked
+
+
 def _memory(name: str, raw: str) -> str:
     """A size as Redis writes it: bytes, or a number with k, kb, m, mb, g or gb (0: no cap)."""
     value = raw.strip().lower()
@@ -147,6 +160,18 @@ SETTINGS: dict[str, tuple[str, Any, Callable[[str, str], Any]]] = {
     "WORKER_METRICS_PORT": ("LSS_WORKER_METRICS_PORT", 0, _integer(0, 65535)),
     # Celery events and heartbeats from the workers, for Flower (off: each job would send two).
     "WORKER_EVENTS": ("LSS_WORKER_EVENTS", 0, _integer(0, 1)),
+    # The token graceful_shutdown needs (Authorization: Bearer); None: loopback clients only.
+    "ADMIN_TOKEN": ("LSS_ADMIN_TOKEN", None, _checked(policy_settings.admin_token)),
+    # Origins (scheme://host[:port]) of other sites that may use the API from a browser.
+    "CORS_ORIGINS": ("LSS_CORS_ORIGINS", frozenset(), _checked(policy_settings.origins)),
+    # Host names a loopback-bound server answers for besides localhost, 127.0.0.1 and [::1].
+    "ALLOWED_HOSTS": ("LSS_ALLOWED_HOSTS", frozenset(), _checked(policy_settings.host_names)),
+    # Most live jobs (accepted, not yet purged) of the whole service; 0: no cap.
+    "MAX_LIVE_JOBS": ("LSS_MAX_LIVE_JOBS", 1_000_000, _integer(0)),
+    # MiB that must stay free on the disks of the results folder and journal; 0: no check.
+    "MIN_FREE_DISK_MB": ("LSS_MIN_FREE_DISK_MB", 256, _integer(0)),
+    # Jobs one client address may submit: N/second, N/minute or N/hour; None: no limit.
+    "RATE_LIMIT": ("LSS_RATE_LIMIT", None, _checked(policy_settings.rate)),
 }
 
 

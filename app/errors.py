@@ -59,6 +59,33 @@ class Unavailable(ApiError):
     status_code = 503
 
 
+class Unauthorized(ApiError):
+    """A request that needs a credential came without the right one (`WWW-Authenticate` said)."""
+
+    status_code = 401
+
+    def headers(self) -> list[tuple[str, str]]:
+        return [("WWW-Authenticate", 'Bearer realm="lss"'), *super().headers()]
+
+
+class Forbidden(ApiError):
+    """A request the service refuses whoever sends it this way (another site, another machine)."""
+
+    status_code = 403
+
+
+class MisdirectedRequest(ApiError):
+    """The request names a host this server does not answer for (DNS rebinding)."""
+
+    status_code = 421
+
+
+class TooManyRequests(ApiError):
+    """Too many requests from one address, or too many live jobs: try again after a while."""
+
+    status_code = 429
+
+
 class ShuttingDown(ApiError):
     """A graceful shutdown began: no new job is accepted."""
 

@@ -18,8 +18,9 @@ The statistics of SPEC §13 and §15 become a table of their rows, one column pe
 - rankings: one row per location of `locations`, in rank order (the unranked last).
 
 Numbers keep their full precision, a null is an empty field, `unreliable` is its reasons
-joined by "; ". Only a done job's answer has a CSV form; every other answer (running, error,
-404, 410) stays JSON.
+joined by "; ". A text field that begins with `=`, `+`, `-`, `@`, a tab or a CR is written after
+a `'`, so that a spreadsheet shows it rather than running it as a formula. Only a done job's
+answer has a CSV form; every other answer (running, error, 404, 410) stays JSON.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import ast
 import csv
 import io
+import re
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -129,13 +131,27 @@ def table(data: Any) -> tuple[list[str], list[list[Any]]]:
     return ["location", "value"], [[location, value] for location, value in data.items()]
 
 
+#: How a text cell a spreadsheet would run as a formula begins (OWASP's list).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A number written as text ("-3.5", "+2e-3"): a spreadsheet reads it as the number it is.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def cell(value: Any) -> Any:
+    """A field as written: a text cell that would begin a formula gets a leading `'` (a data file
+    from anywhere may plant one); numbers, negative ones included, stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def to_csv(data: Any) -> bytes:
     """`data` as CSV text (UTF-8, CRLF line ends as RFC 4180 has them), header first."""
     header, rows = table(data)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([cell(value) for value in row] for row in rows)
     return out.getvalue().encode()
 
 

@@ -21,6 +21,7 @@ from app.embedded_engine.store import ResultStore
 from app.engine.interface import Engine
 from app.engine.observer import NOBODY, JobObserver
 from app.openapi import document as openapi
+from app.policy import gate
 from app.startup import Prepared
 from app.task_runner import ThreadPool
 
@@ -71,6 +72,7 @@ def create_app(
         from app.metrics import exposition
 
         exposition.init_app(app)
+    gate.init_app(app)  # last: the request policy is in front of everything the app serves
     return app
 
 
@@ -130,6 +132,9 @@ def shutdown(app: Flask, timeout: float | None = None) -> bool:
 
     Returns False if jobs were still running when `timeout` ran out. Calling it again is harmless.
     """
+    admission = app.extensions.get("lss.admission")
+    if admission is not None:
+        admission.stop()
     drained = app.extensions["lss.engine"].drain(timeout)
     app.extensions["lss.observer"].close()
     logger = logging.getLogger("lss")

@@ -28,6 +28,20 @@ _BATCH = 1024
 _LINGER = 0.01
 #: Queued after the last record: the writer closes the file and exits.
 _STOP = object()
+#: Seconds between two complaints on stderr about a log file that cannot be written.
+COMPLAIN_EVERY_S = 60.0
+#: What a log line may not hold as it is, and how it is written instead: C0 and C1 controls
+#: (CR and LF among them), DEL, and the Unicode line and paragraph separators. A client's body,
+#: path or header can then never begin a line of its own, or a forged one.
+_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+
+def one_line(text: str) -> str:
+    """`text` with its control characters escaped (a line feed as `\\x0a`): one line, always."""
+    return text if text.isprintable() else text.translate(_ESCAPES)
 
 
 class _Clock:
@@ -160,6 +174,10 @@ class LogWriter:
         self._formatter = _UTCFormatter(_FORMAT.format(pid=self._pid), self._clock)
         self._records: queue.SimpleQueue[object] = queue.SimpleQueue()
         self.handler = _Enqueue(self._records)
+        #: "<path>: <reason>" while the log file cannot be written (None while it can).
+        self.failure: str | None = None
+        self._lost = 0
+        self._complained = -COMPLAIN_EVERY_S
         self._thread = threading.Thread(target=self._run, name="lss-log-writer", daemon=True)
         self._thread.start()
 
@@ -173,8 +191,11 @@ class LogWriter:
             lines = [line for item in batch if (line := self._line(item)) is not None]
             try:
                 self.file.write_lines(lines)
-            except OSError:  # a full disk must not end the writer: later batches may fit
-                traceback.print_exc(file=sys.stderr)
+            except OSError as error:  # a full disk must not end the writer: later batches may fit
+                self._failed(error, len(lines))
+            else:
+                if self.failure is not None:
+                    self._recovered()
             for item in batch:
                 if isinstance(item, threading.Event):
                     item.set()
@@ -182,13 +203,40 @@ class LogWriter:
                     self.file.close()
                     return
 
+    def _failed(self, error: OSError, lost: int) -> None:
+        """Note that a batch was lost: `failure` says why (for /api/health), and stderr hears it
+        at most once every COMPLAIN_EVERY_S, however many batches fail."""
+        self.failure = f"{self.file.path}: {error.strerror or error}"
+        self._lost += lost
+        now = time.monotonic()
+        if now - self._complained >= COMPLAIN_EVERY_S:
+            self._complained = now
+            print(
+                f"le-stats-sportif: cannot write the log {self.failure}; its lines are lost until "
+                f"it can (said at most once a minute)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def _recovered(self) -> None:
+        """The log takes lines again: say in it how many were lost."""
+        lost, self._lost, self.failure = self._lost, 0, None
+        message = f"the log file takes lines again; {lost} line(s) were lost while it could not"
+        with contextlib.suppress(OSError):
+            self.file.write_lines([self._line((time.time(), "lss-log-writer", message)) or ""])
+
     def _line(self, item: object) -> str | None:
-        """The log line of a queued item (None for the writer's own markers)."""
+        """The log line of a queued item (None for the writer's own markers), on one line."""
         if isinstance(item, tuple):
             created, thread, message = item
+            message = one_line(message)
             return f"{self._clock.stamp(created)} INFO [{self._pid} {thread}] {message}\n"
         if isinstance(item, logging.LogRecord):
             try:
+                if item.exc_info is None and item.stack_info is None:
+                    return one_line(self._formatter.format(item)) + "\n"
+                # A traceback keeps its lines; the message before it is made one line.
+                item.msg, item.args = one_line(item.getMessage()), None
                 return self._formatter.format(item) + "\n"
             except Exception:
                 traceback.print_exc(file=sys.stderr)

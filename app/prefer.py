@@ -26,8 +26,9 @@ def wanted_wait(prefer: str) -> int | None:
         if name.strip().lower() != "wait":
             continue
         value = value.strip().strip('"')
-        if value.isascii() and value.isdigit():
-            return min(int(value), MAX_WAIT_S)
+        if value.isascii() and value.isdigit():  # not "²", which int() refuses
+            # A huge number is just a long wait (int() refuses more than 4,300 digits).
+            return min(int(value), MAX_WAIT_S) if len(value) <= 6 else MAX_WAIT_S
         return None
     return None
 

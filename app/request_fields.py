@@ -87,6 +87,9 @@ def _category(payload: Mapping[str, Any], rows: QuestionRows) -> str:
 
 
 def _whole(value: object) -> bool:
+    """A whole number, written as JSON Schema's integers may be: 2011, or 2011.0."""
+    if isinstance(value, float):
+        return value.is_integer()
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -96,7 +99,7 @@ def _years(payload: Mapping[str, Any], rows: QuestionRows) -> tuple[int, int] | 
         return None
     if not (isinstance(years, list) and len(years) == 2 and all(map(_whole, years))):
         raise InvalidInput(f"field 'years' must be {_YEARS_SHAPE}, got {_echo(years)}")
-    first, last = years
+    first, last = int(years[0]), int(years[1])
     if not (1 <= first <= LAST_YEAR and 1 <= last <= LAST_YEAR):
         raise InvalidInput(f"field 'years': years run from 1 to {LAST_YEAR}, got {_echo(years)}")
     if first > last:

@@ -49,7 +49,8 @@ def jobs():
 def recent_jobs():
     """Live jobs counted by status, and the latest ones with their times (the job monitor)."""
     raw = request.args.get("limit", str(RECENT_DEFAULT))
-    limit = int(raw) if raw.isdigit() else 0
+    # ASCII digits only: "²".isdigit() is True, and int() refuses it (a 500 before this check).
+    limit = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 else 0
     if not 1 <= limit <= RECENT_LIMIT:
         raise InvalidInput(
             f"parameter 'limit' must be a whole number from 1 to {RECENT_LIMIT}, got {raw!r}"
@@ -62,8 +63,9 @@ def num_jobs():
     return {"num_jobs": _engine().num_pending()}
 
 
-@bp.get("/graceful_shutdown")
+@bp.route("/graceful_shutdown", methods=["GET", "POST"])
 def graceful_shutdown():
+    """Begin a graceful shutdown (who may: app.policy.admin)."""
     remaining = _engine().close()
     return {"status": "running" if remaining else "done"}
 
@@ -88,6 +90,10 @@ def health():
     """200 when this process can serve; 503 with the reasons when not, or when shutting down."""
     engine = _engine()
     reasons, details = engine.health()
+    reasons += current_app.extensions["lss.admission"].reasons()
+    log_failure = current_app.extensions["lss.log"].failure
+    if log_failure is not None:  # the service still serves: said, not a reason for a 503
+        details["log"] = log_failure
     if engine.closed_here or (not reasons and engine.closed):
         raise ShuttingDown()
     if reasons:

@@ -469,7 +469,7 @@ INCOME = {"category": "Income", "stratum": "Less than $15,000"}
     [
         ("state_trend", {"years": [2011]}, "field 'years' must be [from, to]"),
         ("state_trend", {"years": "2011"}, "field 'years' must be [from, to]"),
-        ("state_trend", {"years": [2011.0, 2012]}, "field 'years' must be [from, to]"),
+        ("state_trend", {"years": [2011.5, 2012]}, "field 'years' must be [from, to]"),
         ("state_trend", {"years": [True, 2012]}, "field 'years' must be [from, to]"),
         ("state_trend", {"years": [0, 2012]}, "field 'years': years run from 1 to 9999"),
         ("state_trend", {"years": [2013, 2011]}, "field 'years': from 2013 is after to 2011"),

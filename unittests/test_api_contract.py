@@ -117,7 +117,7 @@ FIELD_CASES = [
             f"field 'years' must be {_FIELDS_AT['years']}, got {years!r}",
         )
         for endpoint in ("states_mean", "state_trend")
-        for years in ([2015], [2015, 2016, 2017], [True, 2016], [2015.0, 2016], "2015", {"from": 1})
+        for years in ([2015], [2015, 2016, 2017], [True, 2016], [2015.5, 2016], "2015", {"from": 1})
     ),
     *(
         _bad_field(name, endpoint, {"years": years}, reason)

@@ -236,7 +236,12 @@ def test_redis_stopped_gets_503_and_the_service_recovers_when_it_returns(
             time.sleep(0.1)
     server.stop()
     log = server.log_file.read_text()
-    assert log.count("does not answer (") == 1  # one line when it went away...
+    # One line per server process when it went away (each counts the live jobs every second,
+    # app.policy.admission, so each notices)...
+    gone = [
+        line.split("[")[1].split()[0] for line in log.splitlines() if "does not answer (" in line
+    ]
+    assert gone and len(gone) == len(set(gone)) <= 2, gone
     assert "answers again" in log  # ...and one when it came back
 
 

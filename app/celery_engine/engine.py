@@ -129,6 +129,9 @@ class CeleryEngine(Engine):
     def num_pending(self) -> int:
         return self.registry.count_running()
 
+    def live_jobs(self, after: int = 0) -> tuple[int, int]:
+        return self.registry.count_live(after)
+
     def recent(self, limit: int) -> dict[str, Any]:
         jobs = [
             job_view(

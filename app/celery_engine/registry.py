@@ -215,6 +215,23 @@ class JobRegistry:
             running, done, error = pipe.execute()
         return {"running": running, "done": done, "error": error}
 
+    def count_live(self, after: int = 0) -> tuple[int, int]:
+        """(live jobs numbered above `after`, the highest number issued), in one transaction.
+        With `after` 0 every live job, by status as `counts` has them; above it the numbers
+        `lss:live` holds (an expired job's number until the purge takes it out)."""
+        with self.reaching():
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.get(_IDS)
+            if after:
+                pipe.zcount(_LIVE, f"({after}", "+inf")
+            else:
+                now = repr(time.time())
+                pipe.zcard(RUNNING_KEY)
+                for key in _FINISHED.values():
+                    pipe.zcount(key, f"({now}", "+inf")
+            highest, *counts = pipe.execute()
+        return sum(counts), int(highest or 0)
+
     def statuses(self) -> Iterator[tuple[int, JobStatus]]:
         """(number, status) of every live job, in id order, read in batches as it is consumed."""
         after = "-inf"

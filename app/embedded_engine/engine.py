@@ -201,6 +201,15 @@ class EmbeddedEngine(Engine):
         self.local.record()
         return self.journal.count_running()
 
+    def live_jobs(self, after: int = 0) -> tuple[int, int]:
+        return self.journal.count_live(after)
+
+    def local_folders(self) -> dict[str, str]:
+        return {
+            "results folder": self.store.folder,
+            "job journal": os.path.dirname(os.path.abspath(self.journal.path)),
+        }
+
     def recent(self, limit: int) -> dict[str, Any]:
         self.local.record()
         jobs = [

@@ -226,6 +226,21 @@ class Journal:
         """Jobs accepted and not finished, by every process."""
         return self._one("SELECT count(*) FROM jobs WHERE status = ?", (_RUNNING,))[0]
 
+    def count_live(self, after: int = 0) -> tuple[int, int]:
+        """(jobs numbered above `after`, the highest number issued), read in one snapshot. With
+        `after` 0 every row (a scan of the status index); else a range of the newest ids."""
+        with self._db() as db:
+            db.execute("BEGIN")
+            try:
+                row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'jobs'").fetchone()
+                if after:
+                    query = db.execute("SELECT count(*) FROM jobs WHERE id > ?", (after,))
+                else:
+                    query = db.execute("SELECT count(*) FROM jobs")
+                return query.fetchone()[0], row[0] if row else 0
+            finally:
+                db.execute("COMMIT")
+
     def counts(self) -> dict[str, int]:
         """Live jobs by status."""
         counts = dict.fromkeys((status.value for status in JobStatus), 0)

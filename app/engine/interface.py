@@ -114,6 +114,19 @@ class Engine(abc.ABC):
         """Jobs queued or executing right now, on every process and machine."""
 
     @abc.abstractmethod
+    def live_jobs(self, after: int = 0) -> tuple[int, int]:
+        """(the live jobs numbered above `after`, the highest number issued), on every process.
+
+        Live: the jobs `statuses` lists. With `after` 0 it counts them all (which may read every
+        one); above it only the newest (cheap), so a caller can keep a count up to date
+        (app.policy.live_jobs). Jobs purged since a full count are seen at the next one."""
+
+    def local_folders(self) -> dict[str, str]:
+        """The folders on this machine the engine writes jobs to, by what each is for (their
+        disks' free space bounds what is accepted); none if the jobs live elsewhere."""
+        return {}
+
+    @abc.abstractmethod
     def recent(self, limit: int) -> dict[str, Any]:
         """Live jobs counted by status, and the `limit` latest with their times."""
 

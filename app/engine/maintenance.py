@@ -30,10 +30,10 @@ class Round:
 class Maintenance:
     """A daemon thread that runs each round when its interval has passed since its last run."""
 
-    def __init__(self, rounds: Sequence[Round]) -> None:
+    def __init__(self, rounds: Sequence[Round], name: str = "lss-maintenance") -> None:
         self.rounds = [r for r in rounds if r.every_s > 0]
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="lss-maintenance", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> None:
         if self.rounds:

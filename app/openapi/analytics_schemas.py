@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from app.analytics.rows import LAST_YEAR
+
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 _TEXT = {"type": "string"}
 
@@ -22,7 +24,7 @@ def _object(required: list[str], properties: dict[str, Any], **extra: Any) -> di
 SELECTION_FIELDS: dict[str, Any] = {
     "years": {
         "type": ["array", "null"],
-        "items": {"type": "integer", "minimum": 1},
+        "items": {"type": "integer", "minimum": 1, "maximum": LAST_YEAR},
         "minItems": 2,
         "maxItems": 2,
         "description": "[from, to], inclusive (one year: [y, y]); only rows of those years "

@@ -18,6 +18,7 @@ from app.distribution.version import VERSION
 from app.openapi.examples import request_examples
 from app.openapi.operating import operating_paths
 from app.openapi.paths import (
+    ADMIN_TOKEN_SCHEME,
     HTML,
     JSON,
     error_answer,
@@ -25,6 +26,7 @@ from app.openapi.paths import (
     html_answer,
     json_answer,
     results_path,
+    shutdown_path,
     submit_path,
 )
 from app.openapi.schemas import ref, schemas
@@ -110,17 +112,7 @@ def build_document(
             },
             **service,
         ),
-        "/api/graceful_shutdown": get_operation(
-            "graceful_shutdown",
-            "Stop accepting jobs; finish the accepted ones",
-            {
-                "200": json_answer(
-                    {**ok, "properties": {"status": {"enum": ["running", "done"]}}},
-                    "running while accepted jobs remain, then done",
-                )
-            },
-            **service,
-        ),
+        "/api/graceful_shutdown": shutdown_path(),
         "/api/questions": get_operation(
             "questions",
             "The nine questions: which end of each is better, and the years, categories and "
@@ -251,7 +243,8 @@ def build_document(
             "description": "Statistics on US adult health per state (the loaded dataset is named "
             "at GET /api/health). POST a question, "
             "get a job id at once, poll GET /api/get_results/{job_id}. Every error body is "
-            '{"status": "error", "reason": "..."}.',
+            '{"status": "error", "reason": "..."}. A server bound to loopback answers 421 to a '
+            "Host other than its own names (LSS_ALLOWED_HOSTS adds some).",
         },
         "tags": [
             {"name": "jobs", "description": "Submit questions and fetch their answers"},
@@ -259,7 +252,10 @@ def build_document(
             {"name": "pages", "description": "HTML pages and their static files"},
         ],
         "paths": paths,
-        "components": {"schemas": schemas(locations, strata)},
+        "components": {
+            "schemas": schemas(locations, strata),
+            "securitySchemes": {"adminToken": ADMIN_TOKEN_SCHEME},
+        },
     }
 
 

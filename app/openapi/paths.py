@@ -74,10 +74,65 @@ def submit_path(endpoint: str, example: dict[str, Any] | None = None) -> dict[st
                 "400": error_answer(
                     "The body is not a JSON object, or a field is missing or unknown"
                 ),
+                "403": error_answer(
+                    "From a browser on another site (Sec-Fetch-Site or Origin), unless its "
+                    "origin is in LSS_CORS_ORIGINS"
+                ),
                 "413": error_answer("The body is over the size limit"),
-                "503": error_answer("Shutting down, or the job store is unavailable"),
+                "429": _retry_later(
+                    "Too many live jobs (LSS_MAX_LIVE_JOBS), or this address is over LSS_RATE_LIMIT"
+                ),
+                "503": _retry_later(
+                    "Shutting down, a disk short of space, or the job store is unavailable"
+                ),
             },
         }
+    }
+
+
+def _retry_later(description: str) -> dict[str, Any]:
+    """A refusal that may say when to try again."""
+    return {
+        **error_answer(description),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds after which the request may succeed",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    }
+
+
+#: The admin token of graceful_shutdown (LSS_ADMIN_TOKEN), as a security scheme.
+ADMIN_TOKEN_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "LSS_ADMIN_TOKEN; without it set, graceful_shutdown is for loopback clients",
+}
+
+
+def shutdown_path() -> dict[str, Any]:
+    """GET, HEAD (as the course asks) and POST /api/graceful_shutdown."""
+    ok = {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}
+    answers = {
+        "200": json_answer(
+            {**ok, "properties": {"status": {"enum": ["running", "done"]}}},
+            "running while accepted jobs remain, then done",
+        ),
+        "401": error_answer("LSS_ADMIN_TOKEN is set and the request lacks it"),
+        "403": error_answer(
+            "From a browser on another site, or (no LSS_ADMIN_TOKEN) from another machine"
+        ),
+    }
+    operation = {
+        "summary": "Stop accepting jobs; finish the accepted ones",
+        "responses": answers,
+        "tags": ["service"],
+        "security": [{}, {"adminToken": []}],
+    }
+    return {
+        "get": {"operationId": "graceful_shutdown", **operation},
+        "post": {"operationId": "graceful_shutdown_post", **operation},
     }
 
 

@@ -59,7 +59,10 @@ def _page(template: str, status: int = 200, **context: object) -> Response:
     """A rendered page with the headers every page carries."""
     response = Response(render_template(template, **context), status, mimetype="text/html")
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    # nosniff comes with every answer (app.policy.gate); pages also keep their address to this
+    # server, and are never framed (older browsers ignore frame-ancestors).
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
     return response
 
 

@@ -21,6 +21,7 @@ from lss_client.errors import (
     ServerUnavailable,
     ServerUnreachable,
     ShuttingDown,
+    TooManyRequests,
 )
 from lss_client.job import (
     CATEGORY_ENDPOINTS,
@@ -54,4 +55,5 @@ __all__ = [
     "ServerUnavailable",
     "ServerUnreachable",
     "ShuttingDown",
+    "TooManyRequests",
 ]

@@ -157,17 +157,19 @@ class Client:
         headers: dict[str, str] | None = None,
         timeout: float | None = None,
     ) -> httpx.Response:
-        """One request, retried after a transport failure or a transient 503 within the policy."""
+        """One request, retried after a transport failure, a 429 or a transient 503 within the
+        policy (after the wait the server's Retry-After asked, if it did)."""
         delays = protocol.backoff(self.policy.retry_delay, self.policy.retry_delay_max)
+        last: httpx.Response | Exception | None = None
         for attempt in range(self.policy.retries + 1):
             if attempt:
-                time.sleep(next(delays))
+                time.sleep(protocol.pause(last, next(delays), self.policy))
             try:
                 response = self._http.request(
                     method, path, json=body, headers=headers, timeout=timeout or self.policy.timeout
                 )
             except protocol.RETRYABLE as exc:
-                last: httpx.Response | Exception = exc
+                last = exc
                 continue
             except httpx.TransportError as exc:
                 raise protocol.unreachable(self.url, exc) from exc

@@ -43,6 +43,11 @@ class ServerUnavailable(LssError):
     """The server kept answering 503 (other than shutting down) through every retry."""
 
 
+class TooManyRequests(LssError):
+    """The server kept answering 429 (its rate limit, or its cap on live jobs) through every
+    retry, each after the wait its `Retry-After` asked for."""
+
+
 class ServerUnreachable(LssError):
     """No answer: connection refused, dropped or timed out through every retry, or a bad URL."""
 
@@ -60,4 +65,9 @@ class NoMatch(LssError):
 
 
 #: Failures after which a bulk call sends nothing more: every later request would fail too.
-FATAL: tuple[type[LssError], ...] = (ShuttingDown, ServerUnavailable, ServerUnreachable)
+FATAL: tuple[type[LssError], ...] = (
+    ShuttingDown,
+    ServerUnavailable,
+    ServerUnreachable,
+    TooManyRequests,
+)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +26,7 @@ from lss_client.errors import (
     ServerUnavailable,
     ServerUnreachable,
     ShuttingDown,
+    TooManyRequests,
 )
 from lss_client.job import ENDPOINTS, QuestionInfo
 
@@ -49,6 +52,9 @@ class Policy:
     #: First wait before a retry; it doubles up to `retry_delay_max` (4 retries: 1.5 s in all).
     retry_delay: float = 0.1
     retry_delay_max: float = 2.0
+    #: Longest wait before a retry that a 429's or 503's `Retry-After` may ask for (4 retries:
+    #: 40 s in all at most).
+    retry_after_max: float = 10.0
     #: First wait between two polls of a running job; it doubles up to `poll_delay_max`.
     #: The first poll is sent at once: the server itself lets it wait a few ms for the answer.
     poll_delay: float = 0.005
@@ -123,8 +129,32 @@ def _reason(response: httpx.Response) -> str:
 
 
 def is_transient(response: httpx.Response) -> bool:
-    """True for an answer worth retrying: a 503 other than `shutting down`."""
-    return response.status_code == 503 and _reason(response) != SHUTTING_DOWN
+    """True for an answer worth retrying: a 429, or a 503 other than `shutting down`."""
+    status = response.status_code
+    return status == 429 or (status == 503 and _reason(response) != SHUTTING_DOWN)
+
+
+def retry_after(response: httpx.Response, cap: float) -> float | None:
+    """The seconds a 429's or 503's `Retry-After` asks to wait (delta-seconds or an HTTP date),
+    at most `cap`; None when it has none that can be read."""
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isascii() and value.isdigit():
+        return min(float(value[:9]), cap)
+    try:
+        when = parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return min(max(0.0, when - time.time()), cap)
+
+
+def pause(last: httpx.Response | Exception | None, backoff: float, policy: Policy) -> float:
+    """How long to wait before the next attempt: what the server's `Retry-After` asked (at most
+    `policy.retry_after_max`), else the back-off's next step."""
+    if isinstance(last, httpx.Response):
+        asked = retry_after(last, policy.retry_after_max)
+        if asked is not None:
+            return asked
+    return backoff
 
 
 def failure(
@@ -135,6 +165,8 @@ def failure(
     if status == 503:
         cls = ShuttingDown if reason == SHUTTING_DOWN else ServerUnavailable
         return cls(reason, status_code=status, job_id=job_id)
+    if status == 429:
+        return TooManyRequests(reason, status_code=status, job_id=job_id)
     if job_id is not None and status == 404:
         return JobNotFound(f"{job_id}: {reason}", status_code=status, job_id=job_id)
     if job_id is not None and status == 410:
@@ -153,10 +185,15 @@ def unreachable(url: str, exc: Exception, retries: int = 0) -> ServerUnreachable
     return ServerUnreachable(f"cannot reach the server at {url}{tried}: {detail}")
 
 
-def give_up(url: str, last: httpx.Response | Exception, retries: int) -> LssError:
-    """The exception once retries are spent on a transient 503 or a transport failure."""
-    if isinstance(last, Exception):
-        return unreachable(url, last, retries)
+def give_up(url: str, last: httpx.Response | Exception | None, retries: int) -> LssError:
+    """The exception once retries are spent on a 429, a transient 503 or a transport failure."""
+    if not isinstance(last, httpx.Response):
+        return unreachable(url, last or RuntimeError("no request was sent"), retries)
+    if last.status_code == 429:
+        return TooManyRequests(
+            f"server at {url} still refusing after {retries} retries: {_reason(last)}",
+            status_code=429,
+        )
     return ServerUnavailable(
         f"server at {url} still unavailable after {retries} retries: {_reason(last)}",
         status_code=last.status_code,

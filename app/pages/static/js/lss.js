@@ -108,10 +108,19 @@ export function dataset() {
 
 // -- files for people: CSV and JSON ----------------------------------------------------------
 
+/**
+ * A text cell a spreadsheet would run as a formula (it begins with =, +, -, @, a tab or a CR)
+ * gets a leading ' (the data may come from anywhere); numbers, negative ones too, stay numbers.
+ */
+function neutralised(value) {
+  if (typeof value !== "string" || !/^[=+\-@\t\r]/.test(value)) return value;
+  return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value) ? value : `'${value}`;
+}
+
 /** One CSV cell: quoted when it holds a comma, a quote or a line end; null is empty. */
 function csvField(value) {
   if (value === null || value === undefined) return "";
-  const text = String(value);
+  const text = String(neutralised(value));
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
