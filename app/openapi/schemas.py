@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from app.analytics.rows import LAST_YEAR
 from app.engine.job import JOB_ID_PATTERN
 from app.openapi.analytics_schemas import (
     SELECTION_FIELDS,
@@ -77,7 +78,7 @@ def schemas(locations: list[str], strata: Mapping[str, Sequence[str]] = STRATA) 
                 "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                 "years": {
                     "type": ["array", "null"],
-                    "items": {"type": "integer"},
+                    "items": {"type": "integer", "minimum": 1, "maximum": LAST_YEAR},
                     "minItems": 2,
                     "maxItems": 2,
                     "description": "[first, last] year of the rows (null: no row has a year)",

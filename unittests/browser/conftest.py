@@ -60,16 +60,23 @@ def server(request: pytest.FixtureRequest) -> Server:
 
 
 @pytest.fixture(scope="package")
-def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
+def playwright() -> Iterator[Any]:
+    """Playwright's synchronous API, started once: it runs an event loop in the main thread, so
+    there can be only one at a time (a test needing a browser of its own launches it here)."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        # launch() gives each browser a fresh temporary profile (user-data dir).
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
-        yield chromium
-        chromium.close()
+    with sync_playwright() as started:
+        yield started
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    # launch() gives each browser a fresh temporary profile (user-data dir).
+    chromium = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+    )
+    yield chromium
+    chromium.close()
     request.config.stash[SCREENSHOTS_KEY] = SCREENSHOTS
 
 
