@@ -80,11 +80,19 @@ class Dataset:
     sha256: str = ""
     #: The OPTIONAL_COLUMNS the file does not have.
     missing_columns: tuple[str, ...] = ()
+    #: The Data_Value_Footnote texts of the rows counted as suppressed, sorted.
+    suppression_footnotes: tuple[str, ...] = ()
 
     @property
     def locations(self) -> list[str]:
         """Every location with data for at least one question, sorted by name."""
         return sorted({loc for index in self.questions.values() for loc in index.state_means})
+
+    @property
+    def years(self) -> list[int] | None:
+        """[first, last]: the span of the years the nine questions have rows in (None: none)."""
+        found = [year for rows in self.rows.questions.values() for year in rows.years]
+        return [min(found), max(found)] if found else None
 
     def describe(self) -> dict[str, object]:
         """A JSON-ready summary for the health endpoint and the start-up log."""
@@ -98,6 +106,8 @@ class Dataset:
             "questions": len(self.questions),
             "locations": len(self.locations),
             "sha256": self.sha256,
+            "years": self.years,
+            "suppression_footnotes": list(self.suppression_footnotes),
             "missing_columns": list(self.missing_columns),
         }
 
@@ -214,6 +224,14 @@ def _table(frame: pd.DataFrame, known: np.ndarray) -> RowTable:
     )
 
 
+def _suppression_footnotes(frame: pd.DataFrame, known: np.ndarray) -> tuple[str, ...]:
+    """The footnotes of the known rows that say their value was suppressed."""
+    if FOOTNOTE not in frame:
+        return ()
+    notes = frame.loc[known, FOOTNOTE].cat.remove_unused_categories().cat.categories
+    return tuple(sorted(str(note) for note in notes if says_suppressed(str(note))))
+
+
 def _key(*parts: str) -> str:
     """The by-category key format: Python's str() of the tuple."""
     return str(tuple(parts))
@@ -285,6 +303,7 @@ def load_dataset(path: str | Path) -> Dataset:
         rows=_table(frame, known),
         sha256=digest.result(),
         missing_columns=tuple(column for column in OPTIONAL_COLUMNS if column not in frame),
+        suppression_footnotes=_suppression_footnotes(frame, known),
     )
     del frame, used
     _give_back_freed_memory()

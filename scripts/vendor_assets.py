@@ -31,6 +31,8 @@ PACKAGES: dict[str, tuple[str, list[str], list[str]]] = {
         ["swagger-ui-bundle.js", "swagger-ui.css"],
         ["LICENSE", "NOTICE", "swagger-ui-bundle.js.LICENSE.txt"],
     ),
+    # Loaded by no page: the browser tests inject it to check every page's accessibility.
+    "axe-core": ("4.14.1", ["axe.min.js"], ["LICENSE", "LICENSE-3RD-PARTY.txt"]),
 }
 
 _HEADER = """\
@@ -40,6 +42,11 @@ Everything the pages load is served from this folder: no page loads anything fro
 Each package was fetched from the npm registry with `npm pack NAME@VERSION`; only the files below
 were copied, with the package's licence texts. `python scripts/vendor_assets.py` fetches them
 again and rewrites this file.
+
+axe-core is the one file no page loads: the browser tests add it to each page they check, as a
+script from this server (so that it runs under the page's own Content-Security-Policy), and ask
+it for the page's accessibility violations. It is served like the others since a static file
+that no page names costs nothing, and keeping it here keeps the tests offline.
 
 | package | version | licence | files (path in the package) |
 |---|---|---|---|

@@ -27,6 +27,7 @@ BUNDLED_CSV = ROOT / "nutrition_activity_obesity_usa_subset.csv"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SMALL_CSV = FIXTURES / "small.csv"
 
+
 OBESITY = "Percent of adults aged 18 years and older who have obesity"
 MUSCLE = "Percent of adults who engage in muscle-strengthening activities on 2 or more days a week"
 

@@ -85,6 +85,7 @@ def test_state_trend_pools_each_year_and_fits_the_weighted_line(dataset):
         "stratification",
         "series",
         "missing_years",
+        "suppressed_years",
         "slope",
         "apc",
         "method",
@@ -99,6 +100,7 @@ def test_state_trend_pools_each_year_and_fits_the_weighted_line(dataset):
     ]
     # The question has rows in 2011-2017; Ohio has no usable one in 2014-2017.
     assert data["missing_years"] == [2014, 2015, 2016, 2017]
+    assert data["suppressed_years"] == [2014]  # 2015 is blank, 2016-2017 have no usable limits
     # Weights 1, 1.25, 4 (Σ 6.25). Years as 2011 + t: t̄ = (0 + 1.25 + 8) / 6.25 = 1.48,
     # v̄ = (30 + 31.6 * 1.25 + 33 * 4) / 6.25 = 201.5 / 6.25 = 32.24.
     # Sxx = 1 * 1.48² + 1.25 * 0.48² + 4 * 0.52² = 2.1904 + 0.288 + 1.0816 = 3.56
@@ -144,6 +146,7 @@ def test_state_trend_of_a_state_without_usable_rows(dataset):
     data = run(dataset, "state_trend", question=OBESITY, state="Wyoming")
     assert data["series"] == []
     assert data["missing_years"] == [2011, 2012, 2013, 2014, 2015, 2016, 2017]
+    assert data["suppressed_years"] == [2013]
     assert data["slope"] is None
     assert data["slope_reason"] == "fewer than 3 years with a usable value (0)"
     assert data["provenance"]["rows_suppressed"] == 1
@@ -184,7 +187,11 @@ def test_compare_to_national_tests_every_location_with_holm(dataset):
         "provenance",
     ]
     assert data["years"] == [2011, 2017]
-    assert data["national"] == interval(*NATION, 40000)
+    assert data["national"] == {
+        **interval(*NATION, 40000),
+        "years_used": [2011, 2012],
+        "rows_suppressed": 0,
+    }
     # Ascending by value; Wyoming has no value and comes last.
     assert list(data["states"]) == ["Guam", "Texas", "Ohio", "Wyoming"]
     z = {"Ohio": _z(OHIO), "Texas": _z(TEXAS), "Guam": _z(GUAM)}
@@ -197,14 +204,18 @@ def test_compare_to_national_tests_every_location_with_holm(dataset):
     holm = {"Ohio": 3 * p["Ohio"]}
     holm["Guam"] = max(holm["Ohio"], 2 * p["Guam"])  # 2 * 0.0184 = 0.0368 < 0.05
     holm["Texas"] = max(holm["Guam"], p["Texas"])
+    unreliable = {"reliable": False, "unreliable": ["sample_size < 50"]}
     expected = {
-        "Guam": (GUAM, 40, "lower", {"reliable": False, "unreliable": ["sample_size < 50"]}),
-        "Texas": (TEXAS, 300, "similar", RELIABLE),
-        "Ohio": (OHIO, 2400, "higher", RELIABLE),
+        "Guam": (GUAM, 40, [2012], 0, "lower", unreliable),
+        "Texas": (TEXAS, 300, [2011], 0, "similar", RELIABLE),
+        # Its 2014 row was suppressed; 2015-2017 and the yearless row have no usable value.
+        "Ohio": (OHIO, 2400, [2011, 2012, 2013], 1, "higher", RELIABLE),
     }
-    for place, (estimate, n, versus, reliability) in expected.items():
+    for place, (estimate, n, used, suppressed, versus, reliability) in expected.items():
         assert data["states"][place] == {
             **interval(*estimate, n),
+            "years_used": used,
+            "rows_suppressed": suppressed,
             "z": approx(z[place]),
             "p": approx(p[place]),
             "p_adjusted": approx(holm[place]),
@@ -216,6 +227,8 @@ def test_compare_to_national_tests_every_location_with_holm(dataset):
         "low": None,
         "high": None,
         "sample_size": None,
+        "years_used": [],
+        "rows_suppressed": 1,
         "z": None,
         "p": None,
         "p_adjusted": None,
@@ -237,7 +250,11 @@ def test_compare_to_national_tests_every_location_with_holm(dataset):
 def test_compare_to_national_over_one_year(dataset):
     data = run(dataset, "compare_to_national", question=OBESITY, years=[2011, 2011])
     assert data["years"] == [2011, 2011]
-    assert data["national"] == interval(29, 0.5, 20000)
+    assert data["national"] == {
+        **interval(29, 0.5, 20000),
+        "years_used": [2011],
+        "rows_suppressed": 0,
+    }
     assert list(data["states"]) == ["Ohio", "Texas", "Guam", "Wyoming"]  # 30, 30 by name
     z = (30 - 29) / math.sqrt(1 + 0.25)
     # Two locations compared (Ohio's z is the larger, so its p the smaller): 2 p, then 1 p.
@@ -252,6 +269,8 @@ def test_compare_to_national_without_a_nation_says_so(dataset):
         "low": None,
         "high": None,
         "sample_size": None,
+        "years_used": [],
+        "rows_suppressed": 0,
         "reason": "the dataset has no National rows for this question",
     }
     ohio = data["states"]["Ohio"]
@@ -267,6 +286,8 @@ def test_compare_to_national_in_a_stratum_the_nation_lacks(dataset):
     # Ohio: w 0.25 + 0.25, v = (40 + 38) / 2 = 39, se = 1 / √0.5
     assert data["states"]["Ohio"] | {"reason": None} == {
         **interval(39, 1 / math.sqrt(0.5), 600),
+        "years_used": [2011, 2012],
+        "rows_suppressed": 0,
         "z": None,
         "p": None,
         "p_adjusted": None,
@@ -310,6 +331,8 @@ def test_disparities_against_the_best_stratum_but_never_data_not_reported(datase
         {
             "stratum": "Less than $15,000",
             **interval(*low_income, 600),
+            "years_used": [2011, 2012],
+            "rows_suppressed": 0,
             **gap(low_income),
             **RELIABLE,
         },
@@ -319,6 +342,8 @@ def test_disparities_against_the_best_stratum_but_never_data_not_reported(datase
             "low": None,
             "high": None,
             "sample_size": None,
+            "years_used": [],
+            "rows_suppressed": 1,
             "gap": None,
             "gap_low": None,
             "gap_high": None,
@@ -330,6 +355,8 @@ def test_disparities_against_the_best_stratum_but_never_data_not_reported(datase
         {
             "stratum": "$75,000 or greater",
             **interval(*reference, 700),
+            "years_used": [2012],
+            "rows_suppressed": 0,
             "gap": 0.0,
             "gap_low": 0.0,
             "gap_high": 0.0,
@@ -339,6 +366,8 @@ def test_disparities_against_the_best_stratum_but_never_data_not_reported(datase
         {
             "stratum": "Data not reported",
             **interval(*not_reported, 200),
+            "years_used": [2012],
+            "rows_suppressed": 0,
             **gap(not_reported),
             **RELIABLE,
         },

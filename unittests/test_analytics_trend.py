@@ -236,6 +236,7 @@ def test_the_answer_keeps_its_order_and_says_its_method(dataset):
         "stratification",
         "series",
         "missing_years",
+        "suppressed_years",
         "slope",
         "apc",
         "method",

@@ -6,6 +6,7 @@ with a worker (see `make_engine_app` in conftest).
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from app.celery_engine.registry import JobRegistry
 from app.questions import QUESTIONS
 from app.task import TASKS
-from unittests.conftest import MUSCLE, OBESITY
+from unittests.conftest import MUSCLE, OBESITY, SMALL_CSV
 from unittests.support.servers import free_port
 
 ERROR = "error"
@@ -569,6 +570,13 @@ def test_health_reports_the_dataset(client):
     assert health["dataset"]["path"].endswith("small.csv")
     assert (health["dataset"]["rows_used"], health["dataset"]["rows_skipped"]) == (18, 2)
     assert health["dataset"]["locations"] == 6
+    # What the pages' banner names: the span of the rows' years and the file's sha256.
+    assert health["dataset"]["years"] == [2011, 2022]
+    assert health["dataset"]["sha256"] == hashlib.sha256(SMALL_CSV.read_bytes()).hexdigest()
+    # Its two rows without a value are footnoted as the CDC footnotes a withheld value.
+    assert health["dataset"]["suppression_footnotes"] == [
+        "Data not available because sample size is insufficient."
+    ]
 
 
 def test_response_keys_keep_the_answer_order(client):

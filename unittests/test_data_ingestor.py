@@ -179,3 +179,6 @@ def test_the_confidence_limit_header_is_found_without_its_trailing_space(tmp_pat
     assert table.status.tolist() == [USED, USED, SUPPRESSED, MISSING]
     assert table.se[1] == pytest.approx(4 / (2 * 1.959964))
     assert dataset.questions[OBESITY].state_means == {"Ohio": 10.5}
+    # What the pages' banner shows: the years' span and the footnote of the withheld value.
+    assert dataset.suppression_footnotes == ("Data suppressed",)
+    assert (dataset.years, dataset.describe()["years"]) == ([2011, 2013], [2011, 2013])

@@ -27,6 +27,7 @@ from app.openapi.schemas import DATA
 from app.questions import QUESTIONS
 from app.task import ANALYTICS_TASKS, TASKS
 from unittests.conftest import BUNDLED_CSV, OBESITY, SMALL_CSV
+from unittests.support import real_slice
 from unittests.test_analytics_trend import TRENDS_CSV
 
 _IMPLICIT = {"HEAD", "OPTIONS"}
@@ -124,6 +125,35 @@ def test_document_describes_every_answer_of_the_new_statistics() -> None:
     schemas = build_document(["Ohio"])["components"]["schemas"]
     for name in ("StateTrend", "NationalComparison", "Disparities", "Rankings"):
         assert {"method", "provenance"} <= set(schemas[name]["required"]), name
+
+
+@pytest.mark.parametrize("data", ["sample", "real", "small"])
+def test_every_example_body_is_answered_on_the_data_loaded(
+    data: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The interactive docs send the document's example bodies as they are: every one is a job
+    that the loaded data answers (done, not an error), on the sample as on real CDC rows."""
+    path = {"sample": BUNDLED_CSV, "small": SMALL_CSV}.get(data) or real_slice.require()
+    app = _app(tmp_path_factory.mktemp("examples"), path)
+    try:
+        client = app.test_client()
+        document = client.get("/api/openapi.json").get_json()
+        posted = 0
+        for path, operations in document["paths"].items():
+            for operation in operations.values():
+                content = operation.get("requestBody", {}).get("content", {})
+                if "example" not in content.get("application/json", {}):
+                    continue
+                example = content["application/json"]["example"]
+                answer = client.post(path, json=example, headers={"Prefer": "wait=10"})
+                assert answer.status_code == 200, (path, example, answer.get_json())
+                assert answer.get_json()["status"] == "done", (path, answer.get_json())
+                stratification = example.get("stratification")
+                assert stratification in (None, {"category": "Total", "stratum": "Total"})
+                posted += 1
+        assert posted == len(TASKS), "an example body for every endpoint"
+    finally:
+        shutdown(app, timeout=10)
 
 
 def test_state_trend_answers_are_what_the_document_says() -> None:

@@ -77,6 +77,7 @@ def test_every_vendored_package_has_its_version_and_licence_noted() -> None:
         "vega-embed",
         "us-atlas",
         "swagger-ui-dist",
+        "axe-core",
     }
     for folder in packages:
         row = re.search(rf"^\| {re.escape(folder.name)} \| (\S+) \| (\S+) \|", notice, re.M)
@@ -99,11 +100,33 @@ def test_dashboard_can_colour_the_map_by_the_comparison_with_the_nation(
     page = client.get("/").get_data(as_text=True)
     assert '<select id="colour"' in page
     assert '<option value="national">' in page
-    assert 'id="versus"' in page
+    assert 'id="ranking"' in page
 
 
-def test_state_page_has_room_for_the_trends_and_the_disparities(client: FlaskClient) -> None:
+def test_state_page_has_room_for_the_comparison_the_trends_and_the_groups(
+    client: FlaskClient,
+) -> None:
     page = client.get("/states/Ohio").get_data(as_text=True)
-    assert 'id="trends"' in page
-    assert '<select id="disparity-category"' in page
-    assert 'id="disparities"' in page
+    for part in ('id="compare"', 'id="trends"', 'id="breakdown"'):
+        assert part in page, part
+
+
+@pytest.mark.parametrize("path", ["/", "/states/Ohio", "/jobs", "/api/docs", "/states/Atlantis"])
+def test_every_page_names_the_data_it_shows(
+    client: FlaskClient, bundled_client: FlaskClient, path: str
+) -> None:
+    """The banner (SPEC §19): which kind of data, its years and its sha256, from the dataset
+    /api/health describes; and nothing else on the page names the other kind."""
+    for each, kind, other in (
+        (client, "CDC BRFSS", "ynthetic"),
+        (bundled_client, "Synthetic sample", "BRFSS"),
+    ):
+        dataset = each.get("/api/health").get_json()["dataset"]
+        page = each.get(path).get_data(as_text=True)
+        banner = re.search(r'<p class="dataset[^"]*" id="dataset".*?</p>', page, re.S).group(0)
+        words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", banner))
+        first, last = dataset["years"]
+        assert kind in words and f"{first}\u2013{last}" in words and dataset["sha256"][:12] in words
+        assert f'data-sha256="{dataset["sha256"]}"' in banner
+        text = re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", "", page, flags=re.S))
+        assert other not in text, path

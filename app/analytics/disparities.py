@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.analytics import method
-from app.analytics.estimates import interval, pooled_cells, reliability
+from app.analytics.estimates import interval, pooled_cells, reliability, years_used
 from app.analytics.provenance import RowCounts, provenance
 from app.analytics.rows import RowTable
 from app.analytics.selection import Selection
@@ -49,6 +49,7 @@ def disparities(
     pooled = dict(zip(strata, pooled_cells(table, cells, years), strict=True))
     found = {stratum: estimate for stratum, (estimate, _) in pooled.items()}
     counted = {stratum: counts for stratum, (_, counts) in pooled.items()}
+    used = dict(zip(strata, years_used(table, cells, years), strict=True))
     order = in_brfss_order(category, found)
     reference = _reference(question, {stratum: found[stratum] for stratum in order})
     best = found[reference] if reference is not None else None
@@ -59,6 +60,8 @@ def disparities(
         entry = {
             "stratum": stratum,
             **interval(estimate),
+            "years_used": used[stratum],
+            "rows_suppressed": counted[stratum].suppressed,
             **_gap(estimate, best, stratum == reference),
             **reliability(estimate),
         }

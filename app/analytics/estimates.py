@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from app.analytics.provenance import RowCounts
-from app.analytics.rows import STATUSES, USED, RowTable
+from app.analytics.rows import STATUSES, SUPPRESSED, USED, RowTable
 from app.analytics.stats import Estimate, pool, unreliable
 
 #: The `unreliable` reason of an estimate that has no value at all.
@@ -53,6 +53,30 @@ def pooled_by_year(
         if estimate is not None
     ]
     return series, sum((counts for _, counts in found), RowCounts())
+
+
+def years_used(table: RowTable, cells: list[int | None], years: tuple[int, int]) -> list[list[int]]:
+    """For each cell (None: no rows), the years from..to of the rows its estimate pools (a value
+    and a usable interval), ascending: what a value stands for, shown beside it."""
+    present = [cell for cell in cells if cell is not None]
+    index, groups = table.gather(present, years)
+    used = table.status[index] == USED
+    found: list[set[int]] = [set() for _ in present]
+    for group, year in zip(groups[used].tolist(), table.year[index[used]].tolist(), strict=True):
+        found[group].add(year)
+    each = iter(found)
+    return [[] if cell is None else sorted(next(each)) for cell in cells]
+
+
+def suppressed_years(table: RowTable, cell: int | None, years: tuple[int, int]) -> list[int]:
+    """The years from..to in which the cell has no usable row and at least one row whose value
+    was suppressed, ascending: the years a series lacks because the CDC withheld them."""
+    if cell is None:
+        return []
+    index, _ = table.gather([cell], years)
+    year, status = table.year[index], table.status[index]
+    withheld = set(year[status == SUPPRESSED].tolist()) - set(year[status == USED].tolist())
+    return sorted(withheld)
 
 
 def interval(estimate: Estimate | None) -> dict[str, Any]:

@@ -5,12 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from app.analytics import method
-from app.analytics.estimates import interval, pooled_cells, reliability
+from app.analytics.estimates import interval, pooled_cells, reliability, years_used
 from app.analytics.provenance import RowCounts, provenance
 from app.analytics.rows import RowTable
 from app.analytics.selection import Selection
 from app.analytics.stats import holm, two_sided_p, versus, z_score
 from app.questions import NATIONAL
+
+
+def _behind(years: list[int], counts: RowCounts) -> dict[str, Any]:
+    """What a pooled value stands for: the years of its rows, and its rows left out as
+    suppressed (so that a page can show both beside the value)."""
+    return {"years_used": years, "rows_suppressed": counts.suppressed}
 
 
 def compare_to_national(
@@ -21,6 +27,7 @@ def compare_to_national(
     years = selection.year_range(rows)
     cells = [table.find(question, place, *selection.stratum()) for place in rows.locations]
     found = dict(zip(rows.locations, pooled_cells(table, cells, years), strict=True))
+    used = dict(zip(rows.locations, years_used(table, cells, years), strict=True))
     nation, nation_counts = found.pop(NATIONAL, (None, RowCounts()))
     total = sum((counts for _, counts in found.values()), nation_counts)
 
@@ -38,6 +45,7 @@ def compare_to_national(
         estimate, counts = found[place]
         entry = {
             **interval(estimate),
+            **_behind(used[place], counts),
             "z": z.get(place),
             "p": p.get(place),
             "p_adjusted": adjusted.get(place),
@@ -50,7 +58,7 @@ def compare_to_national(
             entry["reason"] = "no national value to compare with"
         states[place] = entry
 
-    national = interval(nation)
+    national = {**interval(nation), **_behind(used.get(NATIONAL, []), nation_counts)}
     if nation is None:
         national["reason"] = (
             nation_counts.why_no_value()

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from app.analytics import method
-from app.analytics.estimates import interval, pooled_by_year, reliability
+from app.analytics.estimates import interval, pooled_by_year, reliability, suppressed_years
 from app.analytics.joinpoint import PercentChange, fit_joinpoints
 from app.analytics.provenance import RowCounts, provenance
 from app.analytics.rows import RowTable
@@ -91,6 +91,8 @@ def state_trend(
         "missing_years": [
             year for year in rows.years if first <= year <= last and year not in present
         ],
+        # Of the missing years, those whose rows were withheld (a page marks them so).
+        "suppressed_years": suppressed_years(table, cell, (first, last)),
         "slope": None,
     }
     if slope is None:

@@ -58,6 +58,19 @@ _ESTIMATE = {
     "reason": {**_TEXT, "description": "why a value is missing, when it is"},
 }
 _ESTIMATE_KEYS = ["value", "low", "high", "sample_size", "reliable", "unreliable"]
+#: What a pooled value of compare_to_national or disparities stands for.
+_BEHIND = {
+    "years_used": {
+        "type": "array",
+        "items": {"type": "integer"},
+        "description": "the years of the rows the value pools, ascending (empty: no value)",
+    },
+    "rows_suppressed": {
+        "type": "integer",
+        "minimum": 0,
+        "description": "rows of the selection left out because their value was suppressed",
+    },
+}
 
 #: Every field of the three answers that says where they come from.
 _ABOUT = {"method": _TEXT, "provenance": _ref("Provenance")}
@@ -176,6 +189,7 @@ def analytics_schemas(strata: Mapping[str, Sequence[str]]) -> dict[str, Any]:
                 "stratification",
                 "series",
                 "missing_years",
+                "suppressed_years",
                 "slope",
                 "apc",
                 *_ABOUT,
@@ -186,6 +200,11 @@ def analytics_schemas(strata: Mapping[str, Sequence[str]]) -> dict[str, Any]:
                 "stratification": _ref("Stratification"),
                 "series": {"type": "array", "items": _ref("YearEstimate")},
                 "missing_years": {"type": "array", "items": {"type": "integer"}},
+                "suppressed_years": {
+                    "type": "array",
+                    "items": {"type": "integer"},
+                    "description": "the missing years whose rows were suppressed",
+                },
                 "slope": _slope_schema(),
                 "slope_reason": _TEXT,
                 "apc": _apc_schema(),
@@ -199,14 +218,17 @@ def analytics_schemas(strata: Mapping[str, Sequence[str]]) -> dict[str, Any]:
                 "question": _TEXT,
                 "stratification": _ref("Stratification"),
                 "years": {"type": ["array", "null"], "items": {"type": "integer"}},
-                "national": _object(["value", "low", "high", "sample_size"], _ESTIMATE),
+                "national": _object(
+                    ["value", "low", "high", "sample_size", *_BEHIND], {**_ESTIMATE, **_BEHIND}
+                ),
                 "states": {
                     "type": "object",
                     "description": "location -> its comparison, ascending by value",
                     "additionalProperties": _object(
-                        [*_ESTIMATE_KEYS, "z", "p", "p_adjusted", "versus"],
+                        [*_ESTIMATE_KEYS, *_BEHIND, "z", "p", "p_adjusted", "versus"],
                         {
                             **_ESTIMATE,
+                            **_BEHIND,
                             "z": _NUMBER_OR_NULL,
                             "p": _NUMBER_OR_NULL,
                             "p_adjusted": {**_NUMBER_OR_NULL, "description": "Holm"},
@@ -232,10 +254,19 @@ def analytics_schemas(strata: Mapping[str, Sequence[str]]) -> dict[str, Any]:
                 "strata": {
                     "type": "array",
                     "items": _object(
-                        ["stratum", *_ESTIMATE_KEYS, "gap", "gap_low", "gap_high", "ratio"],
+                        [
+                            "stratum",
+                            *_ESTIMATE_KEYS,
+                            *_BEHIND,
+                            "gap",
+                            "gap_low",
+                            "gap_high",
+                            "ratio",
+                        ],
                         {
                             "stratum": _TEXT,
                             **_ESTIMATE,
+                            **_BEHIND,
                             "gap": _NUMBER_OR_NULL,
                             "gap_low": _NUMBER_OR_NULL,
                             "gap_high": _NUMBER_OR_NULL,

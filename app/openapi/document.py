@@ -16,6 +16,7 @@ from flask import Blueprint, Flask, current_app
 from app.analytics.catalog import loaded_strata
 from app.distribution.version import VERSION
 from app.openapi.answer_paths import answer_paths
+from app.openapi.examples import request_examples
 from app.openapi.operating import operating_paths
 from app.openapi.paths import (
     ADMIN_TOKEN_SCHEME,
@@ -37,13 +38,20 @@ bp = Blueprint("openapi", __name__, url_prefix="/api")
 
 
 def build_document(
-    locations: list[str], strata: Mapping[str, Sequence[str]] = STRATA, metrics: bool = True
+    locations: list[str],
+    strata: Mapping[str, Sequence[str]] = STRATA,
+    metrics: bool = True,
+    examples: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document for a server that loaded data for `locations`, in the
     stratification categories `strata` (category -> its strata; by default SPEC §2's), serving
-    /metrics unless `metrics` is false."""
+    /metrics unless `metrics` is false; `examples`: a request body per endpoint that the loaded
+    data answers (app.openapi.examples)."""
     ok = {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}
-    paths: dict[str, Any] = {f"/api/{endpoint}": submit_path(endpoint) for endpoint in TASKS}
+    examples = examples or {}
+    paths: dict[str, Any] = {
+        f"/api/{endpoint}": submit_path(endpoint, examples.get(endpoint)) for endpoint in TASKS
+    }
     paths["/api/get_results/{job_id}"] = results_path()
     paths |= answer_paths(strata)
     service = {"tags": ["service"]}
@@ -156,7 +164,7 @@ def build_document(
                             "engine": {"enum": ["embedded", "celery"]},
                             "pid": {"type": "integer"},
                             "workers": {"type": "integer"},
-                            "dataset": {"type": "object"},
+                            "dataset": ref("Dataset"),
                         },
                         "description": "More counters may follow; clients ignore unknown ones.",
                     },
@@ -234,10 +242,10 @@ def build_document(
         "info": {
             "title": "Le Stats Sportif",
             "version": VERSION,
-            "description": "Statistics on US adult health per state (CDC BRFSS). POST a question, "
-            "get a job id at once, poll GET /api/get_results/{job_id}; or GET "
-            "/api/answers/{endpoint}.json (or .csv) with the question in the query for the "
-            "answer in one request. Every error body is "
+            "description": "Statistics on US adult health per state (the loaded dataset is named "
+            "at GET /api/health). POST a question, get a job id at once, poll "
+            "GET /api/get_results/{job_id}; or GET /api/answers/{endpoint}.json (or .csv) with the "
+            "question in the query for the answer in one request. Every error body is "
             '{"status": "error", "reason": "..."}. A server bound to loopback answers 421 to a '
             "Host other than its own names (LSS_ALLOWED_HOSTS adds some).",
         },
@@ -262,7 +270,9 @@ def openapijson_answer() -> dict[str, Any]:
     if document is None:
         dataset = current_app.extensions["lss.engine"].dataset
         metrics = bool(current_app.config.get("METRICS"))
-        document = build_document(dataset.locations, loaded_strata(dataset.rows), metrics)
+        document = build_document(
+            dataset.locations, loaded_strata(dataset.rows), metrics, request_examples(dataset)
+        )
         current_app.extensions["lss.openapi"] = document
     return document
 

@@ -35,9 +35,13 @@ _PREFER = {
 }
 
 
-def submit_path(endpoint: str) -> dict[str, Any]:
-    """POST /api/<endpoint>: a question of one endpoint, answered with a job id."""
+def submit_path(endpoint: str, example: dict[str, Any] | None = None) -> dict[str, Any]:
+    """POST /api/<endpoint>: a question of one endpoint, answered with a job id; `example`: a
+    body the loaded data answers, which the interactive docs send as it is."""
     schema, answer = DATA[endpoint]
+    content: dict[str, Any] = {"schema": ref(body_schema(endpoint))}
+    if example is not None:
+        content["example"] = example
     return {
         "post": {
             "operationId": f"submit_{endpoint}",
@@ -45,10 +49,7 @@ def submit_path(endpoint: str) -> dict[str, Any]:
             "summary": f"Submit a {endpoint} job",
             "description": f"Starts a job; its finished answer's `data` is {answer} "
             f"(schema `{schema}`). Poll GET /api/get_results/{{job_id}}.",
-            "requestBody": {
-                "required": True,
-                "content": {JSON: {"schema": ref(body_schema(endpoint))}},
-            },
+            "requestBody": {"required": True, "content": {JSON: content}},
             "parameters": [_PREFER],
             "responses": {
                 "200": {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from app.analytics.rows import LAST_YEAR
 from app.engine.job import JOB_ID_PATTERN
 from app.openapi.analytics_schemas import (
     SELECTION_FIELDS,
@@ -60,6 +61,36 @@ def schemas(locations: list[str], strata: Mapping[str, Sequence[str]] = STRATA) 
             "required": ["status", "reason"],
             "properties": {"status": {"const": "error"}, "reason": {"type": "string"}},
             "description": "Every error body; /api/health adds its reasons and counters.",
+        },
+        "Dataset": {
+            "type": "object",
+            "description": "The loaded extract, as the pages' banner names it",
+            "required": ["kind", "synthetic", "sha256", "years", "suppression_footnotes"],
+            "properties": {
+                "path": {"type": "string"},
+                "kind": {"enum": ["synthetic sample", "CDC extract"]},
+                "synthetic": {"type": "boolean"},
+                "rows_read": {"type": "integer", "minimum": 0},
+                "rows_used": {"type": "integer", "minimum": 0},
+                "rows_skipped": {"type": "integer", "minimum": 0},
+                "questions": {"type": "integer", "minimum": 0},
+                "locations": {"type": "integer", "minimum": 0},
+                "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "years": {
+                    "type": ["array", "null"],
+                    "items": {"type": "integer", "minimum": 1, "maximum": LAST_YEAR},
+                    "minItems": 2,
+                    "maxItems": 2,
+                    "description": "[first, last] year of the rows (null: no row has a year)",
+                },
+                "suppression_footnotes": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "the Data_Value_Footnote texts of the rows counted as "
+                    "suppressed (the CDC's words)",
+                },
+                "missing_columns": {"type": "array", "items": {"type": "string"}},
+            },
         },
         "Question": {"type": "string", "enum": list(QUESTIONS)},
         "Location": {"type": "string", "enum": locations},

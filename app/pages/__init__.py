@@ -8,7 +8,9 @@ Content-Security-Policy header of each page says so to the browser too.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, render_template, send_from_directory
 
@@ -32,6 +34,25 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 bp = Blueprint("pages", __name__, template_folder="templates")
+
+
+@bp.context_processor
+def dataset_banner() -> dict[str, Any]:
+    """What every page's banner says of the loaded data (the dataset of /api/health): which kind
+    it is, the span of its years and its sha256; and the CDC's footnote of a withheld value."""
+    described = current_app.extensions["lss.engine"].dataset.describe()
+    first, last = described["years"] or (None, None)
+    span = str(first) if first == last else f"{first}\u2013{last}"  # an en dash, as in print
+    years = "no dated rows" if first is None else span
+    return {
+        "banner": {
+            "synthetic": described["synthetic"],
+            "source": "synthetic sample" if described["synthetic"] else "CDC BRFSS",
+            "years": years,
+            "sha256": described["sha256"],
+            "footnotes": json.dumps(described["suppression_footnotes"]),
+        }
+    }
 
 
 def _page(template: str, status: int = 200, **context: object) -> Response:

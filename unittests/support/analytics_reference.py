@@ -143,6 +143,14 @@ def _counts(rows: list[_Row]) -> dict[str, int]:
     return {kind: kinds.count(kind) for kind in ("used", "suppressed", "missing", "without_ci")}
 
 
+def _behind(rows: list[_Row]) -> dict[str, Any]:
+    """The years of the usable rows, and the count of the suppressed ones."""
+    return {
+        "years_used": sorted({row.year for row in rows if row.kind == "used"}),  # type: ignore[type-var]
+        "rows_suppressed": _counts(rows)["suppressed"],
+    }
+
+
 def _why_empty(rows: list[_Row]) -> str:
     counts = _counts(rows)
     if not rows:
@@ -257,6 +265,11 @@ class AnalyticsReference:
                 for year in self._years[question]
                 if span[0] <= year <= span[1] and year not in dict(series)
             ),
+            "suppressed_years": sorted(
+                year
+                for year, found in by_year.items()
+                if _pool(found) is None and any(row.kind == "suppressed" for row in found)
+            ),
             "slope": None,
         }
         if len(series) < 3:
@@ -296,7 +309,7 @@ class AnalyticsReference:
         }
         pooled = {place: _pool(found) for place, found in rows.items()}
         nation = pooled.pop(NATIONAL, None)
-        national = _numbers(nation)
+        national = {**_numbers(nation), **_behind(rows.get(NATIONAL, []))}
         if nation is None:
             national["reason"] = (
                 _why_empty(rows[NATIONAL])
@@ -326,6 +339,7 @@ class AnalyticsReference:
         for place in order:
             entry = {
                 **_numbers(pooled[place]),
+                **_behind(rows[place]),
                 "z": z.get(place),
                 "p": p.get(place),
                 "p_adjusted": adjusted.get(place),
@@ -372,7 +386,7 @@ class AnalyticsReference:
         entries = []
         for stratum in strata:
             found = pooled[stratum]
-            entry = {"stratum": stratum, **_numbers(found)}
+            entry = {"stratum": stratum, **_numbers(found), **_behind(rows[stratum])}
             if stratum == reference:
                 entry |= {"gap": 0.0, "gap_low": 0.0, "gap_high": 0.0, "ratio": 1.0}
             elif found is None or base is None:

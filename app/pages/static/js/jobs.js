@@ -1,7 +1,10 @@
 // The job monitor: counts by status and the latest jobs, refreshed in place every few seconds.
-"use strict";
 
-(() => {
+import { getJSON, setStatus } from "./lss.js";
+import { shortLabel } from "./format.js";
+import { downloadButtons, renderTable } from "./tables.js";
+
+{
   const INTERVAL_MS = 2000;
   const LIMIT = 50;
   const pause = document.getElementById("pause");
@@ -9,8 +12,12 @@
   let timer = null;
   let shown = [];
   const KEYS = ["job_id", "endpoint", "question", "state", "status", "accepted", "started", "finished", "reason"];
-  LSS.downloadButtons(document.getElementById("jobs-downloads"), "the latest jobs",
-    () => ({ name: "latest jobs", keys: KEYS, rows: shown }));
+  downloadButtons(document.getElementById("jobs-downloads"), "the latest jobs", () => ({
+    name: "latest jobs",
+    context: null, // not numbers of the data: no question, years or source to name
+    columns: KEYS.map((key) => ({ key })),
+    rows: shown,
+  }));
   document.getElementById("interval").textContent = String(INTERVAL_MS / 1000);
 
   const time = (stamp) => (stamp ? stamp.replace("T", " ").replace("Z", "") : "–");
@@ -27,7 +34,7 @@
       },
     },
     { key: "endpoint", label: "Endpoint", format: String },
-    { key: "question", label: "Question", format: (q) => (q ? LSS.shortLabel(q) : "–") },
+    { key: "question", label: "Question", format: (q) => (q ? shortLabel(q) : "–") },
     { key: "state", label: "State", format: (s) => s ?? "–" },
     {
       key: "status", label: "Status",
@@ -45,19 +52,20 @@
 
   async function refresh() {
     try {
-      const body = await LSS.getJSON(`/api/jobs/recent?limit=${LIMIT}`);
+      const body = await getJSON(`/api/jobs/recent?limit=${LIMIT}`);
       for (const status of ["running", "done", "error"]) {
         document.getElementById(`count-${status}`).textContent = String(body.counts[status] ?? 0);
       }
       shown = body.jobs.map((job) => ({ ...job, took: took(job.started, job.finished) }));
-      LSS.renderTable(document.getElementById("jobs"), `The ${shown.length} latest jobs`, COLUMNS, shown);
+      renderTable(document.getElementById("jobs"), `The ${shown.length} latest jobs`, COLUMNS, shown);
       const now = new Date();
       const updated = document.getElementById("updated");
       updated.dateTime = now.toISOString();
       updated.textContent = now.toISOString().replace("T", " ").slice(0, 19);
-      LSS.setStatus(`${shown.length} latest jobs shown`);
+      setStatus(`${shown.length} latest jobs shown`);
+      document.body.dataset.ready = "true";
     } catch (error) {
-      LSS.setStatus(`Could not read the jobs: ${error.message}`, true);
+      setStatus(`Could not read the jobs: ${error.message}`, true);
     } finally {
       if (!paused) timer = setTimeout(refresh, INTERVAL_MS);
     }
@@ -72,4 +80,4 @@
   });
 
   refresh();
-})();
+}

@@ -18,8 +18,8 @@ import pytest
 import requests
 
 from unittests.conftest import OBESITY
+from unittests.support.browser import CHROMIUM, CHROMIUM_FLAGS
 from unittests.support.servers import Server, free_port, server_starter
-from unittests.test_browser import CHROMIUM, CHROMIUM_FLAGS, _chromium  # noqa: F401 - autouse
 
 pytestmark = pytest.mark.e2e
 
@@ -55,18 +55,15 @@ fetch("http://127.0.0.1:%(port)d/api/global_mean", {
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
+def chromium(playwright: Any) -> Iterator[Any]:
     """Chromium resolving REBOUND to 127.0.0.1 (every other name as usual)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[*CHROMIUM_FLAGS, f"--host-resolver-rules=MAP {REBOUND} 127.0.0.1"],
-        )
-        yield browser
-        browser.close()
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[*CHROMIUM_FLAGS, f"--host-resolver-rules=MAP {REBOUND} 127.0.0.1"],
+    )
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
@@ -147,12 +144,12 @@ def test_the_pages_csv_downloads_neutralise_formulas(chromium: Any, servers: Any
     page = chromium.new_page()
     page.goto(f"{server.url}/jobs")
     text = page.evaluate(
-        """LSS.toCSV(["name", "value"], [
+        """import("/pages/static/js/lss.js").then((lss) => lss.toCSV(["name", "value"], [
             {name: "=HYPERLINK(\\"http://evil.example\\")", value: -3.5},
             {name: "-3.5", value: "@SUM(1)"},
             {name: "+1-1", value: "\\tx"},
             {name: "Ohio", value: "-"},
-        ])"""
+        ]))"""
     )
     assert text.split("\r\n") == [
         "name,value",
