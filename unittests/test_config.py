@@ -46,10 +46,26 @@ def test_bad_values_are_refused_naming_the_variable(variable, value, message):
     assert message in str(raised.value)
 
 
-def test_the_readme_documents_every_setting_with_its_default():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def _rows(page: str) -> dict[str, str]:
+    text = (ROOT / page).read_text(encoding="utf-8")
+    return {line.split("`")[1]: line for line in text.splitlines() if line.startswith("| `")}
+
+
+def test_the_settings_page_documents_every_setting_with_its_default():
+    rows = _rows("docs/settings.md")
     for variable, default, _ in config.SETTINGS.values():
-        row = next((line for line in readme.splitlines() if line.startswith(f"| `{variable}`")), "")
-        assert row, f"{variable} is not in the README's settings table"
+        row = rows.get(variable, "")
+        assert row, f"{variable} is not in docs/settings.md"
         if isinstance(default, int) and variable != "TP_NUM_OF_THREADS":
-            assert f"`{default}`" in row, f"the README gives another default for {variable}"
+            assert f"`{default}`" in row, f"docs/settings.md gives another default for {variable}"
+
+
+def test_the_readme_shows_a_setting_as_the_settings_page_does():
+    """The README's short table: each default the same as the full table's, never out of date."""
+    readme, full = _rows("README.md"), _rows("docs/settings.md")
+    settings = {variable for variable, _, _ in config.SETTINGS.values()}
+    shown = {variable: row for variable, row in readme.items() if variable in settings}
+    assert len(shown) >= 8, "the README's settings table is not where the test looks"
+    for variable, row in shown.items():
+        default = row.split(" | ")[1]
+        assert default == full[variable].split(" | ")[1], f"the README's {variable} differs"

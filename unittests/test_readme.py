@@ -171,3 +171,9 @@ def test_the_r_example_reads_a_csv_that_pandas_reads(start_server) -> None:
     frame = pd.read_csv(url.replace(_README_URL, server.url))
     assert len(frame) >= 10 and frame["year"].is_monotonic_increasing
     assert {"location", "year", "value", "low", "high", "question"} <= set(frame.columns)
+
+
+def test_the_readme_stays_a_newcomers_length() -> None:
+    """Detail goes to docs/: the README is what a newcomer reads in one sitting."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 300, f"the README has {len(lines)} lines: move detail to docs/"

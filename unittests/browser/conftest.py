@@ -6,6 +6,9 @@ own) must not find running."""
 
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,7 @@ import pytest
 from unittests.conftest import SCREENSHOTS_KEY, SMALL_CSV, require_tool
 from unittests.support import real_slice
 from unittests.support.browser import CHROMIUM, CHROMIUM_FLAGS, HAS_CHROMIUM, SCREENSHOTS, Visit
-from unittests.support.servers import Server, server_starter
+from unittests.support.servers import Server, free_port, server_starter
 
 
 @pytest.fixture(autouse=True)
@@ -86,3 +89,33 @@ def visit(browser: Any, server: Server) -> Iterator[Visit]:
     tab = Visit(browser, server)
     yield tab
     tab.close()
+
+
+#: A name the browser resolves to 127.0.0.1, as a rebinding attacker's DNS would.
+REBOUND = "rebind.test"
+
+
+@pytest.fixture(scope="package")
+def chromium(playwright: Any) -> Iterator[Any]:
+    """Chromium resolving REBOUND to 127.0.0.1 (every other name as usual)."""
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[*CHROMIUM_FLAGS, f"--host-resolver-rules=MAP {REBOUND} 127.0.0.1"],
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def other_site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A static site on another origin (http://localhost:PORT), serving the files of a folder."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    yield f"http://localhost:{site.server_address[1]}", folder
+    site.shutdown()
+    site.server_close()

@@ -6,10 +6,7 @@ own CSV downloads neutralising formulas (lss.js).
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,14 +14,11 @@ from typing import Any
 import pytest
 import requests
 
+from unittests.browser.conftest import REBOUND
 from unittests.conftest import OBESITY
-from unittests.support.browser import CHROMIUM, CHROMIUM_FLAGS
-from unittests.support.servers import Server, free_port, server_starter
+from unittests.support.servers import Server, server_starter
 
 pytestmark = pytest.mark.e2e
-
-#: A name the browser resolves to 127.0.0.1, as a rebinding attacker's DNS would.
-REBOUND = "rebind.test"
 
 ATTACK = """<!doctype html><title>attacking</title><body><script>
 const target = "http://127.0.0.1:%(port)d";
@@ -54,35 +48,9 @@ fetch("http://127.0.0.1:%(port)d/api/global_mean", {
 </script></body>"""
 
 
-@pytest.fixture(scope="module")
-def chromium(playwright: Any) -> Iterator[Any]:
-    """Chromium resolving REBOUND to 127.0.0.1 (every other name as usual)."""
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        headless=True,
-        args=[*CHROMIUM_FLAGS, f"--host-resolver-rules=MAP {REBOUND} 127.0.0.1"],
-    )
-    yield browser
-    browser.close()
-
-
 @pytest.fixture
 def servers(tmp_path: Path) -> Iterator[Any]:
     yield from server_starter(tmp_path)
-
-
-@pytest.fixture
-def other_site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A static site on another origin (http://localhost:PORT), serving the files of a folder."""
-    folder = tmp_path / "site"
-    folder.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign]
-    site = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-    threading.Thread(target=site.serve_forever, daemon=True).start()
-    yield f"http://localhost:{site.server_address[1]}", folder
-    site.shutdown()
-    site.server_close()
 
 
 def _page(folder: Path, name: str, template: str, server: Server) -> str:
