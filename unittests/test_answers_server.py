@@ -1,7 +1,8 @@
 """GET answers (SPEC §18) against real server processes, on both engines where the engine
 matters: pandas.read_csv of the URL for real, a 202 with its Location and Retry-After when not
-held, a 304 that makes no job, an ETag that follows the dataset, and hostile requests (a page of
-another site in a real Chromium: unittests/browser/test_answers.py); the rate limit and the live-jobs cap bound GETs as they bound POSTs."""
+held, a 304 that makes no job, an ETag that follows the dataset; the rate limit and the live-jobs
+cap bound GETs as they bound POSTs (a page of another site in a real Chromium:
+unittests/browser/test_answers.py)."""
 
 from __future__ import annotations
 
