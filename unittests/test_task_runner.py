@@ -167,9 +167,9 @@ def test_live_threads_return_to_baseline_after_shutdown():
 def test_the_app_leaves_no_thread_behind(make_app):
     baseline = threading.active_count()
     app = make_app(THREADS=3)
-    # three workers, the pool's watchdog, the maintenance thread, the log writer and the
-    # request policy's admission thread (app.policy.admission)
-    assert threading.active_count() == baseline + 7
+    # three workers, the pool's watchdog, the maintenance thread, the log writer, the request
+    # policy's admission thread (app.policy.admission) and the metrics' folding (app.metrics)
+    assert threading.active_count() == baseline + 8
     client = app.test_client()
     for _ in range(20):
         client.post("/api/global_mean", json={"question": OBESITY})
