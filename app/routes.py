@@ -132,7 +132,7 @@ def init_app(app: Flask) -> None:
     # A held request keeps a request thread: one is always left for health and reads. Shared by
     # `Prefer: wait` and the GET answers (app.answers).
     held = app.extensions["lss.held"] = HeldRequests(app.config["SERVER_THREADS"] - 1)
-    app.wsgi_app = JobGateway(  # type: ignore[method-assign]
+    app.wsgi_app = gateway = JobGateway(  # type: ignore[method-assign]
         app.wsgi_app,
         app.extensions["lss.engine"],
         app.extensions["lss.log"],
@@ -140,3 +140,5 @@ def init_app(app: Flask) -> None:
         result_wait=app.config["RESULT_WAIT_MS"] / 1000,
         held=held,
     )
+    # Polls answered on the server's event loop when their final body is at hand (app/serving).
+    app.extensions["lss.at_hand"] = gateway.at_hand

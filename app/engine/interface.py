@@ -128,6 +128,14 @@ class Engine(abc.ABC):
         """The endpoint and request body of a live job (JobNotFound or JobExpired if there
         is none), for the tidy CSV of its answer (app.answers.tidy)."""
 
+    def result_at_hand(self, job_id: str) -> bytes | None:
+        """`job_id`'s final body (done or failed) if this process holds it in memory, else None.
+
+        Never waits, reads no file or store and takes no lock: the serving layer calls it on the
+        server process's event loop to answer a poll there (app/serving). When it gives a body,
+        `result(job_id)` would give the same one at that moment."""
+        return None
+
     @abc.abstractmethod
     def statuses(self) -> Iterator[tuple[str, JobStatus]]:
         """(job id, status) of every live job, in id order."""

@@ -6,6 +6,10 @@ body is awaited there, where a slow client costs a coroutine and a buffer, not a
 with its own 413), within `body_timeout` seconds of the headers' end, else a 408 with the JSON
 error body and the connection closed. Only then does one of the request threads run the WSGI app,
 with the body in memory, and send its answer.
+
+A request the app answers at once, waiting for nothing (`at_hand`: a plain poll of a job whose
+final answer the process holds in memory), is answered on the loop itself: the same WSGI app on
+the same environ, without the hand-over to a thread (about a tenth of the service's jobs/s).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from app.errors import error_body
-from app.serving.threads import RequestThreads, WSGIApp
+from app.serving import environ
+from app.serving.threads import RequestThreads, WSGIApp, answer
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -26,6 +31,11 @@ _LATE_HEADERS = [("Content-Type", "application/json"), ("Connection", "close")]
 def timeout_reason(seconds: float) -> str:
     """The reason of the 408 a request gets when its body is not in after `seconds`."""
     return f"request body not received within {seconds:g} s"
+
+
+#: (method, path, query) -> the environ entries with which the app answers that request at once,
+#: without waiting for anything (no lock held by others, no file, no network, no sleep), or None.
+AtHand = Callable[[str, str, str], "dict[str, Any] | None"]
 
 
 class BufferedWSGI:
@@ -43,7 +53,11 @@ class BufferedWSGI:
         max_body: int,
         body_timeout: float,
         on_late: Callable[[str, str, str | None, float], tuple[str, str]] | None = None,
+        at_hand: AtHand | None = None,
     ) -> None:
+        self._app = app
+        self._at_hand = at_hand
+        self._answered: Any = None
         self._threads = RequestThreads(app, threads)
         self._max_body = max_body
         self._timeout = body_timeout
@@ -62,11 +76,14 @@ class BufferedWSGI:
             settings["MAX_CONTENT_LENGTH"],
             settings["BODY_TIMEOUT_S"],
             app.extensions["lss.trace"].late,
+            app.extensions.get("lss.at_hand"),
         )
 
     def __rsgi_init__(self, loop: Any) -> None:
         """Called by granian in the server process, with its event loop, before serving."""
         self._loop = loop
+        self._answered = loop.create_future()  # what a request answered on the loop returns
+        self._answered.set_result(None)
         self._threads.start(loop)
 
     def __rsgi_del__(self, loop: Any) -> None:
@@ -78,6 +95,13 @@ class BufferedWSGI:
         wanted = self._wanted(headers)
         if wanted:
             return self._with_body(scope, headers, proto, wanted)
+        if self._at_hand is not None:
+            extra = self._at_hand(scope.method, scope.path, scope.query_string)
+            if extra is not None:  # answered at once, here: no hand-over to a thread
+                env = environ.build(scope, headers, b"")
+                env.update(extra)
+                answer(self._app, env, proto)  # an exception goes to granian: a 500, logged
+                return self._answered
         # No body to wait for: straight to a thread, without a coroutine of our own.
         return self._threads.run(scope, headers, b"", proto)
 
