@@ -180,10 +180,7 @@ class EmbeddedEngine(Engine):
         local = self.local
         if number in local.pending and not local.wait(number, wait):
             return RUNNING_BODY
-        recent = local.recent.get(number)
-        if recent is not None and time.time() < recent[1]:
-            return recent[0]
-        body = self.store.read(number)
+        body = local.final(number) or self.store.read(number)
         if body is not None:
             return body
         record = self._record(number, job_id)
@@ -199,12 +196,7 @@ class EmbeddedEngine(Engine):
 
     def result_at_hand(self, job_id: str) -> bytes | None:
         number = parse_job_id(job_id)
-        # A finished job is in `recent` before it leaves `pending` (both under the lock): found
-        # there, it is final whatever `pending` says at this instant. A plain dict read: no lock.
-        recent = self.local.recent.get(number) if number is not None else None
-        if recent is not None and time.time() < recent[1]:
-            return recent[0]
-        return None
+        return None if number is None else self.local.final(number)
 
     def job_request(self, job_id: str) -> tuple[str, dict[str, Any]]:
         number = parse_job_id(job_id)

@@ -196,6 +196,17 @@ class LocalJobs:
             for number in numbers:
                 self.recent.pop(number, None)
 
+    def final(self, number: int) -> bytes | None:
+        """The final body of a job this process finished, while it is remembered and unexpired.
+
+        A finished job is in `recent` before it leaves `pending` (both under the lock): found here,
+        it is final whatever `pending` says at this instant. A plain dict read, without the lock:
+        the serving layer calls it on its event loop (`Engine.result_at_hand`)."""
+        recent = self.recent.get(number)
+        if recent is not None and time.time() < recent[1]:
+            return recent[0]
+        return None
+
     def wait(self, number: int, timeout: float) -> bool:
         """Wait up to `timeout` seconds for job `number` to finish; True once it has."""
         with self.lock:
