@@ -19,12 +19,15 @@ function quietLogger() {
   return logger;
 }
 
-/** Every legend of `spec` stacked in one column (for a phone, where a row of them overflows). */
+/** Every symbol legend of `spec` in one column (for a phone, where a row of them overflows). A
+ * colour gradient stays horizontal: stood upright it took the height the chart was given (the
+ * phone's map was drawn 70 px tall under it). */
 function stackLegends(node) {
   if (Array.isArray(node)) return node.map(stackLegends);
   if (!node || typeof node !== "object") return node;
+  const gradient = node.type === "quantitative";
   return Object.fromEntries(Object.entries(node).map(([key, value]) =>
-    [key, key === "legend" && value && typeof value === "object" ? { ...value, direction: "vertical" } : stackLegends(value)]));
+    [key, key === "legend" && value && typeof value === "object" && !gradient ? { ...value, direction: "vertical" } : stackLegends(value)]));
 }
 
 /** Draw a Vega-Lite spec into `element` (SVG); resolves to the Vega view. */

@@ -92,7 +92,9 @@ async function show() {
 
   const centred = typeof nation.value === "number";
   const mode = colour.value === "national" && centred ? "national" : "value";
-  const height = Math.round(Math.max(mapElement.clientWidth, 300) * 0.62) + 60;
+  // The states' shape is about 0.62 as tall as wide; below it the legends (on a phone in a column).
+  const legends = mapElement.clientWidth < 520 ? 100 : 60;
+  const height = Math.round(Math.max(mapElement.clientWidth, 300) * 0.62) + legends;
   const spec = mode === "national"
     ? verdictSpec(atlas, rows, item.best_is, height)
     : valueSpec(atlas, rows, centred ? nation.value : null, item.best_is, height);
