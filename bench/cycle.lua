@@ -7,26 +7,10 @@
 -- job with the monotonic clock. At the end one JSON line is printed:
 --   {"jobs": N, "seconds": S, "bad": N, "p50_ms": X, "p99_ms": Y}
 -- where "bad" counts answers that are neither a job id, "running" nor "done" (errors, 5xx).
+-- The clock, the threads' counters and that line are loop_common.lua's, in the folder that
+-- LSS_BENCH_LUA names (bench/wrk.py sets both variables).
 
-local ffi = require("ffi")
-ffi.cdef [[
-typedef struct { long sec; long nsec; } lss_clock;
-int clock_gettime(int which, lss_clock *now);
-]]
-local CLOCK_MONOTONIC = 1
-local clock = ffi.new("lss_clock")
-
-local function now_us()
-  ffi.C.clock_gettime(CLOCK_MONOTONIC, clock)
-  return tonumber(clock.sec) * 1e6 + tonumber(clock.nsec) / 1e3
-end
-
-local threads = {}
-
-function setup(thread)
-  table.insert(threads, thread)
-  thread:set("number", #threads)
-end
+dofile(os.getenv("LSS_BENCH_LUA") .. "/loop_common.lua")
 
 function init(args)
   plan = {}
@@ -65,22 +49,4 @@ function response(status, headers, body)
     bad = bad + 1
     submitting = true
   end
-end
-
-function done(summary, latency, requests)
-  local all, total_bad = {}, 0
-  for _, thread in ipairs(threads) do
-    for _, value in ipairs(thread:get("latencies")) do
-      all[#all + 1] = value
-    end
-    total_bad = total_bad + thread:get("bad")
-  end
-  table.sort(all)
-  local function percentile(p)
-    if #all == 0 then return 0 end
-    return all[math.max(1, math.ceil(#all * p))] / 1000
-  end
-  io.write(string.format(
-    '{"jobs": %d, "seconds": %.3f, "bad": %d, "p50_ms": %.3f, "p99_ms": %.3f}\n',
-    #all, summary.duration / 1e6, total_bad, percentile(0.5), percentile(0.99)))
 end

@@ -1,6 +1,7 @@
--- What the benchmark's GET loops (answer.lua, revalidate.lua) share, loaded by each with dofile:
+-- What the benchmark's wrk loops (cycle.lua, answer.lua, revalidate.lua) share, loaded by each
+-- with dofile:
 -- a monotonic clock, the plan file (LSS_BENCH_PLAN, tab-separated fields a line), the threads'
--- counters, and the summary line wrk prints at the end, the one cycle.lua prints:
+-- counters, and the summary line wrk prints at the end:
 --   {"jobs": N, "seconds": S, "bad": N, "p50_ms": X, "p99_ms": Y}
 
 local ffi = require("ffi")
