@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 import pytest
+import requests
 
 from app.gateway import AT_HAND
 from app.serving.adapter import BufferedWSGI
@@ -113,3 +115,23 @@ def test_the_layer_answers_at_hand_on_the_loop_and_the_rest_in_a_thread() -> Non
     finally:
         layer.__rsgi_del__(loop)
         loop.close()
+
+
+def test_a_poll_at_hand_still_meets_the_request_policy(start_server) -> None:
+    """On a real server with one process (so the poll reaches the process that holds the answer):
+    the poll answered on the loop is still refused for a foreign Host (421, SPEC §16.1), still
+    carries nosniff, and still is the thread's answer for everyone else."""
+    server = start_server(LSS_WORKERS="1")
+    submitted = requests.post(
+        f"{server.url}/api/global_mean", json={"question": OBESITY}, timeout=10
+    ).json()
+    url = f"{server.url}/api/get_results/{submitted['job_id']}"
+    deadline = time.monotonic() + 10
+    while requests.get(url, timeout=10).json()["status"] != "done":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    plain = requests.get(url, timeout=10)
+    assert plain.status_code == 200 and plain.headers["X-Content-Type-Options"] == "nosniff"
+    rebound = requests.get(url, headers={"Host": f"rebind.test:{server.port}"}, timeout=10)
+    assert rebound.status_code == 421
+    assert "rebind.test" in rebound.json()["reason"]
